@@ -1,0 +1,8 @@
+"""Huitong (汇通): gathers supervision data from other departments' systems and
+connects it to partner platforms, under policy.
+
+The ``hub`` package is the application: settings, metadata store, CLI, exchange
+API, policy decision point, masking, audit, crypto, Dagster definitions, sandbox.
+"""
+
+__version__ = "0.1.0"

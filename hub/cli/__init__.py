@@ -1,0 +1,50 @@
+"""The ``hub`` command line (typer + rich).
+
+Each command group lives in its own module and is mounted here.  Errors the hub
+raises on purpose (``HubError``) print one line naming the problem and exit
+non-zero; capabilities a later milestone delivers exit 2 with
+``not available yet: <capability>``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hub.cli import _common
+from hub.cli import audit as audit_cmds
+from hub.cli import catalog as catalog_cmds
+from hub.cli import connector as connector_cmds
+from hub.cli import data as data_cmds
+from hub.cli import identity as identity_cmds
+from hub.cli import pii as pii_cmds
+from hub.cli import policy as policy_cmds
+from hub.cli import sandbox as sandbox_cmds
+from hub.cli import workflow as workflow_cmds
+
+app = typer.Typer(
+    name="hub",
+    help="Huitong (汇通): supervision-data integration and secure exchange hub.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+data_cmds.register(app)
+identity_cmds.register(app)
+workflow_cmds.register(app)
+app.add_typer(sandbox_cmds.app, name="sandbox")
+app.add_typer(pii_cmds.app, name="pii")
+app.add_typer(policy_cmds.app, name="policy")
+app.add_typer(audit_cmds.app, name="audit")
+app.add_typer(connector_cmds.app, name="connector")
+app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(data_cmds.quarantine_app, name="quarantine")
+app.add_typer(workflow_cmds.application_app, name="application")
+app.add_typer(workflow_cmds.grant_app, name="grant")
+
+
+def main() -> None:
+    """Entry point of the ``hub`` console script."""
+    sys.exit(_common.run_app(app))

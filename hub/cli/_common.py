@@ -1,0 +1,38 @@
+"""Helpers shared by the CLI command modules: error rendering, consoles."""
+
+from __future__ import annotations
+
+import click
+import typer
+from rich.console import Console
+
+from hub.errors import HubError, NotAvailableYet
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def not_available(capability: str) -> None:
+    """Refuse a command whose capability a later milestone delivers (exit 2)."""
+    raise NotAvailableYet(capability)
+
+
+def run_app(app: typer.Typer) -> int:
+    """Run the typer app; render ``HubError`` as one line instead of a traceback."""
+    try:
+        app(standalone_mode=False)
+    except NotAvailableYet as exc:
+        err_console.print(f"[yellow]{exc}[/yellow]")
+        return 2
+    except HubError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0

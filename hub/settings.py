@@ -1,0 +1,96 @@
+"""Settings: one pydantic-settings model read from ``HUB_*`` environment variables.
+
+State lives under ``HUB_HOME`` (default ``./.hub``): ``hub.sqlite`` (metadata),
+``warehouse.duckdb``, ``published/``, ``keys/``, ``sandbox/``.  A bad value fails
+at start with a message naming the setting (``SettingsError``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import SettingsError
+
+
+class Settings(BaseSettings):
+    """Every knob of the hub, with sane embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    home: Path = Field(default=Path(".hub"), description="state directory (HUB_HOME)")
+    database_url: str | None = Field(
+        default=None, description="metadata store; default sqlite file in HUB_HOME"
+    )
+    opa_url: str | None = Field(default=None, description="OPA server; unset = embedded regopy")
+    opa_timeout_s: float = Field(default=2.0, gt=0)
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
+    published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy URL: {exc}") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite and postgresql metadata stores are supported")
+        return value
+
+    @field_validator("opa_url")
+    @classmethod
+    def _check_opa_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def metadata_url(self) -> str:
+        """The metadata store URL, defaulting to ``HUB_HOME/hub.sqlite``."""
+        return self.database_url or f"sqlite:///{(self.home / 'hub.sqlite').resolve()}"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.home / "sandbox"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ``SettingsError`` naming a bad one."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"HUB_{field.upper()}: {err['msg']}")
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own with ``load_settings``)."""
+    return load_settings()

@@ -1,0 +1,341 @@
+"""Metadata store schema (SQLAlchemy 2 declarative models).
+
+The metadata store holds everything that is not warehouse data: partners and
+officers with their public keys, catalog entries (datasets, columns, versions,
+lineage), the application → approval → grant workflow, suspensions, the audit
+log with its signed checkpoints, and quarantined source rows.  It is SQLite
+(WAL) by default and PostgreSQL at scale; Alembic migrations in
+``hub/store/migrations`` create it.  Change a model only together with a new
+migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSON(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _ts() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+# --- identities -----------------------------------------------------------------
+
+
+class Partner(Base):
+    """A partner system (对接平台) that exchanges data."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), default="")
+    clearance: Mapped[int] = mapped_column(Integer)  # 授权等级 1-5
+    jurisdiction: Mapped[str] = mapped_column(String(12))  # administrative code
+    purposes: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = _ts()
+
+
+class Officer(Base):
+    """An officer: a data owner's officer or a security officer (监督制衡)."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # owner | security
+    owner_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _ts()
+
+
+class ClientKey(Base):
+    """A public key registered for an OAuth2 client (partner or officer)."""
+
+    __tablename__ = "client_keys"
+
+    kid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(160), index=True)  # partner:ID | officer:ID
+    algorithm: Mapped[str] = mapped_column(String(16))  # EdDSA | ES256
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TokenJti(Base):
+    """Replay cache: client-assertion ``jti`` values seen until they expire."""
+
+    __tablename__ = "token_jtis"
+
+    jti: Mapped[str] = mapped_column(String(256), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(160))
+    expires_at: Mapped[datetime] = _ts()
+
+
+# --- catalog --------------------------------------------------------------------
+
+
+class Dataset(Base):
+    """A catalog entry (数据资源目录条目): one warehouse dataset ``schema.table``."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(16))  # raw | staging | source | resource | clue
+    provider: Mapped[str] = mapped_column(String(64))  # department
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    resource_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name_zh: Mapped[str] = mapped_column(String(256), default="")
+    name_en: Mapped[str] = mapped_column(String(256), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(32), default="table")
+    level_inferred: Mapped[int] = mapped_column(Integer, default=1)
+    level_reviewed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sharing_type_inferred: Mapped[str] = mapped_column(String(16), default="unconditional")
+    sharing_type_reviewed: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sharing_conditions: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    open_attribute: Mapped[str] = mapped_column(String(32), default="不予开放")
+    update_cycle: Mapped[str] = mapped_column(String(32), default="daily")
+    region_column: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    exchangeable: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_count: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    current_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    quality: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class DatasetColumn(Base):
+    """An information item (信息项) of a dataset, with its PII class and level."""
+
+    __tablename__ = "dataset_columns"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    data_type: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    pii_class: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    pii_recognizer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pii_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pii_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    free_text: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DatasetVersion(Base):
+    """An immutable published snapshot of a dataset."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(32))  # v1, v2, ...
+    number: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    schema_sha256: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _ts()
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LineageEdge(Base):
+    """``upstream`` feeds ``downstream`` (optionally column to column)."""
+
+    __tablename__ = "lineage_edges"
+    __table_args__ = (
+        UniqueConstraint("upstream", "downstream", "upstream_column", "downstream_column"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    upstream: Mapped[str] = mapped_column(String(200), index=True)  # dataset id or source table
+    downstream: Mapped[str] = mapped_column(String(160), index=True)
+    upstream_column: Mapped[str] = mapped_column(String(128), default="")
+    downstream_column: Mapped[str] = mapped_column(String(128), default="")
+
+
+# --- workflow -------------------------------------------------------------------
+
+
+class Application(Base):
+    """A partner's application (申请) for a grant on a dataset."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(160))
+    purpose: Mapped[str] = mapped_column(String(128))
+    columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    clear_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    justification: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[datetime] = _ts()
+    valid_until: Mapped[datetime] = _ts()
+    max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = _ts()
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Approval(Base):
+    """One officer's decision on an application (two-person rule: 双人审批)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("application_id", "officer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    role: Mapped[str] = mapped_column(String(16))  # role of the officer when deciding
+    decision: Mapped[str] = mapped_column(String(16))  # approve | reject
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _ts()
+
+
+class Grant(Base):
+    """A grant (授权) in force: what a partner may read, for what, until when."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str | None] = mapped_column(
+        ForeignKey("applications.id"), nullable=True
+    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(160), index=True)
+    purposes: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    clear_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    valid_from: Mapped[datetime] = _ts()
+    valid_until: Mapped[datetime] = _ts()
+    max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
+    approvals: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    requested_by: Mapped[str] = mapped_column(String(160), default="")
+    created_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
+
+
+class Suspension(Base):
+    """A lockdown of a partner (暂停): every decision denies while it stands."""
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = _ts()
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RowUsage(Base):
+    """Rows delivered per partner, grant and day, for the daily quota."""
+
+    __tablename__ = "row_usage"
+
+    partner_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC+8)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- audit ----------------------------------------------------------------------
+
+
+class AuditRecord(Base):
+    """One record of the hash-chained audit log (DESIGN.md §5)."""
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(40))  # ISO 8601 with offset, as hashed
+    event: Mapped[str] = mapped_column(String(48), index=True)  # typed event name
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    subject: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    action: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dataset: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    dataset_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    purpose: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reasons: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    grant: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    policy_revision: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    obligations_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    response_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A signed ``(seq, hash, ts)`` over the chain."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)  # base64url Ed25519 signature
+
+
+# --- ingest ---------------------------------------------------------------------
+
+
+class QuarantinedRow(Base):
+    """A source row that failed type or key checks: kept with its reason, never loaded."""
+
+    __tablename__ = "quarantined_rows"
+    __table_args__ = (
+        UniqueConstraint("source", "resource", "position", "reason_code"),
+        Index("ix_quarantined_rows_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))  # finance, audit, ...
+    resource: Mapped[str] = mapped_column(String(128))  # table / feed
+    position: Mapped[str] = mapped_column(String(256))  # file:line, primary key, page
+    raw: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _ts()

@@ -1,0 +1,76 @@
+"""Session fixtures: a real PostgreSQL server, isolated HUB_HOME per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_CLUSTER = ("15", "main")
+
+
+def _pg_connect(dbname: str = "postgres"):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(dbname=dbname, autocommit=True, connect_timeout=3)
+
+
+def _start_postgres() -> str | None:
+    """Reach the local PostgreSQL server, starting the Debian cluster if it is down."""
+    try:
+        _pg_connect().close()
+        return None
+    except Exception as first:  # noqa: BLE001 - any failure means "try to start it"
+        if shutil.which("pg_ctlcluster"):
+            subprocess.run(["pg_ctlcluster", *PG_CLUSTER, "start"], capture_output=True)
+        try:
+            _pg_connect().close()
+            return None
+        except Exception as exc:  # noqa: BLE001
+            return f"PostgreSQL unreachable ({first!s:.80}; after start: {exc!s:.80})"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[None]:
+    """A running PostgreSQL server; skipped only when none can be started.
+
+    ``.ci/run`` installs PostgreSQL and sets ``HUB_REQUIRE_POSTGRES=1``, so in CI a
+    missing server fails the run instead of skipping.
+    """
+    problem = _start_postgres()
+    if problem:
+        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    yield
+
+
+@pytest.fixture
+def postgres_url(postgres_server: None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    with _pg_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    user = os.environ.get("USER") or "root"
+    yield f"postgresql+psycopg://{user}@/{name}?host=/var/run/postgresql"
+    with _pg_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def hub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated HUB_HOME for one test."""
+    home = tmp_path / "hub"
+    home.mkdir()
+    monkeypatch.setenv("HUB_HOME", str(home))
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HUB_OPA_URL", raising=False)
+    from hub.settings import get_settings
+
+    get_settings.cache_clear()
+    return home
