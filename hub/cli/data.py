@@ -1,4 +1,4 @@
-"""Top-level data commands: ``demo``, ``run``, ``serve``, ``ui``, ``query``, ``trace``, and ``quarantine``."""
+"""Top-level data commands: ``demo``, ``run``, ``serve``, ``ui``, ``query``, ``trace``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from hub.cli._common import not_available
-
-quarantine_app = typer.Typer(help="Rows that failed type or key checks at ingest.", no_args_is_help=True)
-
 
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the pipeline")] = False,
@@ -52,12 +49,6 @@ def query(
 def trace(file: Annotated[Path, typer.Argument(help="a leaked CSV or Parquet extract")]) -> None:
     """Name the partner whose pseudonyms a leaked extract contains."""
     not_available("pseudonym tracing")
-
-
-@quarantine_app.command("list")
-def quarantine_list() -> None:
-    """List quarantined rows with source, position and reason."""
-    not_available("quarantine")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,67 @@
+"""Typed audit events: what the hub records, independent of how it is stored.
+
+Every state change and every data decision is described by an ``AuditEvent``.
+Code that changes state takes an ``EventSink`` and calls it with the session of
+the change, so the event and the change commit (or fail) together; the audit log
+(``hub.audit``) provides the real sink.  ``discard`` is the sink for contexts
+with no audit log (unit tests of pure logic only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+# Event names (the ``event`` field of an audit record).
+DATA_DECISION = "data.decision"
+DATA_DELIVERY = "data.delivery"
+TOKEN_ISSUED = "token.issued"
+TOKEN_REJECTED = "token.rejected"
+APPLICATION_CREATED = "application.created"
+APPLICATION_DECIDED = "application.decided"
+GRANT_CREATED = "grant.created"
+GRANT_REVOKED = "grant.revoked"
+PARTNER_REGISTERED = "partner.registered"
+OFFICER_REGISTERED = "officer.registered"
+PARTNER_LOCKDOWN = "partner.lockdown"
+POLICY_REVISION = "policy.revision"
+CATALOG_LEVEL_CHANGED = "catalog.level_changed"
+OPERATOR_READ = "operator.read"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One event; the audit log adds ``seq``, ``ts``, ``prev_hash`` and ``hash``."""
+
+    event: str
+    subject: str | None = None
+    action: str | None = None
+    request_id: str | None = None
+    dataset: str | None = None
+    dataset_version: str | None = None
+    purpose: str | None = None
+    decision: str | None = None  # allow | deny | ok | error
+    reasons: list[str] = field(default_factory=list)
+    grant: str | None = None
+    policy_revision: str | None = None
+    obligations_digest: str | None = None
+    rows: int | None = None
+    response_sha256: str | None = None
+    client_ip: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        """The event as a plain dict (the audit record without chain fields)."""
+        return asdict(self)
+
+
+class EventSink(Protocol):
+    """Writes an event inside the caller's transaction."""
+
+    def __call__(self, session: Session, event: AuditEvent) -> None: ...
+
+
+def discard(session: Session, event: AuditEvent) -> None:
+    """A sink that records nothing (for pure-logic unit tests only)."""

@@ -1,0 +1,99 @@
+"""The hub's own Ed25519 key pairs (audit signing, access-token signing).
+
+Keys live under ``$HUB_HOME/keys/<purpose>/<kid>.pem`` with 0600 permissions.
+The newest key of a purpose signs; every key ever made stays for verification,
+so rotation never invalidates old signatures or unexpired tokens.  A key store
+that cannot be read raises ``KeyStoreError`` (fail closed: nothing is signed).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hub.errors import Unavailable
+
+PURPOSES = ("audit", "token")
+
+
+class KeyStoreError(Unavailable):
+    """The key store is missing, unreadable or corrupt."""
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class HubKey:
+    kid: str
+    private: Ed25519PrivateKey
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    def public_raw(self) -> bytes:
+        return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def jwk(self) -> dict[str, str]:
+        """The public key as an OKP JWK (RFC 8037)."""
+        return {"kty": "OKP", "crv": "Ed25519", "kid": self.kid, "alg": "EdDSA",
+                "use": "sig", "x": b64url(self.public_raw())}
+
+
+class KeyStore:
+    """Ed25519 keys of one ``HUB_HOME``."""
+
+    def __init__(self, keys_dir: Path) -> None:
+        self.root = keys_dir
+
+    def _dir(self, purpose: str) -> Path:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown key purpose `{purpose}`")
+        return self.root / purpose
+
+    def keys(self, purpose: str) -> list[HubKey]:
+        """Every key of ``purpose``, oldest first."""
+        folder = self._dir(purpose)
+        if not folder.exists():
+            return []
+        try:
+            return [self._load(p) for p in sorted(folder.glob("*.pem"))]
+        except (OSError, ValueError) as exc:
+            raise KeyStoreError(f"key store `{folder}` unreadable: {exc}") from None
+
+    def current(self, purpose: str) -> HubKey:
+        """The signing key of ``purpose``, created on first use."""
+        keys = self.keys(purpose)
+        return keys[-1] if keys else self.rotate(purpose)
+
+    def find(self, purpose: str, kid: str) -> HubKey | None:
+        return next((k for k in self.keys(purpose) if k.kid == kid), None)
+
+    def rotate(self, purpose: str) -> HubKey:
+        """Make a new signing key; older keys stay for verification."""
+        folder = self._dir(purpose)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        kid = f"{purpose}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(3).hex()}"
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        path = folder / f"{kid}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        return HubKey(kid, key)
+
+    @staticmethod
+    def _load(path: Path) -> HubKey:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path.name} is not an Ed25519 key")
+        return HubKey(path.stem, key)
