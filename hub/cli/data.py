@@ -9,6 +9,7 @@ import typer
 
 from hub.cli._common import not_available
 
+
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the pipeline")] = False,
     port: Annotated[int, typer.Option(help="port of the exchange API")] = 8000,
