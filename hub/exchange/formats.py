@@ -1,0 +1,102 @@
+"""Output formats of the data endpoints: json, ndjson, csv, parquet, arrow.
+
+Each encoder takes the result as an Arrow table (JSON rows already rendered by
+DuckDB's ``to_json`` in the ``__json`` column, so no Python loop touches values)
+and yields byte chunks; ``Digest`` hashes exactly the bytes sent, for the audit
+record and the receipt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from hub.errors import BadRequest
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+    "arrow": "application/vnd.apache.arrow.stream",
+}
+JSON_COLUMN = "__json"
+CHUNK_ROWS = 65_536
+
+
+def check_format(name: str) -> str:
+    if name not in MEDIA_TYPES:
+        raise BadRequest(f"format `{name[:20]}` is not one of {', '.join(MEDIA_TYPES)}", parameter="format")
+    return name
+
+
+class Digest:
+    """SHA-256 and byte count over the chunks that pass through."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.bytes = 0
+
+    def wrap(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self._sha.update(chunk)
+            self.bytes += len(chunk)
+            yield chunk
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _json_lines(table: pa.Table) -> Iterator[bytes]:
+    column = table.column(JSON_COLUMN)
+    for start in range(0, table.num_rows, CHUNK_ROWS):
+        part = column.slice(start, CHUNK_ROWS).to_pylist()
+        yield ("\n".join(part) + "\n").encode("utf-8")
+
+
+def _json(table: pa.Table, next_cursor: str | None) -> Iterator[bytes]:
+    yield b'{"rows":['
+    column = table.column(JSON_COLUMN)
+    for start in range(0, table.num_rows, CHUNK_ROWS):
+        part = column.slice(start, CHUNK_ROWS).to_pylist()
+        yield ((b"," if start else b"") + ",".join(part).encode("utf-8"))
+    yield b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+
+
+def _arrow(table: pa.Table) -> Iterator[bytes]:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=CHUNK_ROWS):
+            writer.write_batch(batch)
+            yield sink.getvalue()
+            sink.seek(0)
+            sink.truncate()
+    yield sink.getvalue()
+
+
+def _csv(table: pa.Table) -> Iterator[bytes]:
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink)
+    yield sink.getvalue()
+
+
+def _parquet(table: pa.Table) -> Iterator[bytes]:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    yield sink.getvalue()
+
+
+def encode(fmt: str, table: pa.Table, next_cursor: str | None) -> Iterator[bytes]:
+    """Byte chunks of ``table`` in ``fmt`` (json carries the cursor in the body too)."""
+    if fmt == "json":
+        return _json(table, next_cursor)
+    if fmt == "ndjson":
+        return _json_lines(table)
+    data = table.drop_columns([JSON_COLUMN]) if JSON_COLUMN in table.column_names else table
+    return {"arrow": _arrow, "csv": _csv, "parquet": _parquet}[fmt](data)

@@ -1,0 +1,164 @@
+"""Query plans: one parameterised DuckDB query over a published snapshot.
+
+The plan applies, in order: the projection the decision allows (masked columns
+as SQL expressions from ``hub.masking``), the decision's jurisdiction row filter,
+the partner's filters (clear columns only), keyset pagination after a signed
+cursor, ordering with ``_row_id`` as the tie-breaker, and the row limit.
+Identifiers come only from the catalog (``ColumnInfo``) and are quoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.errors import BadRequest, Forbidden
+from hub.exchange import cursor, filters
+from hub.masking import MaskContext, Projection, expression, quote_ident
+
+ROW_ID = "_row_id"  # stable row number written into every snapshot at publish time
+DEFAULT_PAGE = 1000
+MAX_PAGE = 100_000
+
+_NULL_STANDIN = {"VARCHAR": "''", "DATE": "DATE '1970-01-01'", "TIMESTAMP": "TIMESTAMP '1970-01-01'",
+                 "BOOLEAN": "false"}
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """What the catalog says of a snapshot column."""
+
+    name: str
+    sql_type: str = "VARCHAR"
+    pii_class: str | None = None
+    redacted_twin: str | None = None
+
+
+@dataclass(frozen=True)
+class Obligations:
+    """The executable part of a decision (DESIGN.md §4)."""
+
+    columns: dict[str, str]
+    row_filter: dict[str, str] | None = None
+    max_rows: int = DEFAULT_PAGE
+
+
+@dataclass
+class DataRequest:
+    columns: list[str] | None = None
+    filters: list[str] = field(default_factory=list)
+    order_by: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@dataclass
+class Plan:
+    sql: str
+    params: list[Any]
+    columns: list[str]
+    page_size: int
+    sort_keys: list[str]
+    binding: str
+
+
+def _standin(sql_type: str) -> str:
+    base = sql_type.split("(")[0].upper()
+    return _NULL_STANDIN.get(base, "0")
+
+
+SortKey = tuple[str, bool, str]  # (expression, descending, SQL type)
+
+
+def _sort_keys(order_by: str | None, visible: dict[str, ColumnInfo], clear: set[str]) -> list[SortKey]:
+    """Sort keys in order; nulls last, ``_row_id`` breaks ties."""
+    row_id = (quote_ident(ROW_ID), False, "BIGINT")
+    if not order_by:
+        return [row_id]
+    desc = order_by.startswith("-")
+    name = order_by.lstrip("-")
+    if name not in visible:
+        raise BadRequest(f"order_by column `{name[:64]}` is not a column of this result",
+                         parameter="order_by")
+    if name not in clear:
+        raise BadRequest(f"cannot order by masked column `{name}`", parameter="order_by")
+    col, sql_type = quote_ident(name), visible[name].sql_type
+    return [(f"({col} IS NULL)", False, "BOOLEAN"),
+            (f"coalesce({col}, {_standin(sql_type)})", desc, sql_type), row_id]
+
+
+def _after(keys: list[SortKey], last: list[Any]) -> tuple[str, list[Any]]:
+    """Keyset predicate: rows strictly after ``last`` in the order of ``keys``."""
+    if len(last) != len(keys):
+        raise BadRequest("cursor is invalid for this request", parameter="cursor")
+    ors, params = [], []
+    for i, (expr, desc, sql_type) in enumerate(keys):
+        eqs = [f"{k} = CAST(? AS {t})" for k, _, t in keys[:i]]
+        ors.append("(" + " AND ".join([*eqs, f"{expr} {'<' if desc else '>'} CAST(? AS {sql_type})"]) + ")")
+        params.extend([*last[:i], last[i]])
+    return "(" + " OR ".join(ors) + ")", params
+
+
+def _projection(cols: list[str], catalog: dict[str, ColumnInfo], ob: Obligations,
+                pads: tuple[bytes, bytes]) -> Projection:
+    proj = Projection()
+    for name in cols:
+        info = catalog[name]
+        ctx = MaskContext(pii_class=info.pii_class, data_type=info.sql_type, hmac_inner_pad=pads[0],
+                          hmac_outer_pad=pads[1], redacted_twin=info.redacted_twin)
+        expression(name, ob.columns[name], ctx, proj)
+    return proj
+
+
+def _select_columns(req: DataRequest, catalog: dict[str, ColumnInfo], ob: Obligations) -> list[str]:
+    wanted = req.columns or [c for c in catalog if ob.columns.get(c, "drop") != "drop"]
+    for name in wanted:
+        if name not in catalog:
+            raise BadRequest(f"dataset has no column `{name[:64]}`", parameter="columns")
+        if ob.columns.get(name, "drop") == "drop":
+            raise Forbidden(f"column `{name}` is not released to you", column=name)
+    return list(dict.fromkeys(wanted))
+
+
+def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: DataRequest, *,
+          pads: tuple[bytes, bytes], cursor_secret: bytes, binding: dict[str, Any]) -> Plan:
+    """Plan the query for one data request under one decision."""
+    cols = _select_columns(req, catalog, ob)
+    proj = _projection(cols, catalog, ob, pads)
+    visible = {c: catalog[c] for c in cols}
+    clear = {c for c in cols if ob.columns[c] == "clear"}
+    where: list[str] = []
+    params: list[Any] = list(proj.params)
+    if ob.row_filter:
+        rf_col = ob.row_filter.get("column", "")
+        if rf_col not in catalog:
+            raise Forbidden("row filter names an unknown column; refusing", column=rf_col)
+        where.append(f"starts_with(CAST({quote_ident(rf_col)} AS VARCHAR), ?)")
+        params.append(str(ob.row_filter.get("prefix", "")))
+    for flt in filters.parse_all(req.filters):
+        sql, p = filters.to_sql(flt, {c: visible[c].sql_type for c in clear})
+        where.append(sql)
+        params.extend(p)
+    keys = _sort_keys(req.order_by, visible, clear)
+    fingerprint = cursor.query_fingerprint(**binding, columns=cols, filters=req.filters,
+                                           order_by=req.order_by, obligations=ob.columns,
+                                           row_filter=ob.row_filter)
+    if req.cursor:
+        pred, p = _after(keys, cursor.read(cursor_secret, fingerprint, req.cursor))
+        where.append(pred)
+        params.extend(p)
+    page = min(req.limit or DEFAULT_PAGE, ob.max_rows, MAX_PAGE)
+    if page < 1:
+        raise BadRequest("limit must be at least 1", parameter="limit")
+    key_select = ", ".join(f"{k} AS __k{i}" for i, (k, _, _) in enumerate(keys))
+    order = ", ".join(f"{k} {'DESC' if d else 'ASC'}" for k, d, _ in keys)
+    sql = (f"SELECT {', '.join(proj.items)}, {key_select} FROM read_parquet(?) "  # noqa: S608
+           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT {page + 1}")
+    # read_parquet's path is the first placeholder after the projection's.
+    params = [*proj.params, snapshot, *params[len(proj.params):]]
+    return Plan(sql, params, cols, page, [k for k, _, _ in keys], fingerprint)
+
+
+def next_cursor(plan: Plan, last_row_keys: list[Any], secret: bytes) -> str:
+    """The cursor for the page after the row whose sort keys are ``last_row_keys``."""
+    return cursor.issue(secret, plan.binding, last_row_keys)
