@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from hub.cli._common import not_available
+from hub.cli._common import console, not_available
+from hub.settings import get_settings
+
+
+def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
+    from hub.pipeline import run_pipeline
+
+    settings = get_settings()
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.fields[stage]:<9}"), TextColumn("{task.description}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting", stage="run")
+        result = run_pipeline(settings, sandbox,
+                              reporter=lambda stage, msg: bar.update(task, description=msg, stage=stage))
+    table = Table("stage", "seconds", "assets", title="hub run")
+    for stage in result.stages:
+        table.add_row(stage.name, f"{stage.seconds:.1f}", str(len(stage.assets)))
+    table.add_row("[bold]total", f"[bold]{result.seconds:.1f}", "")
+    console.print(table)
+    if result.checks_failed:
+        console.print("[yellow]asset checks failed:[/yellow] " + ", ".join(result.checks_failed))
+    return result
 
 
 def demo(
@@ -15,14 +41,16 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the exchange API")] = 8000,
 ) -> None:
     """Seed the sandbox (if absent), run the pipeline, register demo actors, then serve."""
-    not_available("demo")
+    from hub.demo import run_demo
+
+    run_demo(serve=not no_serve, port=port)
 
 
 def run(
     sandbox: Annotated[Path | None, typer.Option(help="sandbox directory to ingest")] = None,
 ) -> None:
     """Materialize everything once: ingest → transform → catalog/classify → publish."""
-    not_available("pipeline run (ingest, transform, publish)")
+    _run_with_progress(sandbox)
 
 
 def serve(
@@ -33,9 +61,15 @@ def serve(
     not_available("exchange API")
 
 
-def ui() -> None:
-    """Open the Dagster UI on the hub's asset graph."""
-    not_available("Dagster UI")
+def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:
+    """Open the Dagster UI (dagster dev) on the hub's asset graph."""
+    settings = get_settings()
+    env = {**os.environ, "HUB_HOME": str(settings.home.resolve()),
+           "DAGSTER_HOME": str((settings.home / "dagster").resolve())}
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "hub.orchestration",
+                                      "-h", "127.0.0.1", "-p", str(port)], env=env))
 
 
 def query(

@@ -1,0 +1,52 @@
+"""The publish step as a Dagster asset: immutable snapshots of every exchangeable dataset.
+
+Runs after the transforms; for each exchangeable catalog entry it writes a new
+Parquet version when the content changed (``catalog.publish``), with free-text
+columns pre-redacted by Presidio so request-time masking never runs NLP.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+from sqlalchemy import select
+
+from catalog.publish import publish
+from hub.orchestration.progress import report
+from hub.orchestration.resources import HubResource
+from hub.store.models import Dataset
+
+
+def _redactor():  # type: ignore[no-untyped-def]
+    from catalog.redact import redact_texts
+
+    return lambda texts: redact_texts(texts)
+
+
+def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The ``published`` asset, downstream of every transform output."""
+
+    @dg.asset(key=dg.AssetKey("published"), deps=upstream, group_name="publish", kinds={"parquet"})
+    def published(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
+        """Publish new versions of exchangeable datasets whose content changed."""
+        con = duckdb.connect(str(hub.warehouse_path))
+        new: dict[str, str] = {}
+        try:
+            with hub.store.session() as session:
+                datasets = list(session.scalars(select(Dataset).where(Dataset.exchangeable.is_(True))
+                                                .order_by(Dataset.id)))
+                for ds in datasets:
+                    report("publish", ds.id)
+                    version = publish(session, con, ds, hub.settings.published_dir, _redactor(),
+                                      hub.settings.published_retention)
+                    if version is not None:
+                        new[ds.id] = version.version
+        finally:
+            con.close()
+        context.log.info("published %d new versions", len(new))
+        return dg.MaterializeResult(metadata={
+            "new_versions": dg.MetadataValue.json(new),
+            "datasets": dg.MetadataValue.int(len(datasets)),
+        })
+
+    return published

@@ -1,0 +1,85 @@
+"""The SQLMesh step as Dagster assets: one spec per model, raw → staging → resources → clues.
+
+One ``multi_asset`` plans, applies and runs the SQLMesh project (``hub.transform``)
+and then registers every model's output in the catalog with its lineage.  Its
+specs carry the models' dependencies, so the asset graph shows the whole lineage.
+A failed SQLMesh audit fails the asset with the audit's message (no retry: data
+problems are not transient).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+
+import dagster as dg
+import duckdb
+
+from catalog.entries import DatasetFacts, register
+from hub import transform
+from hub.orchestration.progress import report
+from hub.orchestration.resources import HubResource
+
+GROUP_BY_SCHEMA = {"staging": "staging", "resources": "resources", "clues": "clues"}
+
+
+def key_of(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(dataset.split(".", 1))
+
+
+@lru_cache(maxsize=1)
+def _lineage() -> tuple[tuple[str, str], ...]:
+    return tuple(transform.model_lineage())
+
+
+def model_specs() -> list[dg.AssetSpec]:
+    """One spec per SQLMesh model with its upstream datasets as deps."""
+    ups: dict[str, list[str]] = {name: [] for name in transform.model_names()}
+    for up, down in _lineage():
+        ups.setdefault(down, []).append(up)
+    return [
+        dg.AssetSpec(key=key_of(name), deps=[key_of(u) for u in sorted(set(deps))],
+                     group_name=GROUP_BY_SCHEMA.get(name.split(".")[0], "published"),
+                     kinds={"sqlmesh", "duckdb"}, skippable=False)
+        for name, deps in sorted(ups.items())
+    ]
+
+
+def _register(hub: HubResource, datasets: list[str]) -> None:
+    ups: dict[str, list[str]] = {}
+    for up, down in _lineage():
+        ups.setdefault(down, []).append(up)
+    con = duckdb.connect(str(hub.warehouse_path))
+    try:
+        with hub.store.session() as session:
+            for name in datasets:
+                report("catalog", name)
+                facts = DatasetFacts(name, upstream=sorted(set(ups.get(name, []))))
+                register(session, con, facts, hub.event_sink())
+    finally:
+        con.close()
+
+
+def build_transform_assets() -> dg.AssetsDefinition:
+    """The SQLMesh multi-asset."""
+
+    @dg.multi_asset(specs=model_specs(), name="sqlmesh_transforms", can_subset=False)
+    def sqlmesh_transforms(context: dg.AssetExecutionContext,
+                           hub: HubResource) -> Iterator[dg.MaterializeResult]:
+        report("transform", "SQLMesh plan and run")
+        try:
+            result = transform.run_transforms(hub.warehouse_path, as_of=hub.resolved_as_of(),
+                                              state_path=hub.settings.home / "sqlmesh_state.duckdb")
+        except transform.TransformError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        names = [spec.key.to_user_string().replace("/", ".") for spec in context.assets_def.specs]
+        _register(hub, names)
+        for name in names:
+            yield dg.MaterializeResult(asset_key=key_of(name), metadata={
+                "rows": dg.MetadataValue.int(result.row_counts.get(name, 0)),
+                "executed": dg.MetadataValue.bool(name in result.executed),
+                "warnings": dg.MetadataValue.text(json.dumps(result.warnings[:5], ensure_ascii=False)),
+            })
+
+    return sqlmesh_transforms

@@ -1,0 +1,132 @@
+"""``hub run``: materialize everything once, in-process, stage by stage.
+
+Stages: ingest (every raw asset) → transform (SQLMesh) → publish.  Each stage is
+one in-process Dagster materialization of the same definitions ``dagster dev``
+shows; the wall time of each is measured and returned.  With a sandbox, the
+sandbox statistics API is served on a free loopback port for the run's duration.
+A failed stage stops the run with the failing assets' messages (non-zero exit).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from hub.errors import HubError
+from hub.orchestration import progress
+from hub.orchestration.definitions import build_definitions
+from hub.orchestration.resources import HubResource
+from hub.settings import Settings
+
+STAGES = ("ingest", "transform", "publish")
+
+
+class PipelineError(HubError):
+    """A pipeline stage failed; the message names the assets and why."""
+
+    title = "pipeline failed"
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: float
+    assets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PipelineResult:
+    stages: list[StageResult]
+    checks_failed: list[str]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+
+def _selection(stage: str) -> dg.AssetSelection:
+    if stage == "ingest":
+        later = dg.AssetSelection.groups("staging", "resources", "clues", "published", "publish")
+        return dg.AssetSelection.all() - later
+    if stage == "transform":
+        return dg.AssetSelection.groups("staging", "resources", "clues", "published")
+    return dg.AssetSelection.groups("publish")
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            err = event.step_failure_data.user_failure_data
+            desc = (err.description if err else None) or (event.step_failure_data.error.message
+                                                          if event.step_failure_data.error else "")
+            messages.append(f"{event.step_key}: {desc.strip()}")
+    return messages
+
+
+def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    failed = []
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            failed.append(f"{ev.asset_key.to_user_string()}:{ev.check_name}")
+    return failed
+
+
+@contextmanager
+def _statistics_api(sandbox: Path | None) -> Iterator[str | None]:
+    if sandbox is None:
+        yield None
+        return
+    from hub.sandbox.statistics_api import serve_in_background
+
+    with serve_in_background(sandbox) as url:
+        yield url
+
+
+def resolve_sandbox(settings: Settings, sandbox: Path | None) -> Path | None:
+    """The sandbox to ingest: the one given, else HUB_HOME/sandbox unless hub.yaml configures sources."""
+    if sandbox is not None:
+        if not (sandbox / "manifest.json").exists():
+            raise PipelineError(f"`{sandbox}` is not a sandbox (no manifest.json); "
+                                f"create one with `hub sandbox seed {sandbox}`")
+        return sandbox.resolve()
+    if (settings.home / "hub.yaml").exists():
+        return None
+    if not (settings.sandbox_dir / "manifest.json").exists():
+        raise PipelineError(f"no sources: neither {settings.home / 'hub.yaml'} nor a sandbox in "
+                            f"{settings.sandbox_dir} (try `hub demo` or `hub sandbox seed`)")
+    return settings.sandbox_dir.resolve()
+
+
+def run_pipeline(settings: Settings, sandbox: Path | None = None,
+                 reporter: progress.Reporter | None = None) -> PipelineResult:
+    """Run ingest → transform → publish once; raise ``PipelineError`` on failure."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    sandbox = resolve_sandbox(settings, sandbox)
+    progress.install(reporter)
+    stages: list[StageResult] = []
+    checks: list[str] = []
+    try:
+        with _statistics_api(sandbox) if sandbox else nullcontext(None) as url:
+            hub = HubResource(home=str(settings.home.resolve()), sandbox=str(sandbox) if sandbox else None,
+                              statistics_url=url)
+            defs = build_definitions(settings, hub)
+            assets = list(defs.assets or [])
+            for stage in STAGES:
+                started = time.perf_counter()
+                result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},
+                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+                if not result.success:
+                    raise PipelineError(f"stage `{stage}` failed: " + "; ".join(_failures(result)))
+                checks += _failed_checks(result)
+                events = result.get_asset_materialization_events()
+                keys = sorted(ev.asset_key.to_user_string() for ev in events if ev.asset_key is not None)
+                stages.append(StageResult(stage, time.perf_counter() - started, keys))
+    finally:
+        progress.install(None)
+    return PipelineResult(stages, checks)
