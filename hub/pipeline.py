@@ -24,6 +24,7 @@ from hub.orchestration.resources import HubResource
 from hub.settings import Settings
 
 STAGES = ("ingest", "transform", "publish")
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 class PipelineError(HubError):
@@ -120,7 +121,8 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
             for stage in STAGES:
                 started = time.perf_counter()
                 result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},
-                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                        run_config=QUIET)
                 if not result.success:
                     raise PipelineError(f"stage `{stage}` failed: " + "; ".join(_failures(result)))
                 checks += _failed_checks(result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import typer
 from rich.console import Console
@@ -35,4 +37,13 @@ def run_app(app: typer.Typer) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only on request
+        if os.environ.get("HUB_DEBUG"):
+            raise
+        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+        err_console.print("(set HUB_DEBUG=1 for the traceback)")
+        return 1
     return 0

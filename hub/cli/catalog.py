@@ -29,6 +29,7 @@ def list_(
     with store.session() as s:
         rows = listing.list_entries(s, q=q, level=level, provider=provider, layer=layer)
     table = Table("dataset", "名称", "provider", "layer", "level", "sharing", "rows", "version")
+    table.columns[0].no_wrap = True
     for r in rows:
         level = f"{r['level']} {r['level_name']}"
         table.add_row(r["dataset"], r["name_zh"], r["provider"], r["layer"], level,

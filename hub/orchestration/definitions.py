@@ -5,12 +5,12 @@ deployment turns them on in the Dagster UI.  ``build_definitions`` reads only
 configuration (no source is contacted), so loading the definitions is cheap.
 """
 
-from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
 import dagster as dg
+from dagster import SensorEvaluationContext
 
 from hub.orchestration.ingest import ingest_asset
 from hub.orchestration.publish import build_publish_asset
@@ -31,7 +31,7 @@ def _ingest_assets(hub: HubResource) -> list[dg.AssetsDefinition]:
 
 def _audit_sensor(hub: HubResource) -> dg.SensorDefinition:
     @dg.sensor(job_name=AUDIT_JOB, default_status=dg.DefaultSensorStatus.STOPPED, minimum_interval_seconds=60)
-    def audit_drop_folder(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    def audit_drop_folder(context: SensorEvaluationContext) -> dg.SensorResult:
         """Start an audit ingest when the set of files in the drop folder changes."""
         folder = (hub.sandbox_dir or hub.settings.sandbox_dir) / "audit"
         files = sorted(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"

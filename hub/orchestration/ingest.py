@@ -8,12 +8,12 @@ threshold, and freshness of the newest cursor value.  Transient source errors
 are retried with backoff and jitter; terminal ones fail at once.
 """
 
-from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 import dagster as dg
 import duckdb
+from dagster import AssetExecutionContext
 from sqlalchemy import select
 
 from catalog.entries import DatasetFacts, register
@@ -109,7 +109,7 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(key=key, group_name=source.name, retry_policy=RETRY, check_specs=specs, kinds={"duckdb"},
               description=source.resource(resource_name).description or f"{dataset} from {source.name}")
-    def _ingest(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
+    def _ingest(context: AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
         report("ingest", dataset)
         before = _catalog_schema(hub, dataset)
         try:

@@ -5,10 +5,10 @@ Parquet version when the content changed (``catalog.publish``), with free-text
 columns pre-redacted by Presidio so request-time masking never runs NLP.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import duckdb
+from dagster import AssetExecutionContext
 from sqlalchemy import select
 
 from catalog.publish import publish
@@ -27,7 +27,7 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The ``published`` asset, downstream of every transform output."""
 
     @dg.asset(key=dg.AssetKey("published"), deps=upstream, group_name="publish", kinds={"parquet"})
-    def published(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
+    def published(context: AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
         """Publish new versions of exchangeable datasets whose content changed."""
         con = duckdb.connect(str(hub.warehouse_path))
         new: dict[str, str] = {}

@@ -7,14 +7,15 @@ A failed SQLMesh audit fails the asset with the audit's message (no retry: data
 problems are not transient).
 """
 
-from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from functools import lru_cache
+from graphlib import TopologicalSorter
 
 import dagster as dg
 import duckdb
+from dagster import AssetExecutionContext
 
 from catalog.entries import DatasetFacts, register
 from hub import transform
@@ -46,6 +47,15 @@ def model_specs() -> list[dg.AssetSpec]:
     ]
 
 
+def _topological(names: list[str]) -> list[str]:
+    """``names`` ordered so every model comes after its upstream models (Dagster requires it)."""
+    graph: dict[str, set[str]] = {name: set() for name in names}
+    for up, down in _lineage():
+        if down in graph and up in graph:
+            graph[down].add(up)
+    return list(TopologicalSorter(graph).static_order())
+
+
 def _register(hub: HubResource, datasets: list[str]) -> None:
     ups: dict[str, list[str]] = {}
     for up, down in _lineage():
@@ -65,7 +75,7 @@ def build_transform_assets() -> dg.AssetsDefinition:
     """The SQLMesh multi-asset."""
 
     @dg.multi_asset(specs=model_specs(), name="sqlmesh_transforms", can_subset=False)
-    def sqlmesh_transforms(context: dg.AssetExecutionContext,
+    def sqlmesh_transforms(context: AssetExecutionContext,
                            hub: HubResource) -> Iterator[dg.MaterializeResult]:
         report("transform", "SQLMesh plan and run")
         try:
@@ -73,7 +83,8 @@ def build_transform_assets() -> dg.AssetsDefinition:
                                               state_path=hub.settings.home / "sqlmesh_state.duckdb")
         except transform.TransformError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
-        names = [spec.key.to_user_string().replace("/", ".") for spec in context.assets_def.specs]
+        specs = context.assets_def.specs
+        names = _topological([spec.key.to_user_string().replace("/", ".") for spec in specs])
         _register(hub, names)
         for name in names:
             yield dg.MaterializeResult(asset_key=key_of(name), metadata={
