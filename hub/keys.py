@@ -81,7 +81,8 @@ class KeyStore:
         """Make a new signing key; older keys stay for verification."""
         folder = self._dir(purpose)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        kid = f"{purpose}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(3).hex()}"
+        # Nanoseconds keep names (and so "newest signs") ordered even within one second.
+        kid = f"{purpose}-{time.time_ns():020d}-{os.urandom(3).hex()}"
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1)
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
     published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="URL partners reach the API at")
+    token_ttl_s: int = Field(default=600, ge=1, le=600, description="access-token lifetime")
 
     @field_validator("database_url")
     @classmethod

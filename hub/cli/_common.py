@@ -10,6 +10,16 @@ from rich.console import Console
 
 from hub.errors import HubError, NotAvailableYet
 
+# typer bundles its own copy of click; catch both its exceptions and click's.
+try:
+    from typer._click import exceptions as _tclick  # type: ignore[import-not-found]
+
+    CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException, _tclick.ClickException)
+    EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+    ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+except ImportError:  # typer releases that use click itself
+    CLICK_ERRORS, EXITS, ABORTS = (click.ClickException,), (click.exceptions.Exit,), (click.exceptions.Abort,)
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -29,14 +39,14 @@ def run_app(app: typer.Typer) -> int:
     except HubError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except EXITS as exc:
+        return int(exc.exit_code)
+    except ABORTS:
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except CLICK_ERRORS as exc:
         exc.show()
-        return exc.exit_code
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130

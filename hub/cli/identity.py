@@ -1,39 +1,124 @@
-"""``hub partner add`` and ``hub officer add``: registering OAuth2 clients."""
+"""``hub partner add`` and ``hub officer add``: registering OAuth2 clients.
+
+Each command stores the client and its public key (``hub.identity``) with an
+audit event in one transaction, and writes a generated Ed25519 private key
+(PEM, mode 0600) to ``--key-out`` or ``$HUB_HOME/clients/<client id>.pem``.
+``--public-key`` registers a key the client made itself (Ed25519 or P-256).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
-from hub.cli._common import not_available
+from hub.cli._common import console
+from hub.events import EventSink
+from hub.identity import IdentityError, Registration, register_officer, register_partner, write_private_key
+from hub.settings import Settings, get_settings
+from hub.store.db import open_store
 
 partner_app = typer.Typer(help="Partner systems that exchange data.", no_args_is_help=True)
 officer_app = typer.Typer(help="Officers: data owners and security officers.", no_args_is_help=True)
+
+KeyOut = Annotated[Path | None, typer.Option(help="where to write the Ed25519 private key (PEM, 0600)")]
+PublicKeyIn = Annotated[Path | None, typer.Option(
+    help="register this public key (PEM, Ed25519 or P-256) instead of generating a key pair")]
+
+
+def _read_public_key(path: Path | None, key_out: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    if key_out is not None:
+        raise IdentityError("--key-out and --public-key exclude each other: with your own key "
+                            "the hub writes no private key")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read public key `{path}`: {exc.strerror}") from None
+
+
+def _key_path(settings: Settings, client_id: str, key_out: Path | None) -> Path:
+    return key_out or settings.home / "clients" / f"{client_id}.pem"
+
+
+def _register(settings: Settings, work: Callable[[Session, EventSink], Registration],
+              key_path: Path | None) -> Registration:
+    """Run a registration with the real audit sink; write the private key before commit."""
+    from hub.audit.log import AuditLog
+
+    store = open_store(settings.metadata_url)
+    written = False
+    try:
+        with AuditLog.from_settings(store, settings) as audit, store.session() as session:
+            registration = work(session, audit.sink)
+            if registration.private_pem is not None and key_path is not None:
+                write_private_key(key_path, registration.private_pem)
+                written = True
+    except BaseException:
+        if written and key_path is not None:  # the commit failed: no orphan private key
+            key_path.unlink(missing_ok=True)
+        raise
+    finally:
+        store.dispose()
+    return registration
+
+
+def _token_url(settings: Settings) -> str:
+    from hub.api.app import token_config
+
+    return token_config(settings).token_url
+
+
+def _report(settings: Settings, registration: Registration, key_path: Path | None) -> None:
+    console.print(f"registered [bold]{registration.client_id}[/bold]")
+    console.print(f"  client id    {registration.client_id}")
+    console.print(f"  key id       {registration.kid}")
+    if registration.private_pem is not None and key_path is not None:
+        console.print(f"  private key  {key_path}  (mode 0600; keep it secret)")
+    console.print(f"  token URL    {_token_url(settings)}")
 
 
 @partner_app.command("add")
 def partner_add(
     partner_id: Annotated[str, typer.Argument(metavar="ID", help="partner id, e.g. hz-xihu-jw")],
-    clearance: Annotated[int, typer.Option(min=1, max=5, help="授权等级 clearance level 1-5")],
-    jurisdiction: Annotated[str, typer.Option(help="administrative code, e.g. 330106")],
+    clearance: Annotated[int, typer.Option(help="授权等级 clearance level 1-5")],
+    jurisdiction: Annotated[str, typer.Option(help="6-digit administrative code, e.g. 330106")],
     purpose: Annotated[list[str], typer.Option(help="registered purpose (repeatable)")],
-    key_out: Annotated[Path | None, typer.Option(help="where to write the Ed25519 private key")] = None,
+    key_out: KeyOut = None,
+    public_key: PublicKeyIn = None,
+    name: Annotated[str, typer.Option(help="display name of the partner system")] = "",
 ) -> None:
     """Register a partner system and write its private key."""
-    not_available("partner registration")
+    settings = get_settings()
+    public_pem = _read_public_key(public_key, key_out)
+    key_path = None if public_pem else _key_path(settings, f"partner:{partner_id}", key_out)
+    registration = _register(settings, lambda s, sink: register_partner(
+        s, sink, partner_id, clearance=clearance, jurisdiction=jurisdiction, purposes=purpose,
+        name=name, public_pem=public_pem), key_path)
+    _report(settings, registration, key_path)
 
 
 @officer_app.command("add")
 def officer_add(
     officer_id: Annotated[str, typer.Argument(metavar="ID")],
     role: Annotated[str, typer.Option(help="owner | security")],
-    owner_of: Annotated[str | None, typer.Option(help="provider the owner speaks for")] = None,
-    key_out: Annotated[Path | None, typer.Option(help="where to write the Ed25519 private key")] = None,
+    owner_of: Annotated[str | None, typer.Option(
+        help="provider the owner speaks for: finance | state_assets | audit | statistics")] = None,
+    key_out: KeyOut = None,
+    public_key: PublicKeyIn = None,
 ) -> None:
-    """Register an officer."""
-    not_available("officer registration")
+    """Register an officer (same key mechanism as partners)."""
+    settings = get_settings()
+    public_pem = _read_public_key(public_key, key_out)
+    key_path = None if public_pem else _key_path(settings, f"officer:{officer_id}", key_out)
+    registration = _register(settings, lambda s, sink: register_officer(
+        s, sink, officer_id, role=role, owner_of=owner_of, public_pem=public_pem),
+        key_path)
+    _report(settings, registration, key_path)
 
 
 def register(app: typer.Typer) -> None:

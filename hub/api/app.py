@@ -1,0 +1,99 @@
+"""The exchange API application: ``create_app(settings)`` assembles it.
+
+The factory wires the metadata store, the hub key store, the token rules and the
+audit callable into an ``ApiContext`` on ``app.state.ctx``, installs the request
+middleware and the problem+json handlers, and mounts the routers.  Later routers
+(catalog, datasets, workflow) are mounted by the same factory and take the caller
+from ``hub.api.auth.current_subject``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from hub.api import health, oauth, problems, wellknown
+from hub.api.auth import token_rejected
+from hub.api.context import ApiContext, Audit, ReadinessProbe
+from hub.api.middleware import RequestMiddleware
+from hub.errors import SettingsError, Unavailable
+from hub.events import AuditEvent
+from hub.keys import KeyStore
+from hub.settings import Settings
+from hub.store.db import Store, open_store
+from hub.tokens import TokenConfig, TokenRejected
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MAX_TOKEN_TTL_S = 600
+TITLE = "Huitong (汇通) exchange API"
+
+
+def _audit_not_configured(event: AuditEvent) -> None:
+    raise Unavailable("no audit log configured for the API")
+
+
+def token_config(settings: Settings, public_url: str | None = None,
+                 token_ttl_s: int | None = None) -> TokenConfig:
+    """Token rules from explicit values, else settings (``public_url``, ``token_ttl_s``), else defaults."""
+    base = public_url or getattr(settings, "public_url", None) or DEFAULT_PUBLIC_URL
+    ttl = token_ttl_s or getattr(settings, "token_ttl_s", None) or MAX_TOKEN_TTL_S
+    if not 1 <= ttl <= MAX_TOKEN_TTL_S:
+        raise SettingsError(f"HUB_TOKEN_TTL_S: {ttl} must be between 1 and {MAX_TOKEN_TTL_S} seconds")
+    if not base.startswith(("http://", "https://")):
+        raise SettingsError(f"HUB_PUBLIC_URL: `{base}` must be an http:// or https:// URL")
+    return TokenConfig(token_url=base.rstrip("/") + "/oauth/token", ttl_s=ttl)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                         description=app.description)
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                  "description": "EdDSA access token from POST /oauth/token"})
+    schemes["clientCredentials"] = {
+        "type": "oauth2", "description": "client_credentials grant authenticated with a "
+        "private_key_jwt client assertion (RFC 7523), signed by the client's registered key",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings, *, audit: Audit | None = None, public_url: str | None = None,
+               token_ttl_s: int | None = None, store: Store | None = None,
+               keys: KeyStore | None = None) -> FastAPI:
+    """Build the exchange API.
+
+    ``audit`` appends token events to the audit log; without one, token issuance
+    fails closed (503).  ``store`` and ``keys`` default to those of ``settings``.
+    """
+    owned = store is None
+    ctx = ApiContext(settings=settings, store=store or open_store(settings.metadata_url),
+                     keys=keys or KeyStore(settings.keys_dir),
+                     tokens=token_config(settings, public_url, token_ttl_s),
+                     audit=audit or _audit_not_configured)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ctx.keys.current("token")  # the first signing key exists before the first request
+        yield
+        if owned:
+            ctx.store.dispose()
+
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan,
+                  description="Partner platforms read supervision data under policy; see DESIGN.md §5.")
+    app.state.ctx = ctx
+    readiness: dict[str, ReadinessProbe] = {}
+    app.state.readiness = readiness
+    problems.install(app)
+    app.add_exception_handler(TokenRejected, token_rejected)
+    app.add_middleware(RequestMiddleware)
+    for module in (oauth, wellknown, health):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

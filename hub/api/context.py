@@ -1,0 +1,46 @@
+"""What the API's routers share: store, key store, token rules, audit callable.
+
+One small dataclass on ``app.state.ctx``; routers take it with
+``Depends(get_context)`` instead of reaching for globals.  ``audit`` is the
+audit log's append for events outside a store transaction (token events); a
+call that raises means the audit log is down and the request must fail closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from hub.events import AuditEvent
+from hub.keys import KeyStore
+from hub.settings import Settings
+from hub.store.db import Store
+from hub.tokens import TokenConfig
+
+Audit = Callable[[AuditEvent], object]  # e.g. AuditLog.append; raising = audit down
+ReadinessProbe = Callable[[], bool]
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    store: Store
+    keys: KeyStore
+    tokens: TokenConfig
+    audit: Audit
+
+
+def get_context(request: Request) -> ApiContext:
+    """FastAPI dependency: the ``ApiContext`` of the running app."""
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
