@@ -78,6 +78,20 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return failed
 
 
+def _run_stage(stage: str, assets: list[object], hub: HubResource, checks: list[str]) -> StageResult:
+    """Materialize one stage in-process; failed checks are appended to ``checks``."""
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},  # type: ignore[arg-type]
+                                instance=instance, raise_on_error=False, run_config=QUIET)
+        if not result.success:
+            raise PipelineError(f"stage `{stage}` failed: " + "; ".join(_failures(result)))
+        checks += _failed_checks(result)
+        events = result.get_asset_materialization_events()
+        keys = sorted(ev.asset_key.to_user_string() for ev in events if ev.asset_key is not None)
+    return StageResult(stage, time.perf_counter() - started, keys)
+
+
 @contextmanager
 def _statistics_api(sandbox: Path | None) -> Iterator[str | None]:
     if sandbox is None:
@@ -105,8 +119,9 @@ def resolve_sandbox(settings: Settings, sandbox: Path | None) -> Path | None:
 
 
 def run_pipeline(settings: Settings, sandbox: Path | None = None,
-                 reporter: progress.Reporter | None = None) -> PipelineResult:
-    """Run ingest → transform → publish once; raise ``PipelineError`` on failure."""
+                 reporter: progress.Reporter | None = None,
+                 only: tuple[str, ...] = STAGES) -> PipelineResult:
+    """Run ingest → transform → publish once (or ``only`` those stages); raise ``PipelineError``."""
     settings.home.mkdir(parents=True, exist_ok=True)
     sandbox = resolve_sandbox(settings, sandbox)
     progress.install(reporter)
@@ -118,17 +133,8 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
                               statistics_url=url)
             defs = build_definitions(settings, hub)
             assets = list(defs.assets or [])
-            for stage in STAGES:
-                started = time.perf_counter()
-                result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},
-                                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-                                        run_config=QUIET)
-                if not result.success:
-                    raise PipelineError(f"stage `{stage}` failed: " + "; ".join(_failures(result)))
-                checks += _failed_checks(result)
-                events = result.get_asset_materialization_events()
-                keys = sorted(ev.asset_key.to_user_string() for ev in events if ev.asset_key is not None)
-                stages.append(StageResult(stage, time.perf_counter() - started, keys))
+            for stage in only:
+                stages.append(_run_stage(stage, assets, hub, checks))
     finally:
         progress.install(None)
     return PipelineResult(stages, checks)

@@ -6,10 +6,19 @@ import os
 import shutil
 import subprocess
 import uuid
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+with warnings.catch_warnings():
+    # jieba 0.42's regexes hold invalid escapes; compile it once with that warning silenced
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", SyntaxWarning)
+    import jieba  # noqa: F401
+    import jieba.posseg  # noqa: F401
 
 PG_CLUSTER = ("15", "main")
 
@@ -74,3 +83,32 @@ def hub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     get_settings.cache_clear()
     return home
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    """A HUB_HOME after one real ``hub run`` over a freshly seeded sandbox."""
+
+    home: Path
+    sandbox: Path
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def pipeline_output(tmp_path_factory: pytest.TempPathFactory) -> PipelineOutput:
+    """Seed a small sandbox and run the real pipeline once per session (read-only for tests).
+
+    Tests that change state (run again, edit sources) build their own home instead.
+    """
+    import time
+
+    from hub.pipeline import run_pipeline
+    from hub.sandbox import seed
+    from hub.settings import load_settings
+
+    home = tmp_path_factory.mktemp("pipeline") / "hub"
+    sandbox = home / "sandbox"
+    seed(sandbox, seed=7, scale=400)
+    started = time.perf_counter()
+    run_pipeline(load_settings(home=home), sandbox)
+    return PipelineOutput(home, sandbox, time.perf_counter() - started)

@@ -32,7 +32,7 @@ def not_available(capability: str) -> None:
 def run_app(app: typer.Typer) -> int:
     """Run the typer app; render ``HubError`` as one line instead of a traceback."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except NotAvailableYet as exc:
         err_console.print(f"[yellow]{exc}[/yellow]")
         return 2
@@ -56,4 +56,5 @@ def run_app(app: typer.Typer) -> int:
         err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
         err_console.print("(set HUB_DEBUG=1 for the traceback)")
         return 1
-    return 0
+    # typer returns a raised ``Exit``'s code instead of raising it when not standalone
+    return result if isinstance(result, int) else 0

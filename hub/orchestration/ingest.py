@@ -113,7 +113,7 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
         report("ingest", dataset)
         before = _catalog_schema(hub, dataset)
         try:
-            result = _load(hub, source.name, resource_name, context.run_id)
+            result = _load(hub, source.name, resource_name, context.run.run_id)
         except HubError as exc:
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         after = _warehouse_schema(hub, dataset)

@@ -1,0 +1,130 @@
+"""Policy data (``data.hub``) built from the metadata store, and its revision.
+
+``build_policy_data`` reads registered partners and officers, non-revoked grants
+with their approvals and today's row usage (days in UTC+8), and standing
+suspensions.  The data revision is a hash of that document.  Workflow changes call
+``changed_on_commit(session)``: when the transaction commits, the process-wide
+generation is bumped and every decision point reloads before its next decision.
+Changes made by other processes are picked up by re-reading the store (see
+``PolicyPoint.recheck_seconds``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from hub.store.db import Store
+from hub.store.models import Grant, Officer, Partner, RowUsage, Suspension
+
+CST = timezone(timedelta(hours=8), "UTC+8")
+UNCONDITIONAL_MAX_ROWS = 10000
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def generation() -> int:
+    """The process-wide policy-data generation (bumped by every committed workflow change)."""
+    return _generation
+
+
+def bump() -> None:
+    """Invalidate every decision point's data and cached decisions in this process."""
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+def changed_on_commit(session: Session) -> None:
+    """Bump the generation when ``session``'s transaction commits."""
+    if not session.info.get("_hub_policy_bump"):
+        session.info["_hub_policy_bump"] = True
+        event.listen(session, "after_commit", _after_commit, once=True)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop("_hub_policy_bump", None)
+    bump()
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC+8 (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CST).isoformat()
+
+
+def today(now: datetime) -> str:
+    """The quota day (YYYY-MM-DD in UTC+8) of ``now``."""
+    return now.astimezone(CST).strftime("%Y-%m-%d")
+
+
+def data_revision(data: dict[str, Any]) -> str:
+    """A short content hash of the policy data."""
+    body = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def _officers(session: Session) -> dict[str, Any]:
+    return {o.id: {"role": o.role, "owner_of": o.owner_of, "active": bool(o.active)}
+            for o in session.scalars(select(Officer))}
+
+
+def _grant(g: Grant, used: int) -> dict[str, Any]:
+    return {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
+            "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+            "valid_from": iso(g.valid_from), "valid_until": iso(g.valid_until),
+            "max_rows_per_day": int(g.max_rows_per_day), "approvals": list(g.approvals),
+            "requested_by": g.requested_by, "rows_used_today": used}
+
+
+def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
+    """The ``data.hub`` document as of ``now`` (see ``policies/README.md``)."""
+    usage_rows = session.scalars(select(RowUsage).where(RowUsage.day == today(now)))
+    usage = {u.grant_id: int(u.rows) for u in usage_rows}
+    grants = session.scalars(select(Grant).where(Grant.revoked_at.is_(None)))
+    suspended = session.scalars(select(Suspension).where(Suspension.lifted_at.is_(None)))
+    return {
+        "partners": {p.id: {"clearance": p.clearance, "jurisdiction": p.jurisdiction,
+                            "purposes": list(p.purposes), "suspended": bool(p.suspended)}
+                     for p in session.scalars(select(Partner))},
+        "officers": _officers(session),
+        "grants": {g.id: _grant(g, usage.get(g.id, 0)) for g in grants},
+        "suspensions": {s.partner_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
+                        for s in suspended},
+        "limits": {"unconditional_max_rows": UNCONDITIONAL_MAX_ROWS},
+    }
+
+
+class DataSource(Protocol):
+    """Where a decision point gets its policy data."""
+
+    def load(self, now: datetime) -> dict[str, Any]: ...
+
+
+class StoreData:
+    """Policy data read from a metadata store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self, now: datetime) -> dict[str, Any]:
+        with self.store.session() as session:
+            return build_policy_data(session, now)
+
+
+class StaticData:
+    """Fixed policy data (policy test cases, ``hub policy eval --data``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def load(self, now: datetime) -> dict[str, Any]:
+        return self.data

@@ -1,0 +1,89 @@
+"""The ``Decision``: what the policy decision point answers (DESIGN.md §4).
+
+An engine returns a plain JSON object; ``parse_decision`` checks its shape strictly
+and turns anything malformed into an error, which the decision point renders as a
+deny with reason ``policy engine unavailable`` (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.errors import HubError
+
+UNAVAILABLE = "policy engine unavailable"
+
+_KEYS = {"allow", "reasons", "grant", "columns", "row_filter", "max_rows"}
+
+
+class PolicyError(HubError):
+    """The policy engine failed or answered something that is not a decision."""
+
+    status = 503
+    title = "policy engine unavailable"
+    retryable = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision with its reasons and obligations (masks, row filter, row limit)."""
+
+    allow: bool
+    reasons: tuple[str, ...]
+    grant: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    row_filter: dict[str, str] | None = None
+    max_rows: int | None = None
+    policy_revision: str = ""
+    data_revision: str = ""
+    error: str | None = None
+
+    @property
+    def revision(self) -> str:
+        """``<policy revision>/<data revision>``, as recorded in the audit log."""
+        return f"{self.policy_revision}/{self.data_revision}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision object of DESIGN.md §4."""
+        return {"allow": self.allow, "reasons": list(self.reasons), "grant": self.grant,
+                "columns": dict(self.columns), "row_filter": self.row_filter, "max_rows": self.max_rows}
+
+    def obligations_digest(self) -> str:
+        """SHA-256 of the obligations (columns, row filter, row limit), for the audit record."""
+        body = {"columns": self.columns, "row_filter": self.row_filter, "max_rows": self.max_rows}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    @classmethod
+    def unavailable(cls, error: str, policy_revision: str = "", data_revision: str = "") -> Decision:
+        """The fail-closed deny used for any engine error, timeout or malformed answer."""
+        return cls(allow=False, reasons=(UNAVAILABLE,), max_rows=0, policy_revision=policy_revision,
+                   data_revision=data_revision, error=error)
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise PolicyError(f"malformed decision: {what}")
+
+
+def parse_decision(raw: Any, policy_revision: str, data_revision: str) -> Decision:
+    """Validate an engine's raw answer; raise ``PolicyError`` naming what is wrong."""
+    _check(isinstance(raw, dict), f"expected an object, got {type(raw).__name__}")
+    _check(set(raw) == _KEYS, f"keys {sorted(raw)} are not {sorted(_KEYS)}")
+    _check(isinstance(raw["allow"], bool), "`allow` is not a boolean")
+    reasons = raw["reasons"]
+    _check(isinstance(reasons, list) and bool(reasons) and all(isinstance(r, str) for r in reasons),
+           "`reasons` is not a non-empty list of strings")
+    _check(raw["grant"] is None or isinstance(raw["grant"], str), "`grant` is not a string or null")
+    columns = raw["columns"]
+    _check(isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values()),
+           "`columns` is not an object of strategy names")
+    _check(raw["row_filter"] is None or isinstance(raw["row_filter"], dict), "`row_filter` is not an object")
+    max_rows = raw["max_rows"]
+    _check(max_rows is None or (isinstance(max_rows, int) and not isinstance(max_rows, bool)),
+           "`max_rows` is not an integer or null")
+    return Decision(allow=raw["allow"], reasons=tuple(reasons), grant=raw["grant"], columns=columns,
+                    row_filter=raw["row_filter"], max_rows=max_rows,
+                    policy_revision=policy_revision, data_revision=data_revision)

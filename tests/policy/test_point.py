@@ -1,0 +1,247 @@
+"""The decision point: cache and its invalidation, fail closed, ensure_allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub import policy, workflow
+from hub.errors import Forbidden, NotFound
+from hub.events import discard
+from hub.policy import (
+    UNAVAILABLE,
+    OpaEngine,
+    PolicyPoint,
+    RegopyEngine,
+    StaticData,
+    StoreData,
+    load_policies,
+    parse_decision,
+    policy_set,
+)
+from hub.policy.decision import PolicyError
+from hub.store import Store, open_store
+from hub.store.models import Grant
+from tests.policy.helpers import NOW, READ, SUBJECT, request, resource, seed
+
+
+class Counting:
+    """Wraps an engine and counts evaluations (to see cache hits)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.calls = inner, inner.name, 0
+
+    def load(self, policies: Any, data: Any) -> None:
+        self.inner.load(policies, data)
+
+    def evaluate(self, doc: Any) -> Any:
+        self.calls += 1
+        return self.inner.evaluate(doc)
+
+
+@pytest.fixture
+def store(hub_home: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{hub_home / 'hub.sqlite'}")
+    with s.session() as session:
+        seed(session)
+        app = workflow.apply(session, discard, request(), now=NOW)
+        workflow.decide(session, discard, app.id, "own-fin", "approve", now=NOW)
+        workflow.decide(session, discard, app.id, "sec-1", "approve", now=NOW)
+    yield s
+    s.dispose()
+
+
+def _grant_id(store: Store) -> str:
+    with store.session() as session:
+        return session.query(Grant).one().id
+
+
+def _point(store: Store, recheck: float = 3600.0) -> PolicyPoint:
+    return PolicyPoint(Counting(RegopyEngine()), load_policies(), StoreData(store), recheck_seconds=recheck)
+
+
+def test_store_grant_allows_with_obligations(store: Store) -> None:
+    decision = _point(store).decide(SUBJECT, "read", resource(), READ)
+    assert decision.allow, decision.reasons
+    assert decision.grant == _grant_id(store)
+    assert decision.columns == {"recipient_name": "clear", "recipient_id_number": "pseudonym",
+                                "amount": "clear", "township_code": "clear"}
+    assert decision.row_filter == {"column": "township_code", "prefix": "330106"}
+    assert decision.max_rows == 1000
+    assert len(decision.obligations_digest()) == 64
+
+
+def test_repeated_decisions_come_from_the_cache(store: Store) -> None:
+    point = _point(store)
+    first = point.decide(SUBJECT, "read", resource(), READ)
+    second = point.decide(SUBJECT, "read", resource(), READ)
+    assert second is first
+    assert point.engine.calls == 1  # type: ignore[attr-defined]
+
+
+def test_revoking_a_grant_denies_the_very_next_decision(store: Store) -> None:
+    point = _point(store)
+    assert point.decide(SUBJECT, "read", resource(), READ).allow
+    with store.session() as session:
+        workflow.revoke(session, discard, _grant_id(store), "officer:sec-1", "case closed")
+    after = point.decide(SUBJECT, "read", resource(), READ)
+    assert not after.allow
+    assert any("holds no grant" in r for r in after.reasons)
+
+
+def test_lockdown_denies_the_very_next_decision(store: Store) -> None:
+    point = _point(store)
+    assert point.decide(SUBJECT, "describe", resource(), READ).allow
+    with store.session() as session:
+        workflow.lockdown(session, discard, "hz-xihu-jw", "officer:sec-1", "leaked extract")
+    after = point.decide(SUBJECT, "describe", resource(), READ)
+    assert not after.allow
+    assert any("rule lockdown" in r for r in after.reasons)
+
+
+def test_a_change_from_another_process_is_seen_on_recheck(store: Store) -> None:
+    point = _point(store, recheck=0)
+    assert point.decide(SUBJECT, "read", resource(), READ).allow
+    with store.session() as session:  # no workflow call: as if another process changed the store
+        session.get(Grant, _grant_id(store)).revoked_at = NOW  # type: ignore[union-attr]
+    assert not point.decide(SUBJECT, "read", resource(), READ).allow
+
+
+def test_a_policy_revision_that_does_not_compile_denies_everything(store: Store) -> None:
+    point = _point(store)
+    assert point.decide(SUBJECT, "read", resource(), READ).allow
+    point.set_policies(policy_set({"hub/broken.rego": "package hub\n\ndecision := {\n"}))
+    for action in ("read", "describe", "audit"):
+        decision = point.decide(SUBJECT, action, resource(), READ)
+        assert not decision.allow and decision.reasons == (UNAVAILABLE,)
+        assert decision.error and "does not compile" in decision.error
+
+
+def test_a_policy_without_decision_denies(store: Store) -> None:
+    point = _point(store)
+    point.set_policies(policy_set({"hub/empty.rego": "package hub\n\nother := 1\n"}))
+    decision = point.decide(SUBJECT, "read", resource(), READ)
+    assert not decision.allow and decision.reasons == (UNAVAILABLE,)
+
+
+def test_an_unreadable_store_denies() -> None:
+    class Broken:
+        def load(self, now: Any) -> dict[str, Any]:
+            raise OSError("disk gone")
+
+    point = PolicyPoint(RegopyEngine(), load_policies(), Broken())
+    decision = point.decide(SUBJECT, "describe", resource(), READ)
+    assert not decision.allow and decision.reasons == (UNAVAILABLE,) and "disk gone" in str(decision.error)
+
+
+def test_unreachable_opa_denies() -> None:
+    point = PolicyPoint(OpaEngine("http://127.0.0.1:9", timeout_s=0.5), load_policies(), StaticData({}))
+    decision = point.decide(SUBJECT, "describe", resource(), READ)
+    assert not decision.allow and decision.reasons == (UNAVAILABLE,)
+
+
+@pytest.mark.parametrize("mode", ["malformed", "error"])
+def test_misbehaving_opa_denies(opa_double: Any, double_url: str, mode: str) -> None:
+    point = PolicyPoint(OpaEngine(double_url, timeout_s=5), load_policies(), StaticData({}))
+    officer = {"id": "officer:x", "kind": "officer"}
+    assert point.decide(officer, "describe", resource(), READ).reasons != (UNAVAILABLE,)
+    opa_double.state.mode = mode
+    decision = point.decide(SUBJECT, "read", resource(), READ)
+    assert not decision.allow and decision.reasons == (UNAVAILABLE,)
+
+
+def test_opa_backend_decides_from_store_data(store: Store, double_url: str) -> None:
+    point = PolicyPoint(OpaEngine(double_url, timeout_s=5), load_policies(), StoreData(store),
+                        recheck_seconds=3600)
+    assert point.decide(SUBJECT, "read", resource(), READ).allow
+    with store.session() as session:
+        workflow.revoke(session, discard, _grant_id(store), "officer:sec-1")
+    assert not point.decide(SUBJECT, "read", resource(), READ).allow
+
+
+@pytest.mark.parametrize("raw", [
+    None, [], "allow", {"allow": True}, {"allow": "yes", "reasons": ["r"], "grant": None, "columns": {},
+                                        "row_filter": None, "max_rows": 0},
+    {"allow": True, "reasons": [], "grant": None, "columns": {}, "row_filter": None, "max_rows": 0},
+    {"allow": True, "reasons": ["r"], "grant": None, "columns": {"a": 1}, "row_filter": None, "max_rows": 0},
+    {"allow": True, "reasons": ["r"], "grant": None, "columns": {}, "row_filter": None, "max_rows": True},
+])
+def test_malformed_engine_answers_are_rejected(raw: Any) -> None:
+    with pytest.raises(PolicyError, match="malformed decision"):
+        parse_decision(raw, "p", "d")
+
+
+def test_malformed_engine_output_denies() -> None:
+    class Liar:
+        name = "liar"
+
+        def load(self, policies: Any, data: Any) -> None: ...
+
+        def evaluate(self, doc: Any) -> Any:
+            return {"allow": True}
+
+    point = PolicyPoint(Liar(), load_policies(), StaticData({}))
+    decision = point.decide(SUBJECT, "read", resource(), READ)
+    assert not decision.allow and decision.reasons == (UNAVAILABLE,)
+
+
+def test_ensure_allowed_raises_forbidden_with_reasons(store: Store) -> None:
+    point = _point(store)
+    assert point.ensure_allowed(SUBJECT, "read", resource(), READ).allow
+    with pytest.raises(Forbidden, match="rule purpose") as info:
+        point.ensure_allowed(SUBJECT, "read", resource(), {**READ, "purpose": ""})
+    assert info.value.context["reasons"]
+
+
+def test_cached_entries_expire_at_the_next_grant_boundary(store: Store) -> None:
+    point = _point(store)
+    point.decide(SUBJECT, "read", resource(), READ)
+    with store.session() as session:
+        until = session.query(Grant).one().valid_until.timestamp()
+    assert point._expiry(until - 10) == until
+    assert point._expiry(NOW.timestamp()) <= NOW.timestamp() + 86400
+
+
+def test_module_level_decide_uses_settings(hub_home: Path) -> None:
+    policy.set_default_point(None)
+    try:
+        decision = policy.decide(SUBJECT, "read", resource(), READ)
+        assert not decision.allow and any("rule registered" in r for r in decision.reasons)
+        with pytest.raises(Forbidden):
+            policy.ensure_allowed(SUBJECT, "describe", resource(), READ)
+    finally:
+        point = policy.default_point()
+        policy.set_default_point(None)
+        assert isinstance(point.source, StoreData)
+        point.source.store.dispose()
+
+
+def test_opa_restarted_empty_is_fed_again(opa_double: Any, double_url: str) -> None:
+    point = PolicyPoint(OpaEngine(double_url, timeout_s=5), load_policies(), StaticData({}),
+                        recheck_seconds=3600)
+    officer = {"id": "officer:x", "kind": "officer"}
+    point.decide(officer, "describe", resource(), READ)
+    opa_double.state.modules.clear()  # as if the server restarted without policies
+    assert point.decide(officer, "audit", resource(), READ).reasons == (UNAVAILABLE,)
+    assert point.decide(officer, "audit", resource(), READ).reasons != (UNAVAILABLE,)
+
+
+def test_resource_input_from_the_catalog_drives_the_same_decision(store: Store) -> None:
+    from hub.policy import resource_input
+    from hub.store.models import DatasetColumn
+
+    with store.session() as session:
+        session.add(DatasetColumn(dataset_id="finance.subsidy_payment", name="paid_at", position=9,
+                                  data_type="TIMESTAMP", level=2))
+        built = resource_input(session, "finance.subsidy_payment", "v1")
+        with pytest.raises(NotFound, match="finance.nothing"):
+            resource_input(session, "finance.nothing")
+    assert built["sharing_type"] == "conditional" and built["owner"] == "finance" and built["level"] == 3
+    assert built["columns"]["township_code"]["type"] == "admin_code"
+    assert built["columns"]["paid_at"]["type"] == "timestamp"
+    decision = _point(store).decide(SUBJECT, "read", built, READ)
+    assert decision.allow and decision.columns["recipient_id_number"] == "pseudonym"
+    assert decision.columns["paid_at"] == "drop"  # not in the grant
