@@ -2,40 +2,154 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
+from rich.table import Table
 
-from hub.cli._common import not_available
+from hub.audit import (
+    AuditLog,
+    VerifyReport,
+    decode_receipt,
+    export,
+    parse_public_keys,
+    tail,
+    verify_chain,
+    verify_export,
+    verify_receipt,
+)
+from hub.audit.errors import EvidenceError
+from hub.audit.pubkeys import PublicKeys, key_map
+from hub.cli._common import console, err_console
+from hub.keys import KeyStore
+from hub.settings import get_settings
+from hub.store import Store, open_store
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+PublicKeyOption = Annotated[
+    str | None,
+    typer.Option("--public-key", help="JWK, JWKS or PEM (a file or the text); default: this hub's keys"),
+]
+
+
+def _store() -> Store:
+    return open_store(get_settings().metadata_url)
+
+
+def _keystore() -> KeyStore:
+    return KeyStore(get_settings().keys_dir)
+
+
+def _public_keys(option: str | None) -> PublicKeys:
+    if option is None:
+        return key_map(_keystore())
+    path = Path(option)
+    if not option.lstrip().startswith(("{", "[", "-----")) and path.exists():
+        try:
+            return parse_public_keys(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EvidenceError(f"cannot read public key file `{path}`: {exc}") from None
+    return parse_public_keys(option)
+
+
+def _report(report: VerifyReport) -> None:
+    if report.ok:
+        console.print(f"[green]{report.summary()}[/green]")
+        return
+    err_console.print(f"[red]{report.summary()}[/red]")
+    for problem in report.problems[1:10]:
+        err_console.print(f"  also {problem}")
+    raise typer.Exit(1)
 
 
 @app.command("verify")
 def verify(
     file: Annotated[Path | None, typer.Argument(help="an export to verify instead of the store")] = None,
+    public_key: PublicKeyOption = None,
 ) -> None:
-    """Verify the whole chain and its signed checkpoints."""
-    not_available("audit log")
+    """Verify the whole chain and its signed checkpoints (exit 1 naming the first bad seq)."""
+    if file is not None:
+        keys = _public_keys(public_key) if public_key else None
+        _report(verify_export(file, keys))
+        return
+    store = _store()
+    try:
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("verifying", total=None)
+            report = verify_chain(store, _public_keys(public_key), lambda n: bar.advance(task, n))
+    finally:
+        store.dispose()
+    _report(report)
 
 
 @app.command("verify-receipt")
-def verify_receipt(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> None:
+def verify_receipt_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="receipt JSON or X-Hub-Receipt token")],
+    public_key: PublicKeyOption = None,
+) -> None:
     """Verify a delivery receipt offline."""
-    not_available("audit log")
+    try:
+        receipt = decode_receipt(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvidenceError(f"cannot read receipt `{file}`: {exc}") from None
+    verify_receipt(receipt, _public_keys(public_key))
+    console.print(f"[green]receipt OK[/green]: request {receipt['request_id']}, seq {receipt['seq']}, "
+                  f"{receipt['rows']} rows of {receipt['dataset']} {receipt['version']}, "
+                  f"response sha256 {receipt['response_sha256']}, signed by {receipt['kid']}")
 
 
 @app.command("export")
-def export(
-    since: Annotated[str | None, typer.Option(help="ISO time")] = None,
-    until: Annotated[str | None, typer.Option(help="ISO time")] = None,
+def export_cmd(
+    since: Annotated[str | None, typer.Option(help="ISO time, inclusive (naive = UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time, exclusive (naive = UTC)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="file to write; default stdout")] = None,
 ) -> None:
-    """Write records and covering checkpoints as JSON lines."""
-    not_available("audit log")
+    """Write records and covering checkpoints as JSON lines (verify with `hub audit verify FILE`)."""
+    store = _store()
+    try:
+        if out is None:
+            summary = export(store, _keystore(), typer.get_text_stream("stdout"), since, until)
+        else:
+            with out.open("w", encoding="utf-8") as fh:
+                summary = export(store, _keystore(), fh, since, until)
+    finally:
+        store.dispose()
+    err_console.print(f"exported {summary.records} records (seq {summary.first_seq}..{summary.last_seq}) "
+                      f"and {summary.checkpoints} checkpoints")
 
 
 @app.command("tail")
-def tail(n: Annotated[int, typer.Option("-n", help="records")] = 20) -> None:
+def tail_cmd(
+    n: Annotated[int, typer.Option("-n", help="records")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
     """Show the latest audit records."""
-    not_available("audit log")
+    store = _store()
+    try:
+        records = tail(store, n)
+    finally:
+        store.dispose()
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(record.as_dict(), ensure_ascii=False))
+        return
+    table = Table("seq", "ts", "event", "subject", "dataset", "decision", "rows", "request_id")
+    for r in records:
+        table.add_row(str(r.seq), r.ts, r.event, r.subject or "", r.dataset or "", r.decision or "",
+                      "" if r.rows is None else str(r.rows), r.request_id or "")
+    console.print(table)
+
+
+@app.command("checkpoint")
+def checkpoint_cmd() -> None:
+    """Sign a checkpoint at the head of the chain now."""
+    settings = get_settings()
+    store = open_store(settings.metadata_url)
+    with AuditLog.from_settings(store, settings) as log:
+        seq = log.checkpoint_now()
+    store.dispose()
+    console.print(f"checkpoint at seq {seq}" if seq else "head already checkpointed (or log empty)")

@@ -1,0 +1,272 @@
+"""The audit log: durable, hash-chained appends with group commit.
+
+``AuditLog.append(event)`` hands the event to one writer thread and waits; the
+writer drains every queued event into one transaction (group commit), so a commit's
+fsync is shared by all appends that arrived while the previous one ran.  An append
+returns only when its record is durable, and raises ``AuditUnavailable`` when it
+cannot be (disk full, store locked past the timeout, store unreachable): callers
+refuse the request (fail closed).  ``sink(session, event)`` appends inside the
+caller's transaction instead, so a workflow change and its event commit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from hub.audit import receipts
+from hub.audit.chain import checkpoint_if_due, extend
+from hub.audit.checkpoints import CheckpointPolicy
+from hub.audit.errors import AuditUnavailable
+from hub.audit.record import AuditRecordView, event_fields
+from hub.errors import HubError
+from hub.events import AuditEvent
+from hub.keys import HubKey, KeyStore
+from hub.settings import Settings
+from hub.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    fields: dict[str, Any]
+    future: Future[AuditRecordView]
+
+
+def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
+    """A private engine for the writer: same database, its own lock timeout."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
+
+        def pragmas(dbapi_conn: Any, _record: Any) -> None:
+            for pragma in ("journal_mode=WAL", "synchronous=FULL",
+                           f"busy_timeout={int(lock_timeout_s * 1000)}"):
+                dbapi_conn.execute(f"PRAGMA {pragma}")
+
+        event.listen(engine, "connect", pragmas)
+        return engine
+    options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
+    return create_engine(url, pool_pre_ping=True, pool_size=2,
+                         connect_args={"options": options, "connect_timeout": max(1, int(lock_timeout_s))})
+
+
+class AuditLog:
+    """The tamper-evident audit log of one metadata store."""
+
+    def __init__(self, store: Store, keys: KeyStore, *, policy: CheckpointPolicy | None = None,
+                 lock_timeout_s: float = 5.0, max_batch: int = 2000, linger_s: float = 0.002) -> None:
+        self.store = store
+        self.keys = keys
+        self.policy = policy or CheckpointPolicy()
+        self.lock_timeout_s = lock_timeout_s
+        self.max_batch = max_batch
+        self.linger_s = linger_s
+        self.engine = writer_engine(store, lock_timeout_s)
+        self._is_sqlite = self.engine.dialect.name == "sqlite"
+        self._start_lock = threading.Lock()
+        self._reset()
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings, **kwargs: Any) -> AuditLog:
+        """An audit log configured from ``settings`` (checkpoint period, key directory)."""
+        policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
+        return cls(store, KeyStore(settings.keys_dir), policy=policy, **kwargs)
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._conn: Connection | None = None
+        self._time_check_at = 0.0
+        self._last_batch = 1
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def signing_key(self) -> HubKey:
+        """The current audit signing key."""
+        return self.keys.current("audit")
+
+    # --- appending ----------------------------------------------------------------
+
+    def append(self, event: AuditEvent) -> AuditRecordView:
+        """Append ``event``; return its record once durable, else raise ``AuditUnavailable``."""
+        future = self._submit(event)
+        try:
+            return future.result(timeout=self._wait_s())
+        except FutureTimeout:
+            raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
+
+    async def append_async(self, event: AuditEvent) -> AuditRecordView:
+        """``append`` for asyncio callers: awaits durability without blocking the loop."""
+        future = self._submit(event)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
+        except TimeoutError:
+            raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
+
+    def append_in(self, session: Session, event: AuditEvent) -> AuditRecordView:
+        """Append ``event`` inside ``session``'s transaction (durable when it commits)."""
+        fields = event_fields(event)
+        session.flush()  # the caller's own changes fail as themselves, not as the audit log
+        try:
+            records = extend(session, [fields], self.signing_key, self.policy)
+        except (SQLAlchemyError, OSError, HubError) as exc:
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        return AuditRecordView.from_mapping(records[0])
+
+    def sink(self, session: Session, event: AuditEvent) -> None:
+        """The ``EventSink``: record ``event`` in the caller's transaction."""
+        self.append_in(session, event)
+
+    def issue_receipt(self, record: AuditRecordView) -> dict[str, Any]:
+        """A signed receipt for a delivery record (see ``hub.audit.receipts``)."""
+        return receipts.issue_receipt(record, self.signing_key())
+
+    def get_receipt(self, request_id: str) -> dict[str, Any]:
+        """The receipt of the delivery of ``request_id`` (``NotFound`` if none)."""
+        return receipts.get_receipt(self.store, self.signing_key(), request_id)
+
+    def checkpoint_now(self, force: bool = True) -> int | None:
+        """Sign a checkpoint at the head now (if it has none); return its seq."""
+        try:
+            with self.engine.connect() as conn:
+                self._begin(conn)
+                seq = checkpoint_if_due(conn, self.signing_key, self.policy, force)
+                conn.commit()
+                return seq
+        except (SQLAlchemyError, OSError, HubError) as exc:
+            raise AuditUnavailable(f"audit checkpoint failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Finish queued appends, stop the writer and release connections."""
+        thread = self._thread
+        if thread is not None and self._pid == os.getpid():
+            self._queue.put(None)
+            thread.join()
+        self._thread = None
+        self.engine.dispose()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- the writer ---------------------------------------------------------------
+
+    def _wait_s(self) -> float:
+        return self.lock_timeout_s * 2 + 5
+
+    def _submit(self, event: AuditEvent) -> Future[AuditRecordView]:
+        pending = _Pending(event_fields(event), Future())
+        self._ensure_writer()
+        self._queue.put(pending)
+        return pending.future
+
+    def _ensure_writer(self) -> None:
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid != os.getpid():  # forked: the parent's writer is not ours
+                self.engine.dispose(close=False)
+                self._reset()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            try:
+                first = self._queue.get(timeout=self.policy.seconds)
+            except queue.Empty:
+                self._timer_checkpoint()
+                continue
+            batch, stop = self._drain(first)
+            if batch:
+                self._commit(batch)
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _linger(self) -> None:
+        """Give as many callers as the last batch had a moment to queue again (group commit)."""
+        deadline = time.monotonic() + self.linger_s
+        while self._queue.qsize() + 1 < self._last_batch and time.monotonic() < deadline:
+            time.sleep(0.0002)
+
+    def _drain(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
+        if first is not None and self._last_batch > 1:
+            self._linger()
+        batch: list[_Pending] = []
+        item, stop = first, False
+        while True:
+            if item is None:
+                stop = True
+            elif item.future.set_running_or_notify_cancel():
+                batch.append(item)
+            try:
+                if len(batch) >= self.max_batch:
+                    raise queue.Empty
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                self._last_batch = len(batch)
+                return batch, stop
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        fields = [p.fields for p in batch]
+        check_time = time.monotonic() >= self._time_check_at
+        try:
+            records = self._transaction(lambda c: extend(
+                c, fields, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
+        except Exception as exc:  # the writer must survive anything; callers get the cause
+            error = AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}")
+            for p in batch:
+                p.future.set_exception(error)
+            return
+        if check_time:
+            self._time_check_at = time.monotonic() + self.policy.seconds / 4
+        for p, record in zip(batch, records, strict=True):
+            p.future.set_result(AuditRecordView.from_mapping(record))
+
+    def _timer_checkpoint(self) -> None:
+        try:
+            self._transaction(lambda c: checkpoint_if_due(c, self.signing_key, self.policy))
+        except Exception as exc:  # a missed timer checkpoint is retried next period
+            log.warning("audit checkpoint failed: %s", exc)
+
+    def _transaction(self, work: Any) -> Any:
+        """Run ``work(conn)`` in one write transaction on the writer thread's own connection."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.engine.connect()
+        try:
+            self._begin(conn)
+            result = work(conn)
+            conn.commit()
+        except BaseException:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                conn.rollback()
+                conn.close()
+            raise
+        return result
+
+    @staticmethod
+    def _begin(conn: Connection) -> None:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

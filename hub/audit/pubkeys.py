@@ -1,0 +1,82 @@
+"""Public audit keys: publishing them as JWKs and reading them back for verification.
+
+The hub signs checkpoints and receipts with its Ed25519 "audit" key
+(``hub.keys.KeyStore``).  ``public_keys()`` lists every audit key ever made, so
+signatures by rotated-out keys stay verifiable.  Verifiers accept a JWK, a JWKS
+(``{"keys": [...]}``), a list of JWKs, or a PEM public key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from hub.audit.canonical import b64url_decode
+from hub.audit.errors import EvidenceError
+from hub.keys import KeyStore
+
+PublicKeys = dict[str, Ed25519PublicKey]
+ANY_KID = ""  # key of a PEM given without a key id: tried for every signature
+
+
+def public_keys(keys: KeyStore | None = None) -> list[dict[str, str]]:
+    """Every audit public key as an OKP JWK, oldest first (creates the first key if none)."""
+    store = keys or _default_keystore()
+    store.current("audit")
+    return [key.jwk() for key in store.keys("audit")]
+
+
+def _default_keystore() -> KeyStore:
+    from hub.settings import get_settings
+
+    return KeyStore(get_settings().keys_dir)
+
+
+def jwk_public_key(jwk: dict[str, Any]) -> Ed25519PublicKey:
+    """The Ed25519 public key of an OKP JWK; ``EvidenceError`` if it is not one."""
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
+        raise EvidenceError(f"JWK `{jwk.get('kid', '?')}` is not an Ed25519 OKP public key")
+    try:
+        return Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+    except ValueError as exc:
+        raise EvidenceError(f"JWK `{jwk.get('kid', '?')}` has a bad `x`: {exc}") from None
+
+
+def key_map(source: KeyStore | Iterable[dict[str, Any]]) -> PublicKeys:
+    """Public keys by key id, from a key store or from JWKs."""
+    if isinstance(source, KeyStore):
+        return {key.kid: key.public for key in source.keys("audit")}
+    return {str(jwk.get("kid", ANY_KID)): jwk_public_key(jwk) for jwk in source}
+
+
+def parse_public_keys(text: str) -> PublicKeys:
+    """Keys from the text of a JWK, JWKS, list of JWKs or PEM public key."""
+    stripped = text.strip()
+    if stripped.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(stripped.encode("ascii"))
+        except ValueError as exc:
+            raise EvidenceError(f"not a PEM public key: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise EvidenceError("the PEM public key is not an Ed25519 key")
+        return {ANY_KID: key}
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        raise EvidenceError(f"public key is neither PEM nor JSON: {exc}") from None
+    if isinstance(data, dict) and "keys" in data:
+        data = data["keys"]
+    jwks = data if isinstance(data, list) else [data]
+    if not all(isinstance(j, dict) for j in jwks):
+        raise EvidenceError("public key JSON must be a JWK, a JWKS or a list of JWKs")
+    return key_map(jwks)
+
+
+def candidates(keys: PublicKeys, kid: str) -> list[Ed25519PublicKey]:
+    """The keys that may have made a signature labelled ``kid``."""
+    named = [keys[kid]] if kid in keys else []
+    return named + ([keys[ANY_KID]] if ANY_KID in keys else [])
