@@ -38,7 +38,8 @@ def clue_keys(home: Path) -> dict[str, set[object]]:
 
 def expected_keys(sandbox: Path) -> dict[str, set[object]]:
     data = json.loads((sandbox / "expected_clues.json").read_text(encoding="utf-8"))
-    return {m: {tuple(map(str, k)) if isinstance(k, list) else str(k) for k in keys} for m, keys in data.items()}
+    return {m: {tuple(map(str, k)) if isinstance(k, list) else str(k) for k in keys}
+            for m, keys in data.items()}
 
 
 def source_count(sandbox: Path, system: str, table: str) -> int:
