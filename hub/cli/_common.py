@@ -7,6 +7,7 @@ import os
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hub.errors import HubError, NotAvailableYet
 
@@ -37,16 +38,16 @@ def run_app(app: typer.Typer) -> int:
         err_console.print(f"[yellow]{exc}[/yellow]")
         return 2
     except HubError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print("[red]error:[/red]", escape(str(exc)), soft_wrap=True)
         return 1
     except EXITS as exc:
-        return int(exc.exit_code)
+        return int(getattr(exc, "exit_code", 1))
     except ABORTS:
         err_console.print("aborted")
         return 130
     except CLICK_ERRORS as exc:
-        exc.show()
-        return int(exc.exit_code)
+        exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130

@@ -1,8 +1,8 @@
 """Engine and session helpers for the metadata store.
 
 ``open_store(url)`` connects (SQLite in WAL mode, or PostgreSQL), brings the
-schema to the Alembic head idempotently, and returns a ``Store`` whose
-``session()`` is a transactional scope.
+schema to the Alembic head idempotently (``hub.store.migrate``), and returns a
+``Store`` whose ``session()`` is a transactional scope.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_S = 10
 
 
 @dataclass
@@ -29,22 +33,38 @@ class Store:
             yield session
 
     def dispose(self) -> None:
+        """Close every pooled connection."""
         self.engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
+    # busy_timeout first: switching a fresh file to WAL needs a lock another
+    # process may hold for a moment.
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other backends and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("mode") == "memory":
+        return None
+    return Path(parsed.database)
 
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, full sync, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
+    if make_url(url).get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -56,5 +76,9 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     if migrate:
         from hub.store.migrate import upgrade
 
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -11,7 +11,7 @@ migration.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,8 +26,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -41,12 +43,38 @@ NAMING = {
 JsonType = JSON().with_variant(JSON(), "sqlite")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored as UTC on every backend and read back timezone-aware (UTC).
+
+    SQLite has no time-zone type: plain ``DateTime(timezone=True)`` there drops the
+    offset and returns a naive wall-clock time, so ``10:00+08:00`` would come back as
+    ``10:00``.  This type converts to UTC first and refuses naive datetimes outright
+    (fail closed: an instant without a zone is ambiguous).  DDL is unchanged.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: give a time zone, e.g. datetime.now(UTC)")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
 def _ts() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True))
+    return mapped_column(UtcDateTime())
 
 
 # --- identities -----------------------------------------------------------------
@@ -88,7 +116,7 @@ class ClientKey(Base):
     algorithm: Mapped[str] = mapped_column(String(16))  # EdDSA | ES256
     public_key_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _ts()
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class TokenJti(Base):
@@ -130,8 +158,8 @@ class Dataset(Base):
     exchangeable: Mapped[bool] = mapped_column(Boolean, default=False)
     row_count: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     current_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     quality: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
@@ -171,7 +199,7 @@ class DatasetVersion(Base):
     row_count: Mapped[int] = mapped_column(BigInteger)
     path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _ts()
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class LineageEdge(Base):
@@ -210,7 +238,7 @@ class Application(Base):
     requested_by: Mapped[str] = mapped_column(String(160))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = _ts()
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Approval(Base):
@@ -248,7 +276,7 @@ class Grant(Base):
     approvals: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     requested_by: Mapped[str] = mapped_column(String(160), default="")
     created_at: Mapped[datetime] = _ts()
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
 
 
@@ -262,7 +290,7 @@ class Suspension(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = _ts()
-    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class RowUsage(Base):

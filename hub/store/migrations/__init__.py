@@ -1,0 +1,1 @@
+"""The Alembic environment of the metadata store (run by ``hub.store.migrate``)."""
