@@ -18,7 +18,6 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from catalog import levels
-from catalog.classify import classify_column
 from catalog.reviewed import ReviewedEntry, load_all
 from hub.events import CATALOG_LEVEL_CHANGED, AuditEvent, EventSink
 from hub.masking import quote_ident
@@ -81,6 +80,8 @@ def _count(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
 
 def _column_rows(con: duckdb.DuckDBPyConnection, facts: DatasetFacts, provider: str,
                  reviewed: ReviewedEntry | None) -> list[DatasetColumn]:
+    from catalog.classify import classify_column  # Presidio loads only when classifying
+
     out = []
     for pos, (name, dtype) in enumerate(_columns(con, facts.dataset)):
         cls = classify_column(name, _sample(con, facts.dataset, name))

@@ -14,12 +14,12 @@ from typing import BinaryIO, TextIO
 
 import typer
 
-from catalog.pii import TextDecodeError, scan
-
 app = typer.Typer(help="Personal-information detection.", no_args_is_help=True)
 
 
 def _lines(stream: BinaryIO) -> Iterator[str]:
+    from catalog.pii import TextDecodeError  # Presidio and jieba load only when scanning
+
     for number, raw in enumerate(stream, start=1):
         try:
             line = raw.decode("utf-8")
@@ -30,6 +30,8 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
 
 def scan_stream(source: BinaryIO, sink: TextIO) -> int:
     """Scan every line of ``source`` into ``sink``; returns the number of lines."""
+    from catalog.pii import scan
+
     count = 0
     for count, line in enumerate(_lines(source), start=1):  # noqa: B007
         entities = [entity.as_dict() for entity in scan(line)]
