@@ -2,28 +2,102 @@
 
 from __future__ import annotations
 
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from hub.cli._common import not_available
+from hub.cli._common import console, err_console
 
 app = typer.Typer(help="Source connectors.", no_args_is_help=True)
+
+
+@contextmanager
+def _plugin_warnings() -> Iterator[None]:
+    """Show plugin load failures as one warning line each, never a traceback."""
+    from connectors.registry import PluginWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PluginWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, PluginWarning):
+            err_console.print(f"[yellow]warning:[/yellow] {warning.message}")
+
+
+def _resources(cdef: object) -> str:
+    from connectors.errors import ConnectorError
+    from connectors.sdk import ConnectorDef
+
+    assert isinstance(cdef, ConnectorDef)
+    try:
+        source = cdef.build({})
+    except ConnectorError:
+        if cdef.sample is None:
+            return "(declared in configuration)"
+        with tempfile.TemporaryDirectory() as tmp:
+            source = cdef.build(cdef.sample(Path(tmp), True))
+    lines = [
+        f"{r.name} key={','.join(r.primary_key) or '-'} cursor={r.cursor.describe() if r.cursor else '-'} "
+        f"{r.write_disposition}"
+        for r in source.resources
+    ]
+    return "\n".join(lines) or "(declared in configuration)"
 
 
 @app.command("list")
 def list_() -> None:
     """List installed connectors and their resources."""
-    not_available("connector registry")
+    from connectors.registry import discover
+
+    with _plugin_warnings():
+        found = discover()
+    table = Table(title="connectors (entry point group hub.connectors)")
+    for column in ("name", "description", "resources"):
+        table.add_column(column)
+    for name, cdef in found.items():
+        table.add_row(name, cdef.description, _resources(cdef))
+    console.print(table)
 
 
 @app.command("new")
-def new(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def new(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="package and entry-point name, e.g. demo_source")
+    ],
+    directory: Annotated[Path, typer.Option("--dir", help="where to create NAME/")] = Path("."),
+) -> None:
     """Scaffold an installable connector package."""
-    not_available("connector scaffolding")
+    from connectors.scaffold import scaffold
+
+    root = scaffold(name, directory)
+    console.print(f"created {root}/ — next: `hub connector check {root}`, then `pip install -e {root}`")
 
 
 @app.command("check")
-def check(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def check(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="entry-point name or package directory")],
+) -> None:
     """Conformance-test a connector."""
-    not_available("connector conformance checks")
+    from connectors.conformance import check_connector, resolve
+
+    with _plugin_warnings():
+        cdef = resolve(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        checks = check_connector(cdef, Path(tmp))
+    table = Table(title=f"conformance of connector `{cdef.name}`")
+    for column in ("", "check", "detail"):
+        table.add_column(column)
+    for c in checks:
+        table.add_row("[green]ok[/green]" if c.passed else "[red]FAIL[/red]", c.name, c.detail)
+    console.print(table)
+    failed = sum(not c.passed for c in checks)
+    if failed:
+        err_console.print(f"[red]{failed} of {len(checks)} checks failed[/red]")
+        raise typer.Exit(1)
+    console.print(f"all {len(checks)} checks passed")

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-import typer
+from typing import Annotated
 
-from hub.cli._common import not_available
+import typer
+from rich.table import Table
+
+from hub.cli._common import console
 
 app = typer.Typer(help="Rows that failed type or key checks at ingest.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_() -> None:
+def list_(
+    source: Annotated[str | None, typer.Option(help="only this source, e.g. audit")] = None,
+    run: Annotated[str | None, typer.Option(help="only rows first seen by this run id")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="at most this many rows")] = 200,
+) -> None:
     """List quarantined rows with source, position and reason."""
-    not_available("quarantine")
+    from connectors import quarantine
+    from hub.settings import get_settings
+    from hub.store import open_store
+
+    store = open_store(get_settings().metadata_url)
+    try:
+        rows = quarantine.list_rows(store, source=source, run_id=run, limit=limit)
+        total = quarantine.count(store, source=source)
+    finally:
+        store.dispose()
+    table = Table(title="quarantined rows (隔离区)")
+    for column in ("run", "source", "resource", "position", "reason", "raw"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        raw = row.raw if len(row.raw) <= 120 else row.raw[:117] + "..."
+        table.add_row(
+            row.run_id, row.source, row.resource, row.position, f"{row.reason_code}: {row.reason}", raw
+        )
+    console.print(table)
+    scope = f" for source {source}" if source else ""
+    console.print(f"{len(rows)} shown, {total} quarantined{scope}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from hub.sandbox.statistics_api import serve_in_background
 
 ITEMS = [
@@ -69,7 +70,10 @@ def test_updated_since_filters_and_binds_its_tokens(client: httpx.Client) -> Non
 
 def test_injected_faults_are_a_seeded_fraction(sandbox: Path) -> None:
     def statuses(seed: int) -> list[int]:
-        with serve_in_background(sandbox, fail_rate=0.2, seed=seed) as url, httpx.Client(base_url=url) as http:
+        with (
+            serve_in_background(sandbox, fail_rate=0.2, seed=seed) as url,
+            httpx.Client(base_url=url) as http,
+        ):
             return [http.get("/api/v1/indicators").status_code for _ in range(200)]
 
     first = statuses(7)

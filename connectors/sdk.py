@@ -1,0 +1,226 @@
+"""The connector SDK: declare sources, resources, cursors and write dispositions.
+
+A connector is a function that, given its validated pydantic config, returns the
+resources of one source system.  Each resource is a generator function decorated
+with ``@resource(...)`` that declares, where it is defined, the resource's Arrow
+schema, primary key, incremental cursor and write disposition (as dlt's
+``@resource`` and ``incremental("updated_at")`` do), and yields
+``pyarrow.RecordBatch`` objects matching that schema — plus ``Reject`` objects for
+source rows that failed type or key checks (they go to quarantine).  The loader in
+``hub.warehouse`` drives the generator with an ``Incremental`` holding the cursor
+committed by the previous run.
+
+    @connector("demo_source", config=DemoConfig)
+    def demo_source(config: DemoConfig) -> list[Resource]:
+        @resource(schema=SCHEMA, primary_key="id", cursor=incremental("updated_at"))
+        def items(state: Incremental) -> Iterator[pa.RecordBatch | Reject]:
+            ...
+        return [items]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, ValidationError
+
+from connectors.errors import ConnectorConfigError
+
+WriteDisposition = Literal["append", "merge", "replace"]
+CursorKind = Literal["column", "page_token", "files"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How a resource resumes: a column (``updated_at``), a page token, or file names."""
+
+    kind: CursorKind
+    column: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.column}" if self.column else self.kind
+
+
+def incremental(column: str) -> Cursor:
+    """A cursor on a monotonically growing column (rows with a value ≥ the last one are read)."""
+    return Cursor("column", column)
+
+
+def page_token() -> Cursor:
+    """A cursor that is the page token where the previous run stopped."""
+    return Cursor("page_token")
+
+
+def file_names() -> Cursor:
+    """A cursor that is the set of files (name and content hash) already loaded."""
+    return Cursor("files")
+
+
+@dataclass
+class Incremental:
+    """One read's cursor state: ``start`` as committed by the last run, ``end`` as advanced now."""
+
+    cursor: Cursor | None
+    start: Any = None
+    end: Any = None
+
+    def __post_init__(self) -> None:
+        if self.end is None:
+            self.end = self.start
+
+    def advance(self, value: Any) -> None:
+        """Move the cursor: the maximum for column cursors, the given value otherwise."""
+        if value is None:
+            return
+        if self.cursor is not None and self.cursor.kind == "column" and self.end is not None:
+            self.end = max(self.end, value)
+        else:
+            self.end = value
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A source row that failed a type or key check: where it was, what it held, why."""
+
+    position: str
+    raw: str
+    reason_code: str
+    reason: str
+
+
+ReadFn = Callable[[Incremental], Iterable["pa.RecordBatch | Reject"]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One table or feed of a source, with its declarations and its reader."""
+
+    name: str
+    schema: pa.Schema
+    read: ReadFn
+    primary_key: tuple[str, ...] = ()
+    write_disposition: WriteDisposition = "merge"
+    cursor: Cursor | None = None
+    version_sql: str | None = None  # SQL over alias ``{t}``: a newer version replaces an older one
+    dedupe: bool = False  # several rows per key may arrive in one run; the newest wins
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = set(self.schema.names)
+        missing = [k for k in self.primary_key if k not in names]
+        if missing:
+            raise ConnectorConfigError(
+                f"resource `{self.name}`: primary key column(s) {missing} not in schema"
+            )
+        if self.write_disposition == "merge" and not self.primary_key:
+            raise ConnectorConfigError(f"resource `{self.name}`: write disposition merge needs a primary key")
+        column = self.cursor.column if self.cursor else None
+        if column and column not in names:
+            raise ConnectorConfigError(f"resource `{self.name}`: cursor column `{column}` not in schema")
+
+    def extract(self, start: Any = None) -> tuple[Incremental, Iterator[pa.RecordBatch | Reject]]:
+        """Start a read from the committed cursor value ``start``."""
+        state = Incremental(self.cursor, start)
+        return state, iter(self.read(state))
+
+
+def resource(
+    *,
+    schema: pa.Schema,
+    primary_key: str | Sequence[str] = (),
+    write_disposition: WriteDisposition = "merge",
+    cursor: Cursor | None = None,
+    name: str | None = None,
+    version_sql: str | None = None,
+    dedupe: bool = False,
+) -> Callable[[ReadFn], Resource]:
+    """Declare a resource on its reader function (dlt-style)."""
+    keys = (primary_key,) if isinstance(primary_key, str) else tuple(primary_key)
+
+    def wrap(fn: ReadFn) -> Resource:
+        return Resource(
+            name=name or fn.__name__,
+            schema=schema,
+            read=fn,
+            primary_key=keys,
+            write_disposition=write_disposition,
+            cursor=cursor,
+            version_sql=version_sql,
+            dedupe=dedupe,
+            description=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
+        )
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured source system: its name (``raw_<name>``) and its resources."""
+
+    name: str
+    resources: tuple[Resource, ...]
+    connector: str = ""
+
+    def resource(self, name: str) -> Resource:
+        """The resource called ``name``; ``ConnectorConfigError`` naming it otherwise."""
+        for res in self.resources:
+            if res.name == name:
+                return res
+        known = ", ".join(r.name for r in self.resources)
+        raise ConnectorConfigError(f"source `{self.name}` has no resource `{name}` (has: {known})")
+
+
+SampleFn = Callable[[Path, bool], BaseModel]
+
+
+@dataclass(frozen=True)
+class ConnectorDef:
+    """An installable connector: name, pydantic config model, resource builder, sample."""
+
+    name: str
+    config_model: type[BaseModel]
+    build_fn: Callable[[Any], Iterable[Resource]]
+    description: str = ""
+    sample: SampleFn | None = None  # (directory, empty) → config of a tiny source, for checks
+    source_name: Callable[[Any], str] | None = None
+    _meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def validate_config(self, raw: BaseModel | Mapping[str, Any]) -> BaseModel:
+        """Validate ``raw`` against the config model; errors name fields, never values."""
+        if isinstance(raw, self.config_model):
+            return raw
+        data = raw.model_dump() if isinstance(raw, BaseModel) else dict(raw)
+        try:
+            return self.config_model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConnectorConfigError(f"connector `{self.name}`: bad config: {problems}") from None
+
+    def build(self, raw: BaseModel | Mapping[str, Any], name: str | None = None) -> Source:
+        """The configured source (nothing is read until a resource is extracted)."""
+        config = self.validate_config(raw)
+        source = name or (self.source_name(config) if self.source_name else self.name)
+        return Source(name=source, resources=tuple(self.build_fn(config)), connector=self.name)
+
+
+def connector(
+    name: str,
+    *,
+    config: type[BaseModel],
+    description: str = "",
+    sample: SampleFn | None = None,
+    source_name: Callable[[Any], str] | None = None,
+) -> Callable[[Callable[[Any], Iterable[Resource]]], ConnectorDef]:
+    """Declare a connector on the function that builds its resources from its config."""
+
+    def wrap(fn: Callable[[Any], Iterable[Resource]]) -> ConnectorDef:
+        doc = description or ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        return ConnectorDef(name, config, fn, doc, sample, source_name)
+
+    return wrap
