@@ -10,7 +10,7 @@ A failed stage stops the run with the failing assets' messages (non-zero exit).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +78,7 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return failed
 
 
-def _run_stage(stage: str, assets: list[object], hub: HubResource, checks: list[str]) -> StageResult:
+def _run_stage(stage: str, assets: Sequence[object], hub: HubResource, checks: list[str]) -> StageResult:
     """Materialize one stage in-process; failed checks are appended to ``checks``."""
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:

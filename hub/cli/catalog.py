@@ -31,8 +31,8 @@ def list_(
     table = Table("dataset", "名称", "provider", "layer", "level", "sharing", "rows", "version")
     table.columns[0].no_wrap = True
     for r in rows:
-        level = f"{r['level']} {r['level_name']}"
-        table.add_row(r["dataset"], r["name_zh"], r["provider"], r["layer"], level,
+        level_text = f"{r['level']} {r['level_name']}"
+        table.add_row(r["dataset"], r["name_zh"], r["provider"], r["layer"], level_text,
                       r["sharing_type"], str(r["rows"] or 0), r["version"] or "-")
     console.print(table)
     if not rows:
