@@ -1,0 +1,204 @@
+"""``hub demo``: the whole hub on the embedded default, end to end, in one command.
+
+Seeds the sandbox (if absent), runs the pipeline, registers two partners, the
+officers and two-person-approved grants (idempotently), starts the exchange API,
+shows side by side what each partner receives of the same rows through the real
+HTTP path, prints ready-to-run commands, and keeps serving (unless ``--no-serve``).
+Everything here goes through the public contracts: CLI functions, the workflow,
+and HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from hub.settings import Settings, get_settings
+
+SCALE = 2000
+PARTNERS = {  # id: (clearance, jurisdiction, purposes, name)
+    "hz-xihu-jw": (3, "330106", ["case-verification", "clue-review"], "杭州市西湖区纪委监委"),
+    "zj-province-platform": (2, "330000", ["case-verification", "statistics-analysis"], "浙江省数据共享平台"),
+}
+OFFICERS = {"finance-owner": ("owner", "finance"), "security-1": ("security", None),
+            "security-2": ("security", None)}
+GRANTS = [  # partner, dataset, purpose, clear columns
+    ("hz-xihu-jw", "finance.subsidy_payment", "case-verification", ("recipient_name",)),
+    ("zj-province-platform", "finance.subsidy_payment", "case-verification", ()),
+    ("hz-xihu-jw", "clues.payroll_subsidy_conflict", "case-verification", ()),
+]
+SHOWN = ["payment_id", "recipient_name", "recipient_id_number", "recipient_phone", "township_code", "amount"]
+
+
+def _seed(settings: Settings, console: Console) -> None:
+    from hub.sandbox import is_sandbox, seed
+
+    if is_sandbox(settings.sandbox_dir):
+        console.print(f"sandbox: reusing {settings.sandbox_dir}")
+        return
+    console.print(f"sandbox: seeding {settings.sandbox_dir} (scale {SCALE}) …")
+    manifest = seed(settings.sandbox_dir, seed=42, scale=SCALE)
+    console.print(f"sandbox: {sum(manifest.tables.values()):,} source rows, "
+                  f"{sum(manifest.clues.values())} planted and incidental clues")
+
+
+def _register(settings: Settings, store: Any, sink: Any, console: Console) -> dict[str, Path]:
+    from hub.identity import register_officer, register_partner, write_private_key
+    from hub.store.models import Officer, Partner
+
+    keys: dict[str, Path] = {}
+    clients = settings.home / "clients"
+    with store.session() as s:
+        for pid, (clearance, region, purposes, name) in PARTNERS.items():
+            keys[f"partner:{pid}"] = clients / f"partner:{pid}.pem"
+            if s.get(Partner, pid) is None:
+                reg = register_partner(s, sink, pid, clearance=clearance, jurisdiction=region,
+                                       purposes=purposes, name=name)
+                write_private_key(keys[f"partner:{pid}"], reg.private_pem or b"")
+        for oid, (role, owner_of) in OFFICERS.items():
+            keys[f"officer:{oid}"] = clients / f"officer:{oid}.pem"
+            if s.get(Officer, oid) is None:
+                reg = register_officer(s, sink, oid, role=role, owner_of=owner_of)
+                write_private_key(keys[f"officer:{oid}"], reg.private_pem or b"")
+    console.print(f"actors: partners {', '.join(PARTNERS)}; officers {', '.join(OFFICERS)} "
+                  f"(private keys in {clients})")
+    return keys
+
+
+def _grant(store: Any, sink: Any, console: Console) -> None:
+    from catalog.listing import columns
+    from hub import workflow
+    from hub.store.models import Grant
+
+    now = datetime.now(UTC)
+    for partner, dataset, purpose, clear in GRANTS:
+        with store.session() as s:
+            held = s.scalars(select(Grant).where(Grant.partner_id == partner, Grant.dataset_id == dataset,
+                                                 Grant.revoked_at.is_(None), Grant.valid_until > now)).first()
+            if held is not None:
+                continue
+            cols = [c.name for c in columns(s, dataset)]
+            app = workflow.apply(s, sink, workflow.ApplicationRequest(
+                partner=partner, dataset=dataset, purpose=purpose, columns=cols, valid_from=now,
+                valid_until=now + timedelta(days=90), max_rows_per_day=100_000, clear_columns=clear,
+                justification="演示：案件核查所需（demo）"))
+            app_id = app.id
+        for officer in ("finance-owner", "security-1"):
+            with store.session() as s:
+                workflow.decide(s, sink, app_id, officer, "approve", comment="demo approval")
+        console.print(f"grant: {partner} → {dataset} ({purpose}), approved by finance-owner + security-1")
+
+
+class _Server:
+    """uvicorn in a background thread (stopped by ``stop``)."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the exchange API did not start (is the port in use?)")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _token(base: str, cid: str, key_path: Path) -> str:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from hub.tokens import client_assertion
+
+    key = load_pem_private_key(key_path.read_bytes(), password=None)
+    assertion = client_assertion(key, cid, f"{base}/oauth/token")
+    r = httpx.post(f"{base}/oauth/token", data={
+        "grant_type": "client_credentials", "client_assertion": assertion,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, timeout=30)
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def _side_by_side(base: str, keys: dict[str, Path], console: Console) -> None:
+    views: dict[str, dict[int, dict[str, Any]]] = {}
+    for pid in PARTNERS:
+        token = _token(base, f"partner:{pid}", keys[f"partner:{pid}"])
+        r = httpx.get(f"{base}/v1/datasets/finance.subsidy_payment/rows", timeout=60,
+                      headers={"Authorization": f"Bearer {token}"},
+                      params={"purpose": "case-verification", "limit": 5, "format": "json",
+                              "filter": "township_code:prefix:330106"})
+        if r.status_code != 200:
+            console.print(f"[red]{pid}: HTTP {r.status_code}[/red] {r.text[:300]}")
+            return
+        views[pid] = {row["payment_id"]: row for row in r.json()["rows"]}
+    common = sorted(set.intersection(*(set(v) for v in views.values())))[:3]
+    for payment in common:
+        table = Table("column", *PARTNERS, title=f"finance.subsidy_payment, payment_id {payment}")
+        for col in SHOWN:
+            table.add_row(col, *(str(views[p][payment].get(col, "—(not released)")) for p in PARTNERS))
+        console.print(table)
+
+
+def _instructions(base: str, key: Path, console: Console) -> None:
+    console.print(f"""
+[bold]Try it[/bold] (the exchange API is at {base}; OpenAPI at {base}/docs):
+  # 1. a client assertion signed with the partner's key, exchanged for an access token
+  .venv/bin/python -c "from cryptography.hazmat.primitives.serialization import load_pem_private_key as L; \\
+from hub.tokens import client_assertion as A; import pathlib; \\
+print(A(L(pathlib.Path('{key}').read_bytes(), None), \\
+'partner:hz-xihu-jw', '{base}/oauth/token'))" > /tmp/assertion
+  TOKEN=$(curl -s {base}/oauth/token -d grant_type=client_credentials \\
+    -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\
+    -d client_assertion=$(cat /tmp/assertion) | .venv/bin/python -c "import json,sys; \\
+print(json.load(sys.stdin)['access_token'])")
+  # 2. masked, jurisdiction-scoped rows with a signed receipt
+  curl -si -H "Authorization: Bearer $TOKEN" \\
+    "{base}/v1/datasets/finance.subsidy_payment/rows?purpose=case-verification&limit=3"
+Other things to look at: `hub catalog list`, `hub query clues.split_procurement`,
+`hub application list`, `hub grant list`, `hub audit verify`, `hub audit tail`, `hub ui` (Dagster).""",
+                  soft_wrap=True, highlight=False, markup=True)
+
+
+def run_demo(serve: bool = True, port: int = 8000, console: Console | None = None) -> None:
+    """Run the demo; with ``serve`` keep the API running until interrupted."""
+    from hub.api import create_app
+    from hub.audit import AuditLog
+    from hub.cli.data import _run_with_progress
+    from hub.store import open_store
+
+    console = console or Console()
+    settings = get_settings()
+    _seed(settings, console)
+    _run_with_progress(settings.sandbox_dir)
+    store = open_store(settings.metadata_url)
+    audit = AuditLog.from_settings(store, settings)
+    try:
+        keys = _register(settings, store, audit.sink, console)
+        _grant(store, audit.sink, console)
+        base = f"http://127.0.0.1:{port}"
+        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), port)
+        server.start()
+        _side_by_side(base, keys, console)
+        _instructions(base, keys["partner:hz-xihu-jw"].resolve(), console)
+        if serve:
+            console.print(f"\n[bold green]serving on {base}[/bold green] (Ctrl-C to stop)")
+            server.thread.join()
+        server.stop()
+    finally:
+        audit.close()
+        store.dispose()
