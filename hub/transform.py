@@ -1,0 +1,374 @@
+"""Transforms: runs the SQLMesh project in ``transforms/`` over the warehouse.
+
+The raw layer (``raw_<source>.*``, written by the connectors) flows through
+``staging.*`` into the published ``<provider>.<table>`` views, the conformed
+``resources.*`` and the eight ``clues.*`` supervision models (大数据比对).  This
+module is the one door to SQLMesh: it builds the configuration (a ``duckdb``
+gateway on the warehouse file, or a ``postgres`` gateway), plans and applies the
+``prod`` environment, runs it, and re-runs what a raw-table change affects.
+SQLMesh's console is replaced by a quiet recorder, so nothing is printed; a
+failed audit surfaces as ``TransformError`` with the audit's message.  The
+catalog reads the project through ``describe_models``, ``model_lineage`` and
+``column_lineage``; ``run_unit_tests`` runs ``transforms/tests``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic.warnings import PydanticDeprecatedSince20
+
+with warnings.catch_warnings():
+    # SQLMesh 0.236 defines pydantic models with ``json_encoders`` at import time; the
+    # deprecation is pydantic's (module pydantic.*), so the sqlmesh.* filter misses it.
+    warnings.filterwarnings("ignore", message=".*json_encoders.*", category=PydanticDeprecatedSince20)
+    from sqlglot import exp
+    from sqlmesh.core.config import (
+        Config,
+        DuckDBConnectionConfig,
+        GatewayConfig,
+        ModelDefaultsConfig,
+        PostgresConnectionConfig,
+    )
+    from sqlmesh.core.console import NoopConsole, get_console, set_console
+    from sqlmesh.core.context import Context
+    from sqlmesh.utils.errors import NodeAuditsErrors, SQLMeshError
+
+from hub.errors import HubError
+
+TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
+GATEWAYS = ("duckdb", "postgres")
+RAW_TABLES = (
+    "raw_finance.budget_unit", "raw_finance.payroll", "raw_finance.subsidy_payment",
+    "raw_finance.treasury_payment", "raw_finance.revenue_receipt", "raw_state_assets.enterprise",
+    "raw_state_assets.asset_disposal", "raw_state_assets.major_decision", "raw_audit.findings",
+    "raw_statistics.indicators",
+)
+CLUE_MODELS = (
+    "payroll_subsidy_conflict", "duplicate_subsidy", "below_value_disposal", "related_party_payment",
+    "overdue_rectification", "revenue_discrepancy", "split_procurement", "non_collective_decision",
+)
+_FINGERPRINT_TABLE = "sqlmesh_hub.raw_fingerprint"
+_FINGERPRINT_SQL = {
+    "duckdb": "SELECT COUNT(*), COALESCE(CAST(SUM(HASH(t)) AS VARCHAR), '') FROM {table} AS t",
+    "postgres": "SELECT COUNT(*), COALESCE(CAST(SUM(('x' || LEFT(MD5(CAST(t AS TEXT)), 15))::BIT(60)::BIGINT)"
+    " AS TEXT), '') FROM {table} AS t",
+}
+
+
+def default_variables(as_of: str | None = None) -> dict[str, Any]:
+    """The rule thresholds (settings with documented defaults) and ``as_of``."""
+    return {
+        "below_value_ratio": 0.8,
+        "revenue_tolerance": 0.10,
+        "split_threshold": 1000000,
+        "split_window_days": 30,
+        "non_collective_threshold": 10000000,
+        "as_of": as_of or date.today().isoformat(),
+    }
+
+
+class TransformError(HubError):
+    """The transforms failed: a failed audit, a model error or a missing raw table."""
+
+    title = "transform failed"
+
+
+@dataclass
+class TransformResult:
+    """What one ``run_transforms`` call did."""
+
+    gateway: str
+    executed: list[str] = field(default_factory=list)
+    restated: list[str] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UnitTestResult:
+    """Outcome of the SQLMesh unit tests in ``transforms/tests``."""
+
+    tests_run: int
+    failures: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class _RecordingConsole(NoopConsole):
+    """A silent SQLMesh console that remembers evaluations, warnings and failures."""
+
+    def __init__(self) -> None:
+        self.evaluated: set[str] = set()
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+
+    def update_snapshot_evaluation_progress(self, snapshot: Any, *args: Any, **kwargs: Any) -> None:
+        self.evaluated.add(_short_name(snapshot.name))
+
+    def log_warning(self, short_message: str, long_message: str | None = None) -> None:
+        self.warnings.append(long_message or short_message)
+
+    def log_error(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.errors.append(message)
+
+    def log_failed_models(self, errors: list[Any]) -> None:
+        for exc in errors:
+            self.errors.append(_describe_failure(exc))
+
+
+def _describe_failure(exc: Any) -> str:
+    """One line per failure, naming the model and, for audits, the audit, its rows and query."""
+    node = getattr(exc, "node", None)
+    model = _short_name(getattr(node, "snapshot_name", "") or "?.?")
+    cause = exc.__cause__ or exc
+    if isinstance(cause, NodeAuditsErrors):
+        return "; ".join(
+            f"audit `{e.audit_name}` failed on `{model}`: {e.count} row(s) violate it "
+            f"(audit query: {e.sql()})"
+            for e in cause.errors
+        )
+    return f"model `{model}` failed: {cause}"
+
+
+def _short_name(fqn: str) -> str:
+    """``"warehouse"."clues"."x"`` → ``clues.x`` (the dataset id)."""
+    parts = [p.strip('"') for p in fqn.split(".")]
+    return ".".join(parts[-2:])
+
+
+def build_config(
+    warehouse_path: Path | None = None, *, pg_url: str | None = None, state_path: Path | None = None,
+    variables: dict[str, Any] | None = None,
+) -> Config:
+    """The SQLMesh config: gateways ``duckdb`` (state in the warehouse or ``state_path``) and ``postgres``."""
+    gateways: dict[str, GatewayConfig] = {}
+    database = str(warehouse_path) if warehouse_path else ":memory:"
+    state = DuckDBConnectionConfig(database=str(state_path)) if state_path else None
+    gateways["duckdb"] = GatewayConfig(
+        connection=DuckDBConnectionConfig(database=database), state_connection=state
+    )
+    if pg_url:
+        gateways["postgres"] = GatewayConfig(connection=_postgres_connection(pg_url))
+    return Config(
+        gateways=gateways, default_gateway="duckdb",
+        model_defaults=ModelDefaultsConfig(dialect="duckdb", start="2024-01-01", cron="@daily"),
+        variables={**default_variables(), **(variables or {})},
+    )
+
+
+def _postgres_connection(pg_url: str) -> PostgresConnectionConfig:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(pg_url)
+    except ArgumentError as exc:
+        raise TransformError(f"postgres gateway URL is not a SQLAlchemy URL: {exc}") from None
+    host = str(url.query.get("host") or url.host or "localhost")
+    return PostgresConnectionConfig(
+        host=host, port=url.port or 5432, user=url.username or "postgres",
+        password=url.password or "", database=url.database or "postgres",
+    )
+
+
+@contextmanager
+def _context(config: Config, gateway: str | None = None) -> Iterator[tuple[Context, _RecordingConsole]]:
+    previous, console = get_console(), _RecordingConsole()
+    set_console(console)
+    try:
+        ctx = Context(paths=TRANSFORMS_DIR, config=config, gateway=gateway)
+    except SQLMeshError as exc:
+        set_console(previous)
+        raise TransformError(f"SQLMesh project in {TRANSFORMS_DIR} does not load: {exc}") from None
+    try:
+        yield ctx, console
+    finally:
+        ctx.close()
+        set_console(previous)
+
+
+def run_transforms(
+    warehouse_path: Path, *, as_of: str, variables: dict[str, Any] | None = None,
+    gateway: str = "duckdb", pg_url: str | None = None, state_path: Path | None = None,
+) -> TransformResult:
+    """Plan and apply ``prod``, re-run models whose raw tables changed, run; return what ran."""
+    _check_arguments(warehouse_path, as_of, variables or {}, gateway, pg_url)
+    config = build_config(warehouse_path, pg_url=pg_url, state_path=state_path,
+                          variables={**(variables or {}), "as_of": as_of})
+    with _context(config, gateway) as (ctx, console):
+        result = TransformResult(gateway=gateway)
+        try:
+            _apply(ctx, result)
+        except TransformError:
+            raise
+        except Exception as exc:  # SQLMesh, DuckDB and PostgreSQL errors alike: name them
+            raise _failure(exc, console) from exc
+        result.executed = sorted(console.evaluated)
+        result.warnings = console.warnings
+        return result
+
+
+def _check_arguments(
+    warehouse_path: Path, as_of: str, variables: dict[str, Any], gateway: str, pg_url: str | None
+) -> None:
+    if gateway not in GATEWAYS:
+        raise TransformError(f"unknown SQLMesh gateway `{gateway}` (known: {', '.join(GATEWAYS)})")
+    if gateway == "postgres" and not pg_url:
+        raise TransformError("the postgres gateway needs pg_url")
+    try:
+        date.fromisoformat(as_of)
+    except (TypeError, ValueError):
+        raise TransformError(f"as_of `{as_of}` is not a YYYY-MM-DD date") from None
+    for name, value in variables.items():
+        if name != "as_of" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TransformError(f"SQLMesh variable `{name}` must be a number, got {value!r}")
+    if gateway == "duckdb" and not Path(warehouse_path).is_file():
+        raise TransformError(f"warehouse `{warehouse_path}` does not exist: ingest the raw layer first")
+
+
+def _apply(ctx: Context, result: TransformResult) -> None:
+    adapter = ctx.engine_adapter
+    _check_raw_tables(adapter)
+    previous, current = _stored_fingerprints(adapter), _fingerprints(adapter, ctx.gateway or "duckdb")
+    ctx.plan("prod", auto_apply=True, no_prompts=True, skip_tests=True, no_diff=True)
+    changed = sorted(t for t, fp in current.items() if previous and previous.get(t) != fp)
+    if changed:
+        ctx.plan("prod", restate_models=changed, auto_apply=True, no_prompts=True, skip_tests=True,
+                 no_diff=True)
+        result.restated = changed
+    ctx.run("prod")
+    ctx.run_janitor(ignore_ttl=False)  # drops physical tables of expired snapshots (e.g. old as_of)
+    _store_fingerprints(adapter, current)
+    result.row_counts = {name: _count(adapter, name) for name in _dataset_names(ctx)}
+
+
+def _failure(exc: Exception, console: _RecordingConsole) -> TransformError:
+    details = "; ".join(dict.fromkeys(console.errors)) or f"{type(exc).__name__}: {exc}"
+    return TransformError(f"SQLMesh transforms failed: {details}")
+
+
+def _check_raw_tables(adapter: Any) -> None:
+    missing = [t for t in RAW_TABLES if not adapter.table_exists(t)]
+    if missing:
+        raise TransformError(f"raw tables missing from the warehouse: {', '.join(missing)}")
+
+
+def _fingerprints(adapter: Any, gateway: str) -> dict[str, str]:
+    prints = {}
+    for table in RAW_TABLES:
+        quoted = exp.to_table(table).sql(dialect=adapter.dialect, identify=True)
+        row = adapter.fetchone(_FINGERPRINT_SQL[gateway].format(table=quoted))
+        prints[table] = hashlib.sha256(f"{row[0]}:{row[1]}".encode()).hexdigest()
+    return prints
+
+
+def _stored_fingerprints(adapter: Any) -> dict[str, str]:
+    table = exp.to_table(_FINGERPRINT_TABLE)
+    if not adapter.table_exists(table):
+        return {}
+    return dict(adapter.fetchall(exp.select("raw_table", "fingerprint").from_(table)))
+
+
+def _store_fingerprints(adapter: Any, prints: dict[str, str]) -> None:
+    table = exp.to_table(_FINGERPRINT_TABLE)
+    text = exp.DataType.build("text")
+    adapter.create_schema(table.db)
+    adapter.create_table(table, {"raw_table": text, "fingerprint": text})
+    adapter.execute(exp.delete(table))
+    adapter.execute(exp.insert(exp.values(sorted(prints.items())), table))
+
+
+def _count(adapter: Any, dataset: str) -> int:
+    query = exp.select(exp.func("COUNT", exp.Star())).from_(exp.to_table(dataset))
+    return int(adapter.fetchone(query)[0])
+
+
+def _dataset_names(ctx: Context) -> list[str]:
+    return sorted(_short_name(m.fqn) for m in ctx.models.values() if not m.kind.is_external)
+
+
+def model_names() -> list[str]:
+    """Every model's dataset id (``schema.table``), sorted."""
+    with _context(build_config()) as (ctx, _):
+        return _dataset_names(ctx)
+
+
+def model_lineage() -> list[tuple[str, str]]:
+    """Table-level lineage: (upstream, downstream) pairs, raw tables included."""
+    with _context(build_config()) as (ctx, _):
+        return sorted(
+            (_short_name(up), _short_name(model.fqn))
+            for model in ctx.models.values() for up in model.depends_on or ()
+        )
+
+
+def column_lineage(dataset: str) -> dict[str, list[tuple[str, str]]]:
+    """Column-level lineage of one model: column → [(upstream dataset, upstream column)]."""
+    with _context(build_config()) as (ctx, _):
+        model = ctx.get_model(dataset)
+        if model is None:
+            raise TransformError(f"no SQLMesh model `{dataset}`")
+        return _column_lineage(ctx, model)
+
+
+def _column_lineage(ctx: Context, model: Any) -> dict[str, list[tuple[str, str]]]:
+    from sqlmesh.core.lineage import column_dependencies
+
+    return {
+        column: sorted(
+            (_short_name(up), up_col)
+            for up, cols in column_dependencies(ctx, model.fqn, column).items() for up_col in cols
+        )
+        for column in model.columns_to_types or {}
+    }
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One SQLMesh model as the catalog sees it (name, kind, columns, lineage)."""
+
+    name: str
+    kind: str
+    description: str | None
+    grain: list[str]
+    columns: dict[str, str]
+    upstream: list[str]
+    column_lineage: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _grain(model: Any) -> list[str]:
+    return [c.sql() for g in model.grains for c in (g.expressions if isinstance(g, exp.Tuple) else (g,))]
+
+
+def describe_models(*, column_level: bool = False) -> list[ModelInfo]:
+    """Every model with its kind, description, grain, column types, upstream (and column lineage)."""
+    with _context(build_config()) as (ctx, _):
+        return [
+            ModelInfo(
+                name=_short_name(m.fqn), kind=str(m.kind.name.value),
+                description=m.description,
+                grain=_grain(m),
+                columns={c: t.sql(dialect="duckdb") for c, t in (m.columns_to_types or {}).items()},
+                upstream=sorted(_short_name(u) for u in m.depends_on or ()),
+                column_lineage=_column_lineage(ctx, m) if column_level else {},
+            )
+            for m in sorted(ctx.models.values(), key=lambda m: m.fqn) if not m.kind.is_external
+        ]
+
+
+def run_unit_tests() -> UnitTestResult:
+    """Run ``transforms/tests/*.yaml`` (SQLMesh unit tests) on an in-memory DuckDB."""
+    with _context(build_config()) as (ctx, _):
+        outcome = ctx.test()
+        failures = [f"{test}: {message}" for test, message in [*outcome.failures, *outcome.errors]]
+        return UnitTestResult(tests_run=outcome.testsRun, failures=failures)
