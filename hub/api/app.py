@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from hub.api import health, oauth, problems, wellknown
+from hub.api import audit as audit_api
+from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
 from hub.api.auth import token_rejected
 from hub.api.context import ApiContext, Audit, ReadinessProbe
 from hub.api.middleware import RequestMiddleware
@@ -93,7 +94,8 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     problems.install(app)
     app.add_exception_handler(TokenRejected, token_rejected)
     app.add_middleware(RequestMiddleware)
-    for module in (oauth, wellknown, health):
+    for module in (oauth, wellknown, health, catalog, data, workflow, audit_api):
         app.include_router(module.router)
+    data.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

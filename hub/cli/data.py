@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.cli._common import console, not_available
+from hub.cli._common import console
 from hub.settings import get_settings
 
 
@@ -58,7 +58,24 @@ def serve(
     port: Annotated[int, typer.Option(help="port to bind")] = 8000,
 ) -> None:
     """Serve the exchange API."""
-    not_available("exchange API")
+    import uvicorn
+
+    from hub.api import create_app
+    from hub.api.jsonlog import configure_logging
+    from hub.audit import AuditLog
+    from hub.store.db import open_store
+
+    settings = get_settings()
+    configure_logging()
+    store = open_store(settings.metadata_url)
+    audit = AuditLog.from_settings(store, settings)
+    try:
+        app = create_app(settings, audit=audit.append, store=store)
+        # no access log: query strings carry filters and cursors
+        uvicorn.run(app, host=host, port=port, access_log=False)
+    finally:
+        audit.close()
+        store.dispose()
 
 
 def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:
@@ -78,12 +95,42 @@ def query(
     limit: Annotated[int | None, typer.Option(help="maximum rows")] = None,
 ) -> None:
     """Operator read of a published dataset (audited)."""
-    not_available("operator query of published datasets")
+    from hub.exchange.operator import operator_read
+
+    settings = get_settings()
+    body = operator_read(settings, dataset, format, limit)
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
 
 
 def trace(file: Annotated[Path, typer.Argument(help="a leaked CSV or Parquet extract")]) -> None:
     """Name the partner whose pseudonyms a leaked extract contains."""
-    not_available("pseudonym tracing")
+    from hub.store.db import open_store
+    from hub.trace import trace as run_trace
+
+    settings = get_settings()
+    store = open_store(settings.metadata_url)
+    try:
+        result = run_trace(settings, store, file)
+    finally:
+        store.dispose()
+    _print_trace(file, result)
+
+
+def _print_trace(file: Path, result) -> None:  # type: ignore[no-untyped-def]
+    best = result.best
+    if best is None:
+        console.print(f"{file}: {result.pseudonyms} pseudonym(s) found; no partner's key produces them")
+        raise typer.Exit(1)
+    table = Table("subject", "dataset", "column", "matches", title=f"pseudonyms in {file}")
+    for m in sorted(result.matches, key=lambda m: -m.hits):
+        table.add_row(m.subject, m.dataset, m.column, str(m.hits))
+    console.print(table)
+    console.print(f"[bold]leaked by {best.subject}[/bold] ({best.hits} of {result.pseudonyms} pseudonyms)")
+    deliveries = Table("seq", "ts", "request_id", "rows", "response_sha256", title="matching deliveries")
+    for r in result.deliveries:
+        deliveries.add_row(str(r.seq), r.ts, r.request_id or "", str(r.rows), r.response_sha256 or "")
+    console.print(deliveries)
 
 
 def register(app: typer.Typer) -> None:

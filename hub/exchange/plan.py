@@ -52,6 +52,14 @@ class DataRequest:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class Since:
+    """Changes mode: the earlier snapshot and the columns compared to find new or changed rows."""
+
+    path: str
+    compare: tuple[str, ...]
+
+
 @dataclass
 class Plan:
     sql: str
@@ -120,9 +128,21 @@ def _select_columns(req: DataRequest, catalog: dict[str, ColumnInfo], ob: Obliga
     return list(dict.fromkeys(wanted))
 
 
+def _source(snapshot: str, since: Since | None) -> tuple[str, list[Any]]:
+    """The FROM item: the snapshot, or its rows absent from an earlier snapshot (changes)."""
+    if since is None:
+        return "read_parquet(?)", [snapshot]
+    if not since.compare:
+        raise BadRequest("the earlier version shares no column with the current one", parameter="since")
+    same = " AND ".join(f"o.{quote_ident(c)} IS NOT DISTINCT FROM c.{quote_ident(c)}" for c in since.compare)
+    return (f"(SELECT c.* FROM read_parquet(?) AS c WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM read_parquet(?) AS o WHERE {same})) AS changed", [snapshot, since.path])
+
+
 def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: DataRequest, *,
-          pads: tuple[bytes, bytes], cursor_secret: bytes, binding: dict[str, Any]) -> Plan:
-    """Plan the query for one data request under one decision."""
+          pads: tuple[bytes, bytes], cursor_secret: bytes, binding: dict[str, Any],
+          since: Since | None = None) -> Plan:
+    """Plan the query for one data request under one decision (``since``: changes only)."""
     cols = _select_columns(req, catalog, ob)
     proj = _projection(cols, catalog, ob, pads)
     visible = {c: catalog[c] for c in cols}
@@ -140,7 +160,8 @@ def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: D
         where.append(sql)
         params.extend(p)
     keys = _sort_keys(req.order_by, visible, clear)
-    fingerprint = cursor.query_fingerprint(**binding, columns=cols, filters=req.filters,
+    fingerprint = cursor.query_fingerprint(**binding, columns=cols, since=since and since.path,
+                                           filters=req.filters,
                                            order_by=req.order_by, obligations=ob.columns,
                                            row_filter=ob.row_filter)
     if req.cursor:
@@ -152,10 +173,16 @@ def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: D
         raise BadRequest("limit must be at least 1", parameter="limit")
     key_select = ", ".join(f"{k} AS __k{i}" for i, (k, _, _) in enumerate(keys))
     order = ", ".join(f"{k} {'DESC' if d else 'ASC'}" for k, d, _ in keys)
-    sql = (f"SELECT {', '.join(proj.items)}, {key_select} FROM read_parquet(?) "  # noqa: S608
-           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT {page + 1}")
-    # read_parquet's path is the first placeholder after the projection's.
-    params = [*proj.params, snapshot, *params[len(proj.params):]]
+    source, source_params = _source(snapshot, since)
+    # the page is cut first and masked after, so masks run on page rows only, not the whole scan
+    # Snapshots are written in _row_id order and DuckDB preserves a file's order (the default
+    # preserve_insertion_order), so the default order needs no sort: the scan stops early.
+    in_file_order = since is None and len(keys) == 1
+    inner = (f"SELECT * FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''} "  # noqa: S608
+             f"{'' if in_file_order else 'ORDER BY ' + order} LIMIT {page + 1}")
+    sql = f"SELECT {', '.join(proj.items)}, {key_select} FROM ({inner}) AS page ORDER BY {order}"  # noqa: S608
+    # the source's placeholders come right after the projection's.
+    params = [*proj.params, *source_params, *params[len(proj.params):]]
     return Plan(sql, params, cols, page, [k for k, _, _ in keys], fingerprint)
 
 

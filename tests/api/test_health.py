@@ -32,7 +32,8 @@ def test_healthz(client: AsgiClient) -> None:
 def test_readyz_checks_store_and_keys(client: AsgiClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"store": True, "keys": True}}
+    assert response.json() == {"status": "ready",
+                               "checks": {"store": True, "keys": True, "policy": True, "audit": True}}
 
 
 def test_readyz_runs_registered_probes(app: FastAPI, client: AsgiClient) -> None:
@@ -49,7 +50,7 @@ def test_readyz_fails_when_the_key_store_is_unreadable(client: AsgiClient, app: 
     token_dir = app.state.ctx.keys.root / "token"
     next(token_dir.glob("*.pem")).write_text("not a key")
     body = assert_problem(client.get("/readyz"), 503)
-    assert body["checks"] == {"store": True, "keys": False}
+    assert body["checks"] == {"store": True, "keys": False, "policy": True, "audit": True}
     jwks = assert_problem(client.get("/.well-known/jwks.json"), 503)
     assert str(token_dir) not in str(jwks)  # the path stays in the log
 

@@ -1,0 +1,249 @@
+"""Exchange throughput: the full path (policy, masking, audit) against bare baselines.
+
+Prepare a HUB_HOME once (any scale; the bench scales the subsidy snapshot itself)::
+
+    hub sandbox seed /tmp/bench-home/sandbox --scale 400
+    HUB_HOME=/tmp/bench-home hub run
+
+then ``python bench/exchange.py --home /tmp/bench-home --scale 1000000``.  The bench
+copies that home, replicates ``finance.subsidy_payment`` to ``--scale`` rows as a new
+published version, registers a province partner with an approved grant (two-person
+rule) and measures, in the same run:
+
+(a) masked rows/s streamed as Arrow and NDJSON through the full path (in-process
+    ASGI, pages of 100,000 rows with cursors) vs DuckDB reading the same columns of
+    the same snapshot and writing the same format (no policy, masking or audit);
+(b) requests/s for 100-row JSON requests, 32 concurrent clients, through ``hub serve``
+    (real uvicorn, its own process) vs a bare FastAPI endpoint returning the same rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.audit import decode_receipt  # noqa: E402
+from hub.exchange import formats  # noqa: E402
+from hub.store.models import Dataset, DatasetVersion  # noqa: E402
+from tests.api.conftest import AsgiClient  # noqa: E402
+from tests.api.exchange_world import SUBSIDY, World, bearer, build_world  # noqa: E402
+
+PAGE = 100_000
+BARE_APP = """
+import duckdb, sys
+from fastapi import FastAPI, Response
+app = FastAPI()
+path = sys.argv[1]
+db = duckdb.connect()
+SQL = "SELECT to_json(t) FROM (SELECT * EXCLUDE (_row_id) FROM read_parquet(?) LIMIT 100) AS t"
+@app.get("/rows")
+def rows() -> Response:
+    lines = [r[0] for r in db.cursor().execute(SQL, [path]).fetchall()]
+    return Response(('{"rows":[' + ",".join(lines) + "]}").encode(), media_type="application/json")
+"""
+
+
+def scale_snapshot(world: World, scale: int) -> str:
+    """Replicate the subsidy snapshot to ``scale`` rows as version ``v9999`` and make it current."""
+    with world.store.session() as session:
+        ds = session.get(Dataset, SUBSIDY)
+        assert ds is not None
+        src = next(
+            v for v in session.query(DatasetVersion).filter_by(dataset_id=SUBSIDY, version=ds.current_version)
+        )
+        out = world.settings.published_dir / SUBSIDY / "v9999.parquet"
+        con = duckdb.connect()
+        n = con.execute("SELECT count(*) FROM read_parquet(?)", [src.path]).fetchone()[0]  # type: ignore[index]
+        con.execute(
+            f"""COPY (SELECT (g.i * {n} + s._row_id) AS _row_id, s.* EXCLUDE (_row_id, payment_id),
+                        (g.i * {n} + s.payment_id) AS payment_id
+                        FROM read_parquet(?) s, range({scale // n + 1}) g(i)
+                        ORDER BY 1 LIMIT {scale}) TO '{out}' (FORMAT parquet)""",
+            [src.path],
+        )
+        session.add(
+            DatasetVersion(
+                dataset_id=SUBSIDY,
+                version="v9999",
+                number=9999,
+                content_sha256="bench",
+                schema_sha256=src.schema_sha256,
+                row_count=scale,
+                path=str(out),
+                created_at=src.created_at,
+            )
+        )
+        ds.current_version = "v9999"
+    return str(out)
+
+
+def stream_full(http: AsgiClient, headers: dict[str, str], fmt: str, columns: str) -> tuple[int, float]:
+    params = {"purpose": "case-verification", "format": fmt, "limit": PAGE, "columns": columns}
+    rows, started = 0, time.perf_counter()
+    while True:
+        response = http.get(f"/v1/datasets/{SUBSIDY}/rows", params=params, headers=headers)
+        assert response.status_code == 200, response.text[:300]
+        rows += int(decode_receipt(response.headers["X-Hub-Receipt"])["rows"])
+        link = response.headers.get("Link")
+        if not link:
+            return rows, time.perf_counter() - started
+        params["cursor"] = link.split("cursor=")[1].split(">")[0]
+
+
+def stream_baseline(path: str, fmt: str, columns: str) -> tuple[int, float]:
+    cols = ", ".join(f'"{c}"' for c in columns.split(","))
+    started = time.perf_counter()
+    con = duckdb.connect()
+    if fmt == "ndjson":
+        table = con.execute(
+            f"SELECT to_json(struct_pack({', '.join(f'{c} := {c}' for c in cols.split(', '))})) "
+            f"AS __json FROM read_parquet(?)",
+            [path],
+        ).to_arrow_table()
+    else:
+        table = con.execute(f"SELECT {cols} FROM read_parquet(?)", [path]).to_arrow_table()
+    digest = hashlib.sha256()
+    for chunk in formats.encode(fmt, table, None):
+        digest.update(chunk)
+    return table.num_rows, time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(url: str) -> None:
+    for _ in range(200):
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+async def hammer(url: str, headers: dict[str, str], params: dict[str, str], seconds: float) -> float:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=32), timeout=30) as client:
+        done, stop = 0, time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                response = await client.get(url, params=params, headers=headers)
+                assert response.status_code == 200, response.text[:300]
+                done += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(32)))
+        return done / (time.perf_counter() - started)
+
+
+def requests_per_second(world: World, path: str, seconds: float) -> tuple[float, float]:
+    port, bare_port = free_port(), free_port()
+    env = {**os.environ, "HUB_HOME": str(world.home), "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    hub = subprocess.Popen(
+        [str(Path(sys.executable).parent / "hub"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    bare_file = Path(tempfile.mkdtemp()) / "bare_app.py"
+    bare_file.write_text(BARE_APP)
+    bare = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.argv=['x', {path!r}]; "
+            f"exec(open({str(bare_file)!r}).read()); import uvicorn; "
+            f"uvicorn.run(app, port={bare_port}, access_log=False, log_level='warning')",
+        ]
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base + "/healthz")
+        wait_up(f"http://127.0.0.1:{bare_port}/rows")
+        client = world.clients["zj-province"]
+        token = httpx.post(
+            base + "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": client.assertion(aud=base + "/oauth/token"),
+            },
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        full = asyncio.run(
+            hammer(
+                f"{base}/v1/datasets/{SUBSIDY}/rows",
+                headers,
+                {"purpose": "case-verification", "limit": "100"},
+                seconds,
+            )
+        )
+        baseline = asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, seconds))
+        return full, baseline
+    finally:
+        for proc in (hub, bare):
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", type=Path, required=True, help="a HUB_HOME after `hub run` (see above)")
+    parser.add_argument("--scale", type=int, default=1_000_000, help="subsidy rows to serve")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each req/s run")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    world = build_world(args.home, work / "home", max_rows=10**12)
+    try:
+        path = scale_snapshot(world, args.scale)
+        columns = (
+            "payment_id,recipient_id_number,recipient_name,recipient_phone,bank_card,township_code,amount"
+        )
+        with AsgiClient(world.app()) as http:
+            headers = bearer(http, world.clients["zj-province"])
+            print(
+                f"(a) {args.scale:,} subsidy rows, province partner (clearance 2: ID pseudonymised, "
+                "phone/card masked), pages of 100,000"
+            )
+            for fmt, target in (("arrow", 1_000_000), ("ndjson", 150_000)):
+                rows, secs = stream_full(http, headers, fmt, columns)
+                base_rows, base_secs = stream_baseline(path, fmt, columns)
+                full_rate, base_rate = rows / secs, base_rows / base_secs
+                print(
+                    f"    {fmt:<6} full {full_rate:>12,.0f} rows/s  baseline {base_rate:>12,.0f} rows/s  "
+                    f"ratio {full_rate / base_rate:.2f}x   (target >= {target:,} rows/s, >= 0.5x)"
+                )
+        world.audit.close()
+        full, bare = requests_per_second(world, path, args.seconds)
+        print(
+            f"(b) 100-row JSON, 32 clients: hub serve {full:,.0f} req/s   bare FastAPI {bare:,.0f} req/s   "
+            f"ratio {full / bare:.2f}x   (target >= 800 req/s, >= 0.5x)"
+        )
+    finally:
+        world.store.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Data endpoints: ``/v1/datasets/{dataset}/rows`` and ``/changes``, ``/v1/receipts/{id}``.
+
+The router parses the query string and hands it to ``hub.exchange.service.Exchange``
+(one per app, built on first use and kept on ``app.state.exchange``; tests may set
+their own, e.g. with a policy point whose engine is down).  ``install`` registers
+the readiness probes of the policy engine and the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from hub.api.auth import CurrentSubject
+from hub.api.context import ApiContext, client_ip, get_context, request_id
+from hub.api.problems import problem
+from hub.audit.receipts import issue_receipt
+from hub.audit.record import RECORD_FIELDS, AuditRecordView
+from hub.errors import NotFound
+from hub.events import DATA_DELIVERY
+from hub.exchange.policydata import SharedData
+from hub.exchange.service import Denied, Exchange, RowsQuery, receipt_header, split_columns
+from hub.policy import PolicyPoint, StoreData, engine_from_settings, load_policies
+from hub.store.models import AuditRecord
+
+router = APIRouter(tags=["data"])
+DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "bad parameter (problem+json naming it)"},
+    401: {"description": "no valid access token"},
+    403: {"description": "denied by policy; `reasons` lists why"},
+    404: {"description": "unknown dataset"},
+    503: {"description": "policy engine or audit log unavailable: no rows are sent"},
+}
+
+
+def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
+    """The app's ``Exchange``, built on first use."""
+    found: Exchange | None = getattr(app.state, "exchange", None)
+    if found is None:
+        settings = ctx.settings
+        point = PolicyPoint(engine_from_settings(settings.opa_url, settings.opa_timeout_s),
+                            load_policies(), SharedData(StoreData(ctx.store), ttl_s=2.0))
+        found = app.state.exchange = Exchange(settings, ctx.store, ctx.audit, ctx.keys, point)
+    return found
+
+
+def get_exchange(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Exchange:
+    return exchange_of(request.app, ctx)
+
+
+def _policy_ready(app: FastAPI) -> bool:
+    ctx: ApiContext = app.state.ctx
+    point = exchange_of(app, ctx).point
+    point.refresh()
+    return bool(point._loaded_policy)
+
+
+def _audit_ready(app: FastAPI) -> bool:
+    ctx: ApiContext = app.state.ctx
+    engine = getattr(getattr(ctx.audit, "__self__", None), "engine", None) or ctx.store.engine
+    with engine.connect() as conn:  # the audit store must accept a write transaction
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("ROLLBACK")
+            return True
+        return conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
+
+
+def install(app: FastAPI) -> None:
+    """Register the data path's readiness probes."""
+    app.state.readiness["policy"] = lambda: _policy_ready(app)
+    app.state.readiness["audit"] = lambda: _audit_ready(app)
+
+
+def _next_link(request: Request, cursor: str) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    return f'<{request.url.path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'
+
+
+def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
+           query: RowsQuery) -> Response:
+    try:
+        delivery = exchange.read(subject, action, dataset, query, request_id=request_id(request),
+                                 client_ip=client_ip(request))
+    except Denied as exc:
+        return problem(403, str(exc), title="forbidden", reasons=exc.reasons)
+    headers = {"X-Hub-Dataset-Version": delivery.version, **receipt_header(delivery.receipt)}
+    if delivery.next_cursor:
+        headers["Link"] = _next_link(request, delivery.next_cursor)
+    return Response(delivery.body, media_type=delivery.media_type, headers=headers)
+
+
+Purpose = Annotated[str, Query(max_length=64, description="registered purpose of the request")]
+Columns = Annotated[str | None, Query(max_length=8192, description="comma-separated column names")]
+Filters = Annotated[list[str], Query(alias="filter", description="repeatable `column:op:value`")]
+Limit = Annotated[int | None, Query(ge=1, le=100_000)]
+Format = Annotated[str, Query(max_length=16, description="json | ndjson | csv | parquet | arrow")]
+OrderBy = Annotated[str | None, Query(max_length=130)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+@router.get("/v1/datasets/{dataset}/rows", responses=DATA_RESPONSES)
+def rows(request: Request, dataset: str, subject: CurrentSubject,
+         exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
+         columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
+         limit: Limit = None, cursor: Cursor = None, format: Format = "json") -> Response:
+    """Rows of the current published version, masked and scoped by one policy decision."""
+    query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor)
+    return _serve(request, subject, exchange, "read", dataset, query)
+
+
+@router.get("/v1/datasets/{dataset}/changes", responses=DATA_RESPONSES)
+def changes(request: Request, dataset: str, subject: CurrentSubject,
+            exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
+            since: Annotated[str, Query(max_length=32, description="an earlier version, e.g. v3")],
+            columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
+            limit: Limit = None, cursor: Cursor = None, format: Format = "json") -> Response:
+    """Rows of the current version that are not in version ``since`` (added or changed)."""
+    query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor,
+                      since)
+    return _serve(request, subject, exchange, "changes", dataset, query)
+
+
+@router.get("/v1/receipts/{request_id}", responses={404: {"description": "no such delivery"}})
+def receipt(request_id: str, subject: CurrentSubject,
+            ctx: Annotated[ApiContext, Depends(get_context)]) -> JSONResponse:
+    """The signed receipt of a delivery (partners: their own deliveries only)."""
+    missing = NotFound(f"no delivery recorded for request `{request_id[:64]}`")
+    query = (select(AuditRecord).where(AuditRecord.request_id == request_id[:64])
+             .where(AuditRecord.event == DATA_DELIVERY).order_by(AuditRecord.seq.desc()).limit(1))
+    with ctx.store.session() as session:
+        row = session.execute(query).scalar_one_or_none()
+        if row is None or (subject.kind == "partner" and row.subject != subject.id):
+            raise missing
+        record = AuditRecordView.from_mapping({n: getattr(row, n) for n in RECORD_FIELDS})
+    return JSONResponse(issue_receipt(record, ctx.keys.current("audit")))

@@ -1,0 +1,170 @@
+"""Workflow endpoints: applications, officers' decisions, grants, lockdown, simulation.
+
+Partners apply and see their own applications and grants; officers decide
+(two-person rule in ``hub.workflow``), revoke, lock partners down, simulate
+decisions and see everything.  Every state change is audited in its own
+transaction through the audit log's sink; without one the request fails closed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from hub import workflow
+from hub.api.auth import CurrentSubject
+from hub.api.context import ApiContext, get_context
+from hub.api.data import exchange_of
+from hub.errors import Forbidden, NotFound, Unavailable
+from hub.events import EventSink
+from hub.identity import Subject
+from hub.store.models import Application, Grant
+
+router = APIRouter(tags=["workflow"])
+Ctx = Annotated[ApiContext, Depends(get_context)]
+Name = Annotated[str, Field(min_length=1, max_length=160)]
+
+
+class ApplicationBody(BaseModel):
+    dataset: Name
+    purpose: Annotated[str, Field(min_length=1, max_length=64)]
+    columns: Annotated[list[Name], Field(min_length=1, max_length=200)]
+    clear_columns: Annotated[list[Name], Field(max_length=200)] = []
+    valid_from: datetime
+    valid_until: datetime
+    max_rows_per_day: Annotated[int, Field(ge=1, le=100_000_000)]
+    justification: Annotated[str, Field(max_length=2000)] = ""
+
+
+class DecisionBody(BaseModel):
+    decision: Literal["approve", "reject"]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReasonBody(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class SimulateBody(BaseModel):
+    subject: dict[str, Any]
+    action: Annotated[str, Field(max_length=32)]
+    resource: dict[str, Any]
+    request: dict[str, Any] = {}
+    context: dict[str, Any] = {}
+
+
+def sink_of(ctx: ApiContext) -> EventSink:
+    """The audit log's in-transaction sink (``AuditLog.sink``); 503 when there is none."""
+    owner = getattr(ctx.audit, "__self__", ctx.audit)
+    sink = getattr(owner, "sink", None)
+    if sink is None:
+        raise Unavailable("no audit log configured: workflow changes are refused")
+    return sink  # type: ignore[no-any-return]
+
+
+def _local(subject: Subject) -> str:
+    return subject.id.split(":", 1)[1]
+
+
+def _officer(subject: Subject) -> None:
+    if subject.kind != "officer":
+        raise Forbidden("only officers may do this")
+
+
+def _partner(subject: Subject) -> None:
+    if subject.kind != "partner":
+        raise Forbidden("only partners apply for grants")
+
+
+def _application(app: Application) -> dict[str, Any]:
+    return {"id": app.id, "partner": app.partner_id, "dataset": app.dataset_id, "purpose": app.purpose,
+            "columns": list(app.columns), "clear_columns": list(app.clear_columns),
+            "valid_from": app.valid_from.isoformat(), "valid_until": app.valid_until.isoformat(),
+            "max_rows_per_day": app.max_rows_per_day, "status": app.status,
+            "requested_by": app.requested_by, "created_at": app.created_at.isoformat()}
+
+
+def _grant(g: Grant) -> dict[str, Any]:
+    return {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
+            "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+            "valid_from": g.valid_from.isoformat(), "valid_until": g.valid_until.isoformat(),
+            "max_rows_per_day": g.max_rows_per_day, "approvals": list(g.approvals),
+            "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
+
+
+@router.post("/v1/applications", status_code=201)
+def apply(body: ApplicationBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
+    """A partner applies for a grant on a dataset."""
+    _partner(subject)
+    req = workflow.ApplicationRequest(
+        partner=_local(subject), dataset=body.dataset, purpose=body.purpose, columns=body.columns,
+        clear_columns=tuple(body.clear_columns), valid_from=body.valid_from, valid_until=body.valid_until,
+        max_rows_per_day=body.max_rows_per_day, justification=body.justification, requested_by=subject.id)
+    with ctx.store.session() as session:
+        return _application(workflow.apply(session, sink_of(ctx), req))
+
+
+@router.get("/v1/applications")
+def applications(subject: CurrentSubject, ctx: Ctx, status: str | None = None) -> dict[str, Any]:
+    """Applications, newest first (partners: their own)."""
+    with ctx.store.session() as session:
+        found = workflow.list_applications(session, status)
+        if subject.kind == "partner":
+            found = [a for a in found if a.partner_id == _local(subject)]
+        return {"applications": [_application(a) for a in found]}
+
+
+@router.post("/v1/applications/{application_id}/decisions")
+def decide(application_id: str, body: DecisionBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
+    """An officer approves or rejects; the second qualifying approval creates the grant."""
+    _officer(subject)
+    with ctx.store.session() as session:
+        app = workflow.decide(session, sink_of(ctx), application_id[:64], _local(subject), body.decision,
+                              body.comment)
+        return _application(app)
+
+
+@router.get("/v1/grants")
+def grants(subject: CurrentSubject, ctx: Ctx, include_revoked: bool = False) -> dict[str, Any]:
+    """Grants, newest first (partners: their own)."""
+    with ctx.store.session() as session:
+        found = workflow.list_grants(session, include_revoked=include_revoked)
+        if subject.kind == "partner":
+            found = [g for g in found if g.partner_id == _local(subject)]
+        return {"grants": [_grant(g) for g in found]}
+
+
+@router.delete("/v1/grants/{grant_id}")
+def revoke(grant_id: str, subject: CurrentSubject, ctx: Ctx, reason: str = "") -> dict[str, Any]:
+    """An officer revokes a grant at once."""
+    _officer(subject)
+    with ctx.store.session() as session:
+        return _grant(workflow.revoke(session, sink_of(ctx), grant_id[:64], subject.id, reason[:2000]))
+
+
+@router.post("/v1/partners/{partner_id}/lockdown")
+def lockdown(partner_id: str, body: ReasonBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
+    """A security officer suspends a partner: every later request of it is refused."""
+    _officer(subject)
+    if subject.role != "security":
+        raise Forbidden("only security officers lock partners down")
+    with ctx.store.session() as session:
+        try:
+            s = workflow.lockdown(session, sink_of(ctx), partner_id[:128], subject.id, body.reason)
+        except NotFound:
+            raise NotFound(f"partner `{partner_id[:128]}` is not registered") from None
+        return {"partner": s.partner_id, "reason": s.reason, "by": s.created_by,
+                "since": s.created_at.isoformat()}
+
+
+@router.post("/v1/decisions/simulate")
+def simulate(request: Request, body: SimulateBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
+    """Officers: evaluate a DESIGN.md §4 input and return the decision (nothing is served)."""
+    _officer(subject)
+    point = exchange_of(request.app, ctx).point
+    decision = point.decide(body.subject, body.action, body.resource, body.request, body.context or None)
+    return {**decision.to_dict(), "revision": decision.revision,
+            "obligations_digest": decision.obligations_digest()}

@@ -1,0 +1,242 @@
+"""The per-request exchange flow: decide once, audit, plan, execute, encode, audit again.
+
+``Exchange.read`` runs one data request (``/rows`` or ``/changes``) for an
+authenticated subject: it builds the decision input from the subject, the catalog
+entry and the request, asks the policy decision point ONCE, appends the decision to
+the audit log (refusing with 503 when that fails, and when the engine failed),
+refuses a deny with 403 and its reasons, then plans and runs one DuckDB query over
+the published snapshot (masks, row filter, partner filters, cursor, limit).
+
+The page is materialised before it is sent (``execute.run`` returns an Arrow
+table), so the response digest is known before any byte leaves: the delivery
+record (rows, SHA-256) is appended BEFORE the response goes out, and the signed
+receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with
+no rows.  Row usage for the daily quota is buffered (``usage.UsageBuffer``) and
+reaches the store within a second; the policy sees it within its data interval.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import threading
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hub.api import metrics
+from hub.api.context import Audit
+from hub.audit.errors import AuditUnavailable
+from hub.audit.receipts import encode_receipt, issue_receipt
+from hub.audit.record import AuditRecordView
+from hub.errors import BadRequest, Forbidden
+from hub.events import DATA_DECISION, DATA_DELIVERY, AuditEvent
+from hub.exchange import execute, filters, formats, usage
+from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, build
+from hub.exchange.snapshots import Snapshot, Snapshots
+from hub.identity import Subject
+from hub.keys import KeyStore, KeyStoreError
+from hub.policy import Decision, PolicyPoint, RegopyEngine
+from hub.policy.decision import PolicyError
+from hub.pseudonym import load_secret, pads, partner_key
+from hub.settings import Settings
+from hub.store.db import Store
+
+MAX_COLUMNS = 200
+
+
+class Denied(Forbidden):
+    """The decision point denied the request; carries its reasons."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons) or "denied by policy")
+        self.reasons = reasons
+
+
+@dataclass
+class RowsQuery:
+    """A data request as the API received it (validated here, not trusted)."""
+
+    purpose: str
+    format: str = "json"
+    columns: list[str] | None = None
+    filters: list[str] = field(default_factory=list)
+    order_by: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+    since: str | None = None
+
+
+@dataclass
+class Delivery:
+    body: bytes
+    media_type: str
+    rows: int
+    version: str
+    next_cursor: str | None
+    receipt: dict[str, Any] | None
+
+
+def load_cursor_secret(keys_dir: Path) -> bytes:
+    """The hub's cursor-signing secret (32 random bytes, 0600), created on first use."""
+    path = keys_dir / "cursor.secret"
+    try:
+        if not path.exists():
+            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process won the race
+                return path.read_bytes()
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+        secret = path.read_bytes()
+    except OSError as exc:
+        raise KeyStoreError(f"cursor secret unreadable: {exc}") from None
+    if len(secret) != 32:
+        raise KeyStoreError("cursor secret is corrupt (expected 32 bytes)")
+    return secret
+
+
+def split_columns(raw: str | None) -> list[str] | None:
+    """``a,b,c`` → ``["a", "b", "c"]``; ``None`` when absent."""
+    if raw is None or not raw.strip():
+        return None
+    names = [c.strip() for c in raw.split(",") if c.strip()]
+    if len(names) > MAX_COLUMNS:
+        raise BadRequest(f"at most {MAX_COLUMNS} columns per request", parameter="columns")
+    return names
+
+
+class Exchange:
+    """The data path of one API process: policy point, audit, snapshots, DuckDB."""
+
+    def __init__(self, settings: Settings, store: Store, audit: Audit, keys: KeyStore,
+                 point: PolicyPoint) -> None:
+        self.settings, self.store, self.audit, self.keys, self.point = settings, store, audit, keys, point
+        self.snapshots = Snapshots(settings, store)
+        self.usage = usage.UsageBuffer(store)
+        atexit.register(self.usage.close)
+        self.pseudonym_secret = load_secret(settings.keys_dir)
+        self.cursor_secret = load_cursor_secret(settings.keys_dir)
+        self._db = duckdb.connect()
+        self._local = threading.local()
+        self._pads: dict[str, tuple[bytes, bytes]] = {}
+        # Embedded regopy evaluates under one lock anyway; deciding one request at a time
+        # lets concurrent identical requests hit the cache instead of all missing at once
+        # after a policy-data reload.  A remote OPA is left concurrent.
+        self._decide_lock: AbstractContextManager[Any] = (
+            threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
+
+    def close(self) -> None:
+        """Write pending row usage and stop the background writer."""
+        self.usage.close()
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._db.cursor()
+        return con
+
+    def pads_for(self, subject_id: str) -> tuple[bytes, bytes]:
+        """The HMAC pads of ``subject_id``'s pseudonym key."""
+        found = self._pads.get(subject_id)
+        if found is None:
+            found = self._pads[subject_id] = pads(partner_key(self.pseudonym_secret, subject_id))
+        return found
+
+    # --- audit --------------------------------------------------------------------------
+
+    def append(self, event: AuditEvent) -> object:
+        """Append ``event``; any failure is ``AuditUnavailable`` (the caller refuses)."""
+        started = time.perf_counter()
+        try:
+            return self.audit(event)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        finally:
+            metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
+
+    def receipt(self, record: object) -> dict[str, Any] | None:
+        """A signed receipt for a delivery record (None when the audit callable returns none)."""
+        if not isinstance(record, AuditRecordView):
+            return None
+        return issue_receipt(record, self.keys.current("audit"))
+
+    # --- the flow -----------------------------------------------------------------------
+
+    def _validate(self, snap: Snapshot, query: RowsQuery) -> int:
+        if not query.purpose or len(query.purpose) > 64:
+            raise BadRequest("query parameter `purpose` is required (at most 64 characters)",
+                             parameter="purpose")
+        for name in query.columns or []:
+            if name not in snap.catalog:
+                raise BadRequest(f"dataset `{snap.dataset}` has no column `{name[:64]}`", parameter="columns")
+        filters.parse_all(query.filters)
+        limit = DEFAULT_PAGE if query.limit is None else query.limit
+        if not 1 <= limit <= MAX_PAGE:
+            raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", parameter="limit")
+        return limit
+
+    def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
+                request_id: str | None, client_ip: str | None) -> Decision:
+        request = {"purpose": query.purpose, "columns": list(query.columns or []), "rows_requested": limit}
+        with self._decide_lock:
+            decision = self.point.decide(subject.policy_input(), action, snap.resource, request,
+                                         {"client_ip": client_ip})
+        outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
+        metrics.DECISIONS.labels(action, outcome).inc()
+        self.append(AuditEvent(
+            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+            dataset_version=snap.version, purpose=query.purpose, decision=outcome,
+            reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
+            obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+        if decision.error:
+            raise PolicyError("policy engine unavailable", dataset=snap.dataset)
+        if not decision.allow:
+            raise Denied(list(decision.reasons))
+        return decision
+
+    def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
+             request_id: str | None, client_ip: str | None) -> Delivery:
+        """Serve one data request end to end (see the module docstring)."""
+        fmt = formats.check_format(query.format)
+        snap = self.snapshots.current(dataset)
+        limit = self._validate(snap, query)
+        since = None
+        if action == "changes":
+            if not query.since:
+                raise BadRequest("query parameter `since` is required", parameter="since")
+            since = self.snapshots.earlier(snap, query.since)
+        decision = self._decide(subject, action, snap, query, limit, request_id, client_ip)
+        ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
+                         max_rows=decision.max_rows or 0)
+        req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
+                          limit=limit, cursor=query.cursor)
+        plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
+                     cursor_secret=self.cursor_secret, since=since,
+                     binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
+                              "action": action, "purpose": query.purpose})
+        page = execute.run(self._con(), plan, fmt, self.cursor_secret)
+        body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
+        record = self.append(AuditEvent(
+            DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+            dataset_version=snap.version, purpose=query.purpose, decision="ok", grant=decision.grant,
+            policy_revision=decision.revision, obligations_digest=decision.obligations_digest(),
+            rows=page.rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=client_ip,
+            details={"format": fmt}))
+        if decision.grant:
+            self.usage.add(subject.id, decision.grant, page.rows, datetime.now(UTC))
+        metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
+        return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
+                        self.receipt(record))
+
+
+def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:
+    """``X-Hub-Receipt`` (base64url canonical JSON) when there is a receipt."""
+    return {"X-Hub-Receipt": encode_receipt(receipt)} if receipt else {}
