@@ -16,8 +16,8 @@ from hub.cli import _common
 from hub.cli import audit as audit_cmds
 from hub.cli import catalog as catalog_cmds
 from hub.cli import connector as connector_cmds
-from hub.cli import db as db_cmds
 from hub.cli import data as data_cmds
+from hub.cli import db as db_cmds
 from hub.cli import identity as identity_cmds
 from hub.cli import pii as pii_cmds
 from hub.cli import policy as policy_cmds

@@ -43,12 +43,13 @@ def test_second_run_changes_nothing(home: Path):
 def _correct_subsidies(sandbox: Path) -> tuple[list[int], int]:
     con = sqlite3.connect(sandbox / "finance.sqlite")
     with con:
-        ids = [r[0] for r in con.execute("SELECT payment_id FROM subsidy_payment ORDER BY payment_id LIMIT 3")]
+        first = con.execute("SELECT payment_id FROM subsidy_payment ORDER BY payment_id LIMIT 3")
+        ids = [r[0] for r in first]
         con.executemany("UPDATE subsidy_payment SET amount = amount + 1, updated_at = '2026-11-27T09:00:00' "
                         "WHERE payment_id = ?", [(i,) for i in ids])
         new_id = con.execute("SELECT max(payment_id) + 1 FROM subsidy_payment").fetchone()[0]
-        con.execute("INSERT INTO subsidy_payment SELECT ?, program_code, recipient_id_number, recipient_name, "
-                    "recipient_phone, bank_card, township_code, 99.5, '2026-11', '2026-11-27T09:00:00', "
+        con.execute("INSERT INTO subsidy_payment SELECT ?, program_code, recipient_id_number, "
+                    "recipient_name, recipient_phone, bank_card, township_code, 99.5, '2026-11', '2026-11-27T09:00:00', "
                     "'2026-11-27T09:00:00' FROM subsidy_payment WHERE payment_id = ?", [new_id, ids[0]])
     con.close()
     return ids, new_id
