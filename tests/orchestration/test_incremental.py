@@ -50,7 +50,8 @@ def _correct_subsidies(sandbox: Path) -> tuple[list[int], int]:
         new_id = con.execute("SELECT max(payment_id) + 1 FROM subsidy_payment").fetchone()[0]
         con.execute("INSERT INTO subsidy_payment SELECT ?, program_code, recipient_id_number, "
                     "recipient_name, recipient_phone, bank_card, township_code, 99.5, '2026-11', "
-                    "'2026-11-27T09:00:00', '2026-11-27T09:00:00' FROM subsidy_payment WHERE payment_id = ?", [new_id, ids[0]])
+                    "'2026-11-27T09:00:00', '2026-11-27T09:00:00' FROM subsidy_payment "
+                    "WHERE payment_id = ?", [new_id, ids[0]])
     con.close()
     return ids, new_id
 
