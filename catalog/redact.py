@@ -11,6 +11,7 @@ analysed once.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -46,6 +47,10 @@ def _redact_chunk(chunk: Sequence[str | None]) -> list[str | None]:
 
 
 def _warm() -> None:
+    # A forked worker inherits its parent's signal handlers (Dagster installs its own, which
+    # raise on SIGTERM); the pool ends workers with SIGTERM, so restore the defaults first.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     analyze("预热")
 
 
@@ -58,8 +63,16 @@ def redact_texts(texts: Iterable[str | None], workers: int = 2) -> list[str | No
     else:
         chunks = [distinct[i : i + CHUNK] for i in range(0, len(distinct), CHUNK)]
         # fork: workers inherit the loaded analyzer and jieba instead of re-importing them
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_warm) as pool:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_warm)
+        try:
             done = [text for part in pool.map(_redact_chunk, chunks, chunksize=1) for text in part]
+        except BaseException:
+            pool.terminate()
+            raise
+        else:
+            pool.close()  # let workers exit on their own
+        finally:
+            pool.join()
     redacted = dict(zip(distinct, done, strict=True))
     return [redacted[text] for text in items]
 
