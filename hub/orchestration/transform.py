@@ -56,16 +56,26 @@ def _topological(names: list[str]) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
+def _facts(datasets: list[str]) -> list[DatasetFacts]:
+    """Lineage of each model: upstream datasets and, where SQLMesh resolves it, columns."""
+    infos = {info.name: info for info in transform.describe_models(column_level=True)}
+    facts = []
+    for name in datasets:
+        info = infos.get(name)
+        if info is None:
+            facts.append(DatasetFacts(name))
+            continue
+        columns = [(up, up_col, col) for col, pairs in info.column_lineage.items() for up, up_col in pairs]
+        facts.append(DatasetFacts(name, upstream=list(info.upstream), column_lineage=columns))
+    return facts
+
+
 def _register(hub: HubResource, datasets: list[str]) -> None:
-    ups: dict[str, list[str]] = {}
-    for up, down in _lineage():
-        ups.setdefault(down, []).append(up)
     con = duckdb.connect(str(hub.warehouse_path))
     try:
         with hub.store.session() as session:
-            for name in datasets:
-                report("catalog", name)
-                facts = DatasetFacts(name, upstream=sorted(set(ups.get(name, []))))
+            for facts in _facts(datasets):
+                report("catalog", facts.dataset)
                 register(session, con, facts, hub.event_sink())
     finally:
         con.close()

@@ -69,3 +69,12 @@ def test_every_dataset_is_cataloged_with_lineage(pipeline_output: PipelineOutput
     assert datasets["statistics.indicators"].level_inferred == 1
     assert all(d.level_inferred == 4 for k, d in datasets.items() if k.startswith("clues."))
     assert all(d.current_version for d in datasets.values() if d.exchangeable)
+
+
+def test_column_level_lineage_from_sqlmesh(pipeline_output: PipelineOutput):
+    store = open_store(load_settings(home=pipeline_output.home).metadata_url)
+    with store.session() as s:
+        edges = {(e.upstream, e.upstream_column, e.downstream_column) for e in s.scalars(
+            select(LineageEdge).where(LineageEdge.downstream == "clues.payroll_subsidy_conflict"))}
+    assert ("staging.payroll", "record_id", "payroll_record_id") in edges
+    assert ("staging.subsidy_payment", "payment_id", "payment_id") in edges
