@@ -16,12 +16,13 @@ from typing import Any
 
 from hub.audit.errors import AuditInvalid
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+canonical_text = _ENCODER.encode  # the canonical JSON text of a valid value (``json.dumps`` with those options)
+
 
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value`` (which must already be valid, see ``check_json``)."""
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return canonical_text(value).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

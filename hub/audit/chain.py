@@ -9,8 +9,9 @@ PostgreSQL it is a transaction-scoped advisory lock.
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Callable
+from itertools import chain
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, text
@@ -23,7 +24,7 @@ from hub.audit.checkpoints import (
     sign_checkpoint,
     write_checkpoints,
 )
-from hub.audit.record import GENESIS, RECORD_FIELDS, chain, now_ts
+from hub.audit.record import GENESIS, RECORD_FIELDS, Prepared, json_text_bytes, now_ts
 from hub.keys import HubKey
 from hub.store.models import AuditRecord
 
@@ -31,11 +32,10 @@ CHAIN_LOCK_ID = 0x4855_4954_4F4E_47  # "HUITONG": the PostgreSQL advisory lock o
 _TABLE = cast(Table, AuditRecord.__table__)
 KeySource = Callable[[], HubKey]
 _HEAD = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
-_JSON_COLUMNS = {"reasons", "details"}  # stored as SQLAlchemy's JSON type stores them (json.dumps)
-_SQLITE_CHUNK = 500  # 500 rows x 20 columns stays far below SQLite's 32766 bound parameters
 _QUOTED = ", ".join('"' + name + '"' for name in RECORD_FIELDS)  # identifiers from the record declaration
 _SQLITE_INSERT = "INSERT INTO audit_records (" + _QUOTED + ") VALUES "  # noqa: S608 - declared names
 _SQLITE_ROW = "(" + ", ".join("?" * len(RECORD_FIELDS)) + ")"
+_SQLITE_CHUNK = 64  # 64 rows x 20 columns: few distinct statements (all stay in sqlite3's statement cache)
 
 
 def lock_chain(conn: Session | Connection) -> None:
@@ -61,7 +61,17 @@ def read_head(conn: Session | Connection) -> tuple[int, str]:
 
 def extend(conn: Session | Connection, batch: list[dict[str, Any]], key: KeySource,
            policy: CheckpointPolicy, *, locked: bool = False, check_time: bool = True) -> list[dict]:
-    """Lock, number, hash and insert ``batch``; add due checkpoints; return the records.
+    """Lock, number, hash and insert ``batch`` (event fields); add due checkpoints; return the records."""
+    prepared = [Prepared(fields) for fields in batch]
+    ts, links = extend_prepared(conn, prepared, key, policy, locked=locked, check_time=check_time)
+    return [{**p.fields, "seq": seq, "ts": ts, "prev_hash": prev, "hash": hash_}
+            for p, (seq, prev, hash_) in zip(prepared, links, strict=True)]
+
+
+def extend_prepared(conn: Session | Connection, batch: list[Prepared], key: KeySource,
+                    policy: CheckpointPolicy, *, locked: bool = False,
+                    check_time: bool = True) -> tuple[str, list[tuple[int, str, str]]]:
+    """``extend`` for prepared events: return ``ts`` and each record's ``(seq, prev_hash, hash)``.
 
     ``locked``: the transaction already holds the chain lock (SQLite ``BEGIN IMMEDIATE``).
     ``check_time``: also look up whether a checkpoint is due by time (one more query).
@@ -70,34 +80,43 @@ def extend(conn: Session | Connection, batch: list[dict[str, Any]], key: KeySour
         lock_chain(conn)
     seq, prev = read_head(conn)
     ts = now_ts()
-    records = []
-    for fields in batch:
+    ts_json, prev_json = json_text_bytes(ts), json_text_bytes(prev)
+    links = []
+    for p in batch:
         seq += 1
-        record = chain(fields, seq, prev, ts)
-        records.append(record)
-        prev = record["hash"]
-    _insert(conn, records)
-    marks = [r for r in records if r["seq"] % policy.every == 0]
-    tail_unmarked = not marks or marks[-1] is not records[-1]
-    if tail_unmarked and check_time and due_by_time(conn, seq, policy):
-        marks.append(records[-1])
+        hash_ = p.hash_at(prev_json, seq, ts_json)
+        links.append((seq, prev, hash_))
+        prev, prev_json = hash_, b'"' + hash_.encode() + b'"'
+    _insert(conn, batch, links, ts)
+    marks = [(s, h) for s, _, h in links if s % policy.every == 0]
+    if (not marks or marks[-1][0] != seq) and check_time and due_by_time(conn, seq, policy):
+        marks.append((seq, prev))
     if marks:
         signer = key()
-        write_checkpoints(conn, [sign_checkpoint(signer, r["seq"], r["hash"], ts) for r in marks])
-    return records
+        write_checkpoints(conn, [sign_checkpoint(signer, s, h, ts) for s, h in marks])
+    return ts, links
 
 
-def _insert(conn: Session | Connection, records: list[dict[str, Any]]) -> None:
-    """Insert records; on SQLite as multi-row INSERTs (one statement step per chunk, not per row)."""
+def _insert(conn: Session | Connection, batch: list[Prepared], links: list[tuple[int, str, str]], ts: str) -> None:
+    """Insert the records; on SQLite as multi-row INSERTs straight on the DBAPI connection."""
     if dialect(conn) != "sqlite":
-        conn.execute(insert(_TABLE), records)
+        conn.execute(insert(_TABLE), [{**p.fields, "seq": seq, "ts": ts, "prev_hash": prev, "hash": hash_}
+                                      for p, (seq, prev, hash_) in zip(batch, links, strict=True)])
         return
-    for start in range(0, len(records), _SQLITE_CHUNK):
-        chunk = records[start:start + _SQLITE_CHUNK]
-        params = [json.dumps(r[c]) if c in _JSON_COLUMNS else r[c] for r in chunk for c in RECORD_FIELDS]
-        sql = _SQLITE_INSERT + ", ".join([_SQLITE_ROW] * len(chunk))
-        raw = conn.connection() if isinstance(conn, Session) else conn
-        raw.exec_driver_sql(sql, tuple(params))
+    raw = conn.connection() if isinstance(conn, Session) else conn
+    dbapi = raw.connection.driver_connection
+    if dbapi is None:
+        raise RuntimeError("the audit writer's SQLite connection is closed")
+    rows = [p.row_at(seq, ts, prev, hash_) for p, (seq, prev, hash_) in zip(batch, links, strict=True)]
+    for start in range(0, len(rows), _SQLITE_CHUNK):
+        chunk = rows[start:start + _SQLITE_CHUNK]
+        dbapi.execute(_sqlite_insert(len(chunk)), tuple(chain.from_iterable(chunk)))
+
+
+@functools.lru_cache(maxsize=_SQLITE_CHUNK)
+def _sqlite_insert(rows: int) -> str:
+    """A multi-row INSERT: one statement step (one GIL release) per chunk instead of per row."""
+    return _SQLITE_INSERT + ", ".join([_SQLITE_ROW] * rows)
 
 
 def checkpoint_if_due(conn: Session | Connection, key: KeySource, policy: CheckpointPolicy,

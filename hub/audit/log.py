@@ -19,8 +19,6 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -28,10 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hub.audit import receipts
-from hub.audit.chain import checkpoint_if_due, extend
+from hub.audit.chain import checkpoint_if_due, extend, extend_prepared
 from hub.audit.checkpoints import CheckpointPolicy
 from hub.audit.errors import AuditUnavailable
-from hub.audit.record import AuditRecordView, event_fields
+from hub.audit.record import AuditRecordView, Prepared, event_fields
 from hub.errors import HubError
 from hub.events import AuditEvent
 from hub.keys import HubKey, KeyStore
@@ -41,10 +39,48 @@ from hub.store.db import Store
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class _Pending:
-    fields: dict[str, Any]
-    future: Future[AuditRecordView]
+    """One queued append: its prepared event and how its caller learns the outcome.
+
+    A blocking caller waits on ``done`` (a lock the writer releases: cheaper than a Future);
+    an asyncio caller passes a ``future`` instead, which may be cancelled before it is written.
+    """
+
+    __slots__ = ("prepared", "done", "future", "ts", "link", "error")
+
+    def __init__(self, prepared: Prepared, future: Future[AuditRecordView] | None = None) -> None:
+        self.prepared = prepared
+        self.future = future
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.ts = ""
+        self.link: tuple[int, str, str] = (0, "", "")
+        self.error: AuditUnavailable | None = None
+
+    def wanted(self) -> bool:
+        """False if its asyncio caller gave up before the writer took it."""
+        return self.future is None or self.future.set_running_or_notify_cancel()
+
+    def view(self) -> AuditRecordView:
+        """The durable record (after ``finish``)."""
+        seq, prev, hash_ = self.link
+        return AuditRecordView.chained(self.prepared.fields, seq, self.ts, prev, hash_)
+
+    def finish(self, ts: str, link: tuple[int, str, str]) -> None:
+        """Writer side: the record is durable."""
+        self.ts, self.link = ts, link
+        if self.future is not None:
+            self.future.set_result(self.view())
+        else:
+            self.done.release()
+
+    def fail(self, error: AuditUnavailable) -> None:
+        """Writer side: the record could not be made durable."""
+        self.error = error
+        if self.future is not None:
+            self.future.set_exception(error)
+        else:
+            self.done.release()
 
 
 def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
@@ -92,6 +128,8 @@ class AuditLog:
         self._conn: Connection | None = None
         self._time_check_at = 0.0
         self._last_batch = 1
+        self._lingering = False
+        self._filled = threading.Event()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -103,15 +141,18 @@ class AuditLog:
 
     def append(self, event: AuditEvent) -> AuditRecordView:
         """Append ``event``; return its record once durable, else raise ``AuditUnavailable``."""
-        future = self._submit(event)
-        try:
-            return future.result(timeout=self._wait_s())
-        except FutureTimeout:
-            raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
+        pending = _Pending(Prepared(event_fields(event)))
+        self._submit(pending)
+        if not pending.done.acquire(timeout=self._wait_s()):
+            raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
+        if pending.error is not None:
+            raise pending.error
+        return pending.view()
 
     async def append_async(self, event: AuditEvent) -> AuditRecordView:
         """``append`` for asyncio callers: awaits durability without blocking the loop."""
-        future = self._submit(event)
+        future: Future[AuditRecordView] = Future()
+        self._submit(_Pending(Prepared(event_fields(event)), future))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
@@ -170,11 +211,11 @@ class AuditLog:
     def _wait_s(self) -> float:
         return self.lock_timeout_s * 2 + 5
 
-    def _submit(self, event: AuditEvent) -> Future[AuditRecordView]:
-        pending = _Pending(event_fields(event), Future())
+    def _submit(self, pending: _Pending) -> None:
         self._ensure_writer()
         self._queue.put(pending)
-        return pending.future
+        if self._lingering and self._queue.qsize() + 1 >= self._last_batch:
+            self._filled.set()
 
     def _ensure_writer(self) -> None:
         if self._thread is not None and self._pid == os.getpid():
@@ -204,10 +245,16 @@ class AuditLog:
             self._conn = None
 
     def _linger(self) -> None:
-        """Give as many callers as the last batch had a moment to queue again (group commit)."""
-        deadline = time.monotonic() + self.linger_s
-        while self._queue.qsize() + 1 < self._last_batch and time.monotonic() < deadline:
-            time.sleep(0.0002)
+        """Give as many callers as the last batch had a moment to queue again (group commit).
+
+        The caller that completes the group wakes the writer (``_submit``), so it neither polls
+        nor waits longer than needed.
+        """
+        self._filled.clear()
+        self._lingering = True
+        if self._queue.qsize() + 1 < self._last_batch:
+            self._filled.wait(self.linger_s)
+        self._lingering = False
 
     def _drain(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
         if first is not None and self._last_batch > 1:
@@ -217,7 +264,7 @@ class AuditLog:
         while True:
             if item is None:
                 stop = True
-            elif item.future.set_running_or_notify_cancel():
+            elif item.wanted():
                 batch.append(item)
             try:
                 if len(batch) >= self.max_batch:
@@ -228,20 +275,20 @@ class AuditLog:
                 return batch, stop
 
     def _commit(self, batch: list[_Pending]) -> None:
-        fields = [p.fields for p in batch]
+        prepared = [p.prepared for p in batch]
         check_time = time.monotonic() >= self._time_check_at
         try:
-            records = self._transaction(lambda c: extend(
-                c, fields, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
+            ts, links = self._transaction(lambda c: extend_prepared(
+                c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
             error = AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}")
             for p in batch:
-                p.future.set_exception(error)
+                p.fail(error)
             return
         if check_time:
             self._time_check_at = time.monotonic() + self.policy.seconds / 4
-        for p, record in zip(batch, records, strict=True):
-            p.future.set_result(AuditRecordView.from_mapping(record))
+        for p, link in zip(batch, links, strict=True):
+            p.finish(ts, link)
 
     def _timer_checkpoint(self) -> None:
         try:

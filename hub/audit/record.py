@@ -8,11 +8,15 @@ microseconds and ``+00:00``, assigned inside the write transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring, encode_basestring_ascii
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from hub.audit.canonical import canonical_json, check_json, sha256_hex
+from hub.audit.canonical import canonical_json, canonical_text, check_json, sha256_hex
 from hub.audit.errors import AuditInvalid
 from hub.events import AuditEvent
 from hub.store.models import AuditRecord
@@ -27,8 +31,18 @@ EVENT_FIELDS = (
 CHAIN_FIELDS = ("seq", "ts", "prev_hash")
 HASHED_FIELDS = tuple(sorted(EVENT_FIELDS + CHAIN_FIELDS))
 RECORD_FIELDS = HASHED_FIELDS + ("hash",)
+STORED_JSON = frozenset({"reasons", "details"})  # stored as SQLAlchemy's JSON type stores them (json.dumps)
 
 _COLUMNS = AuditRecord.__table__.c
+_EVENT_VALUES = attrgetter(*EVENT_FIELDS)
+_LIMITS = {name: getattr(_COLUMNS[name].type, "length", None) for name in EVENT_FIELDS}
+_SLOT = {name: i for i, name in enumerate(RECORD_FIELDS)}
+_ROW_VALUES = itemgetter(*(name if name in EVENT_FIELDS else "event" for name in RECORD_FIELDS))  # chain: filler
+_AT = [HASHED_FIELDS.index(name) for name in ("prev_hash", "seq", "ts")]
+_RUNS = tuple([(name, '"' + name + '":') for name in run]  # each run of event fields with its canonical key
+              for run in (HASHED_FIELDS[:_AT[0]], HASHED_FIELDS[_AT[0] + 1:_AT[1]], HASHED_FIELDS[_AT[1] + 1:_AT[2]]))
+if not (0 < _AT[0] < _AT[1] - 1 < _AT[2] - 2 == len(HASHED_FIELDS) - 3):
+    raise RuntimeError("Prepared assumes sorted fields: some, prev_hash, some, seq, some, ts (last)")
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,13 @@ class AuditRecordView:
         return {name: getattr(self, name) for name in RECORD_FIELDS}
 
     @classmethod
+    def chained(cls, fields: dict[str, Any], seq: int, ts: str, prev_hash: str, hash_: str) -> AuditRecordView:
+        """The view of validated event ``fields`` (owned by the view from now on) plus the chain fields."""
+        view = object.__new__(cls)  # what the frozen __init__ does, without 20 object.__setattr__ calls
+        view.__dict__.update(fields, seq=seq, ts=ts, prev_hash=prev_hash, hash=hash_)
+        return view
+
+    @classmethod
     def from_mapping(cls, row: Any) -> AuditRecordView:
         """Build from a database row mapping or an export line."""
         values = {name: row[name] for name in RECORD_FIELDS}
@@ -71,7 +92,7 @@ class AuditRecordView:
 
 def event_fields(event: AuditEvent) -> dict[str, Any]:
     """The event's fields, validated for the canonical encoding and the column sizes."""
-    values = {name: getattr(event, name) for name in EVENT_FIELDS}
+    values = dict(zip(EVENT_FIELDS, _EVENT_VALUES(event), strict=True))
     if not isinstance(values["event"], str) or not values["event"]:
         raise AuditInvalid("audit event has no `event` name", field="event")
     values["reasons"] = [str(r) for r in values["reasons"] or []]
@@ -79,8 +100,11 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
     if values["rows"] is not None and not isinstance(values["rows"], int):
         raise AuditInvalid("audit field `rows` must be an integer", field="rows")
     for name, value in values.items():
-        check_json(value, name)
-        limit = getattr(_COLUMNS[name].type, "length", None)
+        if value is None:
+            continue
+        if value.__class__ is not str or "\x00" in value:  # plain strings without NUL are valid JSON
+            check_json(value, name)
+        limit = _LIMITS[name]
         if isinstance(value, str) and limit and len(value) > limit:
             raise AuditInvalid(f"audit field `{name}` is longer than {limit} characters", field=name)
     return values
@@ -101,3 +125,63 @@ def chain(fields: dict[str, Any], seq: int, prev_hash: str, ts: str) -> dict[str
     record = {**fields, "seq": seq, "ts": ts, "prev_hash": prev_hash}
     record["hash"] = record_hash(record)
     return record
+
+
+def _text(value: Any) -> str:
+    """``canonical_text(value)``, taking the JSON encoder's own paths for plain str, None and int directly."""
+    kind = value.__class__
+    if kind is str:
+        return encode_basestring(value)  # the encoder's string function when ensure_ascii=False
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return canonical_text(value)
+
+
+def _stored_strings(values: list[str]) -> str:
+    """``json.dumps(values)`` for a list of strings (the JSON column's stored text)."""
+    return "[" + ", ".join([encode_basestring_ascii(v) for v in values]) + "]"
+
+
+class Prepared:
+    """Validated event fields with their hash input pre-encoded, so chaining adds only seq, ts, prev_hash.
+
+    Sorted keys put ``prev_hash`` < ``seq`` < ``ts`` (last), so ``canonical_json(record)`` is
+    ``head + prev_hash + after_prev + seq + after_seq + ts + "}"``, each piece the canonical JSON of
+    a run of sorted event fields.  ``head`` is hashed here, in the caller's thread, so ``hash_at``
+    only finishes the SHA-256.
+    """
+
+    __slots__ = ("fields", "head", "after_prev", "after_seq", "row")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        g0, g1, g2 = (",".join([key + _text(fields[name]) for name, key in run]) for run in _RUNS)
+        self.fields = fields
+        self.head = hashlib.sha256(("{" + g0 + ',"prev_hash":').encode("utf-8"))
+        self.after_prev = ("," + g1 + ',"seq":').encode("utf-8")
+        self.after_seq = ("," + g2 + ',"ts":').encode("utf-8")
+        row = list(_ROW_VALUES(fields))
+        row[_SLOT_REASONS], row[_SLOT_DETAILS] = _stored_strings(fields["reasons"]), json.dumps(fields["details"])
+        self.row = row
+
+    def hash_at(self, prev_json: bytes, seq: int, ts_json: bytes) -> str:
+        """The record hash at ``seq``; ``prev_json``/``ts_json`` are the canonical JSON of prev_hash/ts."""
+        digest = self.head.copy()
+        digest.update(b"".join((prev_json, self.after_prev, str(seq).encode(), self.after_seq, ts_json, b"}")))
+        return digest.hexdigest()
+
+    def row_at(self, seq: int, ts: str, prev_hash: str, hash_: str) -> tuple[Any, ...]:
+        """The stored column values (``RECORD_FIELDS`` order, JSON columns as text)."""
+        row = self.row.copy()
+        row[_SLOT_SEQ], row[_SLOT_TS], row[_SLOT_PREV], row[_SLOT_HASH] = seq, ts, prev_hash, hash_
+        return tuple(row)
+
+
+_SLOT_SEQ, _SLOT_TS, _SLOT_PREV, _SLOT_HASH, _SLOT_REASONS, _SLOT_DETAILS = (
+    _SLOT[n] for n in ("seq", "ts", "prev_hash", "hash", "reasons", "details"))
+
+
+def json_text_bytes(value: str) -> bytes:
+    """The canonical JSON of a string, as bytes (for ``Prepared.hash_at``)."""
+    return encode_basestring(value).encode("utf-8")

@@ -18,10 +18,12 @@ holder(g) := g.partner if {
 	contains(g.partner, ":")
 } else := sprintf("partner:%s", [g.partner])
 
-my_grants contains id if {
+# This subject's grants on this dataset, by id.  Built once per decision: every other
+# grant rule reads this small object instead of scanning all grants again.
+my_grants := {id: g |
 	some id, g in grants_data
-	holder(g) == subject_id
 	g.dataset == dataset
+	holder(g) == subject_id
 }
 
 purpose_ok(g) if purpose in g.purposes
@@ -39,75 +41,81 @@ not_expired(g) if now_ns < time.parse_rfc3339_ns(g.valid_until)
 rows_used(g) := object.get(g, "rows_used_today", 0)
 
 quota_ok(g) if {
-	rows_used(g) < g.max_rows_per_day
-	rows_used(g) + rows_requested <= g.max_rows_per_day
+	used := rows_used(g)
+	used < g.max_rows_per_day
+	used + rows_requested <= g.max_rows_per_day
 }
 
+# Cheapest checks first: a failing check stops the (per-decision, hot) evaluation early.
 covers(g) if {
 	purpose_ok(g)
+	quota_ok(g)
 	columns_ok(g)
 	started(g)
 	not_expired(g)
-	quota_ok(g)
 }
 
-covering_grants := {id | some id in my_grants; covers(grants_data[id])}
-
-# The covering grant used: the first by id, so decisions are deterministic.
+# The covering grant used: the first by id, so decisions are deterministic.  Undefined
+# when no grant covers the request.  (regopy does not enumerate `gid` when
+# the reference only appears as a function argument, hence `g :=`.)
 chosen_id := id if {
-	some id in covering_grants
-	every other in covering_grants {
-		id <= other
-	}
+	ids := sort([gid | some gid; g := my_grants[gid]; covers(g)])
+	id := ids[0]
 }
 
-chosen := grants_data[chosen_id]
+chosen := my_grants[chosen_id]
 
 officer_key(o) := trim_prefix(o, "officer:")
 
-approval_owner_of(a) := object.get(a, "owner_of", object.get(object.get(officers_data, officer_key(a.officer), {}), "owner_of", null))
-
-is_requester(g, o) if officer_key(object.get(g, "requested_by", "")) == officer_key(o)
+# Which provider an approving owner officer speaks for: as recorded on the approval,
+# else from the officer's registered record.  (An else, not a nested object.get
+# default, so the registry is only consulted when the approval lacks it.)
+approval_owner_of(a) := owner if {
+	owner := a.owner_of
+} else := object.get(object.get(officers_data, officer_key(a.officer), {}), "owner_of", null)
 
 # Owner officer of the dataset's provider plus a security officer, two different
 # people, neither of them the one who requested the grant.
 two_person_ok(g) if {
+	requester := officer_key(object.get(g, "requested_by", ""))
+
+	# The owner approval first, then the security one: filtering each before the next
+	# loop keeps the pairs examined few.
 	some a in g.approvals
-	some b in g.approvals
 	a.role == "owner"
+	owner := officer_key(a.officer)
+	owner != requester
 	approval_owner_of(a) == resource.owner
+	some b in g.approvals
 	b.role == "security"
-	officer_key(a.officer) != officer_key(b.officer)
-	not is_requester(g, a.officer)
-	not is_requester(g, b.officer)
+	security := officer_key(b.officer)
+	security != requester
+	owner != security
 }
 
 why_not contains sprintf("rule grant: grant `%v` does not cover purpose `%v`", [id, purpose]) if {
-	some id in my_grants
-	not purpose_ok(grants_data[id])
+	some id, g in my_grants
+	not purpose_ok(g)
 }
 
 why_not contains sprintf("rule grant: grant `%v` does not cover columns %v", [id, missing]) if {
-	some id in my_grants
-	missing := sorted([c | some c in explicit_columns; not c in grants_data[id].columns])
+	some id, g in my_grants
+	missing := sorted([c | some c in explicit_columns; not c in g.columns])
 	count(missing) > 0
 }
 
 why_not contains sprintf("rule grant: grant `%v` is not valid before %v", [id, g.valid_from]) if {
-	some id in my_grants
-	g := grants_data[id]
+	some id, g in my_grants
 	not started(g)
 }
 
 why_not contains sprintf("rule grant: grant `%v` expired at %v", [id, g.valid_until]) if {
-	some id in my_grants
-	g := grants_data[id]
+	some id, g in my_grants
 	not not_expired(g)
 }
 
 why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [id, rows_used(g), rows_requested, g.max_rows_per_day]) if {
-	some id in my_grants
-	g := grants_data[id]
+	some id, g in my_grants
 	not quota_ok(g)
 }
 

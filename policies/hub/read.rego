@@ -41,10 +41,10 @@ unconditional_requested := explicit_columns if {
 	count(explicit_columns) > 0
 } else := column_names
 
-unconditional_strategy(c) := "drop" if {
+unconditional_strategy(c, col) := "drop" if {
 	not c in unconditional_requested
-} else := mask_for(resource_columns[c]) if {
-	c in masked_columns
+} else := mask if {
+	mask := needed_mask(col)
 } else := "clear"
 
 permit := {
@@ -54,14 +54,14 @@ permit := {
 		clearance_reasons(unconditional_requested),
 	),
 	"grant": null,
-	"columns": {c: unconditional_strategy(c) | some c in column_names},
+	"columns": {c: unconditional_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
 	"max_rows": unconditional_max_rows,
 } if {
 	action in read_actions
 	subject_kind == "partner"
 	resource.sharing_type == "unconditional"
-	count(covering_grants) == 0
+	not chosen_id
 	purpose in partner.purposes
 }
 
@@ -74,39 +74,47 @@ why_not contains sprintf("rule purpose: purpose `%v` is not registered for `%v`"
 
 # --- under a grant ----------------------------------------------------------------------
 
+# Columns asked for under a grant: the explicit list, else the grant's columns that the
+# dataset has (object.filter does that intersection in one built-in call instead of a
+# comprehension step per column).
 granted_requested := explicit_columns if {
 	count(explicit_columns) > 0
-} else := {c | some c in chosen.columns; c in column_names}
+} else := object.keys(object.filter(resource_columns, object.get(chosen, "columns", [])))
 
 chosen_two_person if two_person_ok(chosen)
 
-# Requested columns the grant lets go out clear: listed, two-person approved, within clearance.
-cleared_columns := {c |
-	chosen_two_person
-	some c in chosen.clear_columns
-	c in granted_requested
-	not c in above_columns
-}
+# Columns the grant may let go out clear: listed and two-person approved.  Built from
+# the grant's (short) clear_columns list rather than from all columns.
+clearable := {c | chosen_two_person; some c in chosen.clear_columns}
 
-granted_strategy(c) := "drop" if {
+# A requested column goes out clear under the grant when clearable and within clearance;
+# otherwise it is masked if it needs a mask.
+granted_strategy(c, col) := "drop" if {
 	not c in granted_requested
 } else := "clear" if {
-	c in cleared_columns
-} else := mask_for(resource_columns[c]) if {
-	c in masked_columns
+	c in clearable
+	not above_clearance(col)
+} else := mask if {
+	mask := needed_mask(col)
 } else := "clear"
 
 two_person_reasons := [msg |
-	listed := sorted({c | some c in granted_requested; c in chosen.clear_columns})
-	count(listed) > 0
 	not chosen_two_person
+	listed := sorted({c | some c in chosen.clear_columns; c in granted_requested})
+	count(listed) > 0
 	msg := sprintf("rule two-person: grant `%v` lists clear columns %v but lacks approval by an owner officer of `%v` and a security officer, neither the requester; masked", [chosen_id, listed, resource.owner])
 ]
 
 cleared_reasons := [msg |
-	cleared := sorted({c | some c in cleared_columns; c in masked_columns})
-	count(cleared) > 0
-	msg := sprintf("rule two-person: grant `%v` clears columns %v (approved by owner and security officers)", [chosen_id, cleared])
+	cleared_masked := sorted({c |
+		some c in clearable
+		c in granted_requested
+		col := resource_columns[c]
+		not above_clearance(col)
+		needed_mask(col)
+	})
+	count(cleared_masked) > 0
+	msg := sprintf("rule two-person: grant `%v` clears columns %v (approved by owner and security officers)", [chosen_id, cleared_masked])
 ]
 
 permit := {
@@ -119,13 +127,13 @@ permit := {
 		clearance_reasons(granted_requested),
 	),
 	"grant": chosen_id,
-	"columns": {c: granted_strategy(c) | some c in column_names},
+	"columns": {c: granted_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
 	"max_rows": chosen.max_rows_per_day - rows_used(chosen),
 } if {
 	action in read_actions
 	subject_kind in {"partner", "officer"}
-	count(covering_grants) > 0
+	chosen_id
 }
 
 why_not contains sprintf("rule grant: dataset `%v` is 有条件共享 and `%v` holds no grant on it", [dataset, subject_id]) if {
@@ -137,22 +145,22 @@ why_not contains sprintf("rule grant: dataset `%v` is 有条件共享 and `%v` h
 why_not contains sprintf("rule officer-read: officers read data only under a grant; `%v` holds none covering `%v`", [subject_id, dataset]) if {
 	action in read_actions
 	subject_kind == "officer"
-	count(covering_grants) == 0
+	not chosen_id
 }
 
 # --- operator console ----------------------------------------------------------------------
 
-operator_strategy(c) := "drop" if {
+operator_strategy(c, col) := "drop" if {
 	not c in unconditional_requested
-} else := mask_for(resource_columns[c]) if {
-	personal(resource_columns[c])
+} else := mask_for(col) if {
+	personal(col)
 } else := "clear"
 
 permit := {
 	"allow": true,
 	"reasons": [sprintf("rule operator-read: operator console read of `%v`, personal data masked", [dataset])],
 	"grant": null,
-	"columns": {c: operator_strategy(c) | some c in column_names},
+	"columns": {c: operator_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": null,
 	"max_rows": null,
 } if {
