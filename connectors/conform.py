@@ -81,7 +81,8 @@ def _reason_code(target: pa.DataType) -> str:
     return "bad_value"
 
 
-def _query(raw: pa.Table, schema: pa.Schema, primary_key: Sequence[str]) -> str:
+def _query(raw: pa.Table, schema: pa.Schema, primary_key: Sequence[str]) -> str | None:
+    """SQL casting the columns that need it, with the reject code and reason; None if nothing to do."""
     missing = [f.name for f in schema if f.name not in raw.column_names]
     if missing:
         raise SchemaMismatch(f"source rows lack declared column(s) {missing}", columns=missing)
@@ -92,33 +93,40 @@ def _query(raw: pa.Table, schema: pa.Schema, primary_key: Sequence[str]) -> str:
         cases.append((f"{col} IS NULL{blank}", "missing_key", f"primary key `{key}` is empty"))
     for target in schema:
         expr, failure = _cast(target.name, raw[target.name], target.type)
-        selects.append(f"{expr} AS {quote(target.name)}")
+        if expr != quote(target.name):  # columns already of the declared type pass through as is
+            selects.append(f"{expr} AS {quote(target.name)}")
         if failure:
             what = duckdb_type(target.type)
             cases.append((failure, _reason_code(target.type), f"`{target.name}` is not a valid {what}"))
     code = " ".join(f"WHEN {test} THEN '{code}'" for test, code, _ in cases)
     text = " ".join(f"WHEN {test} THEN '{reason}'" for test, _, reason in cases)
-    tail = f", CASE {code} END AS __code, CASE {text} END AS __reason" if cases else ""
-    return f"SELECT {', '.join(selects)}{tail} FROM __raw"  # noqa: S608 - declared identifiers
+    if cases:
+        selects += [f"CASE {code} END AS __code", f"CASE {text} END AS __reason"]
+    return f"SELECT {', '.join(selects)} FROM __raw" if selects else None  # noqa: S608 - declared identifiers
+
+
+def _run(table: pa.Table, sql: str) -> pa.Table:
+    conn = _connection()
+    conn.register("__raw", table)
+    try:
+        return conn.execute(sql).to_arrow_table()
+    finally:
+        conn.unregister("__raw")
 
 
 def conform(raw: pa.Table | pa.RecordBatch, schema: pa.Schema, primary_key: Sequence[str] = ()) -> Conformed:
     """Cast ``raw`` to ``schema``; rows failing a key or type check are rejected, not cast."""
     table = raw if isinstance(raw, pa.Table) else pa.Table.from_batches([raw])
-    conn = _connection()
-    conn.register("__raw", table)
-    try:
-        out = conn.execute(_query(table, schema, primary_key)).to_arrow_table()
-    finally:
-        conn.unregister("__raw")
+    sql = _query(table, schema, primary_key)
+    out = _run(table, sql) if sql else pa.table({})
+    columns = [out[f.name] if f.name in out.column_names else table[f.name] for f in schema]
+    clean = pa.Table.from_arrays(columns, names=schema.names)
     if "__code" not in out.column_names:
-        valid = pa.array([True] * out.num_rows, pa.bool_())
-        return Conformed(_as_batch(out, schema), valid, [])
+        valid = pa.array([True] * table.num_rows, pa.bool_())
+        return Conformed(_as_batch(clean, schema), valid, [])
     valid = pc.is_null(out["__code"]).combine_chunks()
     rejected = _rejected(out, valid)
-    clean = out.filter(valid) if rejected else out
-    clean = clean.drop_columns(["__code", "__reason"])
-    return Conformed(_as_batch(clean, schema), valid, rejected)
+    return Conformed(_as_batch(clean.filter(valid) if rejected else clean, schema), valid, rejected)
 
 
 def _rejected(out: pa.Table, valid: pa.BooleanArray) -> list[tuple[int, str, str]]:

@@ -1,10 +1,11 @@
 """``prefetch``: run a producing iterator in a worker thread, a few items ahead.
 
-Reading a source (driver fetches, building Arrow columns) is Python-bound, while
-conforming and loading run inside DuckDB with the GIL released; overlapping the
-two keeps both cores busy.  The worker owns the iterator from start to close, so
-drivers that insist on one thread per connection (sqlite3) are satisfied, and an
-early stop by the consumer closes it promptly.
+The sql kind reads (driver fetches, building Arrow columns) and conforms its
+batches in the worker while the caller loads the previous ones into the warehouse
+(DuckDB releases the GIL); overlapping the two keeps both cores busy.  The worker
+owns the iterator from start to close, so drivers that insist on one thread per
+connection (sqlite3) are satisfied, and an early stop by the consumer closes it
+promptly.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def _destination(conn: duckdb.DuckDBPyConnection, res: Resource, target: str) ->
 
 
 def _insert_batch(
-    conn: duckdb.DuckDBPyConnection, batch: pa.RecordBatch, into: str, seq_from: int | None
+    conn: duckdb.DuckDBPyConnection, batch: pa.RecordBatch | pa.Table, into: str, seq_from: int | None
 ) -> None:
     conn.register("__batch", batch)
     try:
@@ -190,19 +190,74 @@ def _stage(
     staged = _destination(conn, res, target)
     state, items = res.extract(result.cursor_before)
     rejects: list[Reject] = []
-    for item in items:
-        if isinstance(item, Reject):
-            rejects.append(item)
-            continue
-        _check_batch(item, res, source)
-        if item.num_rows:
-            _insert_batch(conn, item, staged or target, None if staged is None else result.rows_read)
-        result.rows_read += item.num_rows
-        result.batches += 1
-        if hook:
-            hook(result.batches, result.rows_read)
+    sink = _Sink(conn, staged or target, staged is not None)
+    with _unordered(conn, staged is None):
+        for item in items:
+            _take(sink, item, (res, source), result, rejects)
+            if hook and not isinstance(item, Reject):
+                hook(result.batches, result.rows_read)
+        sink.flush()
     result.cursor_after = state.end
     return rejects, staged is not None
+
+
+class _Sink:
+    """Inserts batches into ``into``: staged ones one by one with their sequence numbers, direct
+    ones gathered into fewer, larger inserts (DuckDB spends less CPU per row on those)."""
+
+    ROWS = 1 << 19
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, into: str, staged: bool) -> None:
+        self.conn, self.into, self.staged = conn, into, staged
+        self.pending: list[pa.RecordBatch] = []
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch, seq_from: int) -> None:
+        if self.staged:
+            _insert_batch(self.conn, batch, self.into, seq_from)
+            return
+        self.pending.append(batch)
+        self.rows += batch.num_rows
+        if self.rows >= self.ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            _insert_batch(self.conn, pa.Table.from_batches(self.pending), self.into, None)
+        self.pending, self.rows = [], 0
+
+
+@contextmanager
+def _unordered(conn: duckdb.DuckDBPyConnection, direct: bool) -> Iterator[None]:
+    """Inserts straight into the target need no row order (about half the CPU); staged ones keep it."""
+    if not direct:
+        yield
+        return
+    row = conn.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    conn.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        conn.execute(f"SET preserve_insertion_order = {bool(row and row[0])}")
+
+
+def _take(
+    sink: _Sink,
+    item: pa.RecordBatch | Reject,
+    what: tuple[Resource, str],
+    result: LoadResult,
+    rejects: list[Reject],
+) -> None:
+    """One extracted item: a reject is kept, a batch checked and handed to the sink."""
+    res, source = what
+    if isinstance(item, Reject):
+        rejects.append(item)
+        return
+    _check_batch(item, res, source)
+    if item.num_rows:
+        sink.add(item, result.rows_read)
+    result.rows_read += item.num_rows
+    result.batches += 1
 
 
 def _check_unique(conn: duckdb.DuckDBPyConnection, res: Resource, target: str) -> None:

@@ -1,8 +1,9 @@
 """The ``sql`` kind: tables of any SQLAlchemy-reachable database, read in batches.
 
-Rows are read through the DBAPI cursor (a server-side cursor on PostgreSQL), a
-batch of rows at a time, transposed into Arrow columns in bulk and conformed to the
-declared schema in DuckDB; no per-row Python objects beyond the driver's tuples.
+Rows are read through ADBC or the DBAPI cursor (a server-side cursor on PostgreSQL),
+a batch of rows at a time, transposed into Arrow columns in bulk and conformed to
+the declared schema in DuckDB, both in a prefetch thread that runs ahead of the
+load; no per-row Python objects beyond the driver's tuples.
 A column cursor (``updated_at``) makes later runs read only rows at or after the
 last committed value.  The URL is a secret: it is never logged unmasked.
 """
@@ -143,21 +144,30 @@ def _fetch(engine: Engine, sql: str, params: Any, batch_size: int) -> Iterator[l
             raw.close()
 
 
+def _conformed(
+    raws: Iterator[pa.Table], spec: TableSpec, state: Incremental
+) -> Iterator[list[pa.RecordBatch | Reject]]:
+    """Per raw table: its rejects, then its clean batch (advancing the cursor over the clean rows)."""
+    offset = 0
+    for raw in raws:
+        result = conform(raw, spec.schema, spec.primary_key)
+        items: list[pa.RecordBatch | Reject] = list(_rejects(raw, spec, result.rejected, offset))
+        if spec.cursor and result.batch.num_rows:
+            state.advance(_cursor_max(raw, result.valid, spec.cursor))
+        offset += raw.num_rows
+        items.append(result.batch)
+        yield items
+
+
 def read_table(
     url: SecretStr, spec: TableSpec, batch_size: int, state: Incremental
 ) -> Iterator[pa.RecordBatch | Reject]:
     """Read one table in batches, conformed to its spec, from the cursor ``state.start``."""
     engine = _engine(url)
-    schema = spec.schema
     try:
-        offset = 0
-        for raw in prefetch(_raw_batches(engine, spec, state.start, batch_size)):
-            result = conform(raw, schema, spec.primary_key)
-            yield from _rejects(raw, spec, result.rejected, offset)
-            if spec.cursor and result.batch.num_rows:
-                state.advance(_cursor_max(raw, result.valid, spec.cursor))
-            offset += raw.num_rows
-            yield result.batch
+        # Reading and conforming run in the prefetch worker, overlapping the caller's load.
+        for items in prefetch(_conformed(_raw_batches(engine, spec, state.start, batch_size), spec, state)):
+            yield from items
     finally:
         engine.dispose()
 
