@@ -15,6 +15,9 @@ rule) and measures, in the same run:
     the same snapshot and writing the same format (no policy, masking or audit);
 (b) requests/s for 100-row JSON requests, 32 concurrent clients, through ``hub serve``
     (real uvicorn, its own process) vs a bare FastAPI endpoint returning the same rows.
+
+Each figure is the best of ``--repeat`` runs, full path and baseline alternating, so
+other load on the machine hits both alike; (b) warms both servers up for a second.
 """
 
 from __future__ import annotations
@@ -155,7 +158,7 @@ async def hammer(url: str, headers: dict[str, str], params: dict[str, str], seco
         return done / (time.perf_counter() - started)
 
 
-def requests_per_second(world: World, path: str, seconds: float) -> tuple[float, float]:
+def requests_per_second(world: World, path: str, seconds: float, repeat: int = 1) -> tuple[float, float]:
     port, bare_port = free_port(), free_port()
     env = {**os.environ, "HUB_HOME": str(world.home), "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     hub = subprocess.Popen(
@@ -189,15 +192,15 @@ def requests_per_second(world: World, path: str, seconds: float) -> tuple[float,
             },
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        full = asyncio.run(
-            hammer(
-                f"{base}/v1/datasets/{SUBSIDY}/rows",
-                headers,
-                {"purpose": "case-verification", "limit": "100"},
-                seconds,
-            )
-        )
-        baseline = asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, seconds))
+        hub_url, params = f"{base}/v1/datasets/{SUBSIDY}/rows", {"purpose": "case-verification", "limit": "100"}
+        # both servers warm up for a second first (first requests pay one-off start-up costs), then
+        # alternate, best of ``repeat`` each, so load from elsewhere on the machine hits both alike
+        asyncio.run(hammer(hub_url, headers, params, 1.0))
+        asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, 1.0))
+        full = baseline = 0.0
+        for _ in range(repeat):
+            full = max(full, asyncio.run(hammer(hub_url, headers, params, seconds)))
+            baseline = max(baseline, asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, seconds)))
         return full, baseline
     finally:
         for proc in (hub, bare):
@@ -212,6 +215,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True, help="a HUB_HOME after `hub run` (see above)")
     parser.add_argument("--scale", type=int, default=1_000_000, help="subsidy rows to serve")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each req/s run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (best is kept)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     world = build_world(args.home, work / "home", max_rows=10**12)
@@ -227,15 +231,18 @@ def main() -> None:
                 "phone/card masked), pages of 100,000"
             )
             for fmt, target in (("arrow", 1_000_000), ("ndjson", 150_000)):
-                rows, secs = stream_full(http, headers, fmt, columns)
-                base_rows, base_secs = stream_baseline(path, fmt, columns)
-                full_rate, base_rate = rows / secs, base_rows / base_secs
+                # alternate the two, best of ``--repeat`` each: other load on the machine hits both alike
+                full_rate = base_rate = 0.0
+                for _ in range(args.repeat):
+                    rows, secs = stream_full(http, headers, fmt, columns)
+                    base_rows, base_secs = stream_baseline(path, fmt, columns)
+                    full_rate, base_rate = max(full_rate, rows / secs), max(base_rate, base_rows / base_secs)
                 print(
                     f"    {fmt:<6} full {full_rate:>12,.0f} rows/s  baseline {base_rate:>12,.0f} rows/s  "
                     f"ratio {full_rate / base_rate:.2f}x   (target >= {target:,} rows/s, >= 0.5x)"
                 )
         world.audit.close()
-        full, bare = requests_per_second(world, path, args.seconds)
+        full, bare = requests_per_second(world, path, args.seconds, args.repeat)
         print(
             f"(b) 100-row JSON, 32 clients: hub serve {full:,.0f} req/s   bare FastAPI {bare:,.0f} req/s   "
             f"ratio {full / bare:.2f}x   (target >= 800 req/s, >= 0.5x)"

@@ -89,6 +89,20 @@ def _mask_name(col: str) -> str:
             f"IN ({surnames}) THEN left({text}, 2) || '*' ELSE left({text}, 1) || '*' END")
 
 
+def normalised(col: str) -> str:
+    """The SQL of the value a pseudonym is computed from: trimmed, upper-case text."""
+    return f"upper(trim(CAST({col} AS VARCHAR)))"
+
+
+def pseudonym_sql(value: str) -> str:
+    """SQL of the pseudonym of normalised text ``value``; binds (outer pad, inner pad).
+
+    HMAC-SHA256 (RFC 2104) written in SQL so DuckDB evaluates it vectorised:
+    H((K ^ opad) || H((K ^ ipad) || m)) with the pads precomputed per partner.
+    """
+    return f"'ps_' || left(sha256(?::BLOB || unhex(sha256(?::BLOB || encode({value})))), 32)"
+
+
 def expression(column: str, strategy: str, ctx: MaskContext, out: Projection) -> None:
     """Append the masked expression for ``column`` (aliased to its name) to ``out``."""
     kind, arg = parse_strategy(strategy)
@@ -107,12 +121,7 @@ def expression(column: str, strategy: str, ctx: MaskContext, out: Projection) ->
     elif kind == "pseudonym":
         if not ctx.hmac_inner_pad or not ctx.hmac_outer_pad:
             raise MaskingError(f"no pseudonym key for column `{column}`", column=column)
-        # HMAC-SHA256 (RFC 2104) written in SQL so DuckDB evaluates it vectorised:
-        # H((K ^ opad) || H((K ^ ipad) || m)) with the pads precomputed per partner.
-        out.items.append(
-            f"CASE WHEN {col} IS NULL THEN NULL ELSE 'ps_' || left(sha256(?::BLOB || "
-            f"unhex(sha256(?::BLOB || encode(upper(trim(CAST({col} AS VARCHAR))))))), 32) END{alias}"
-        )
+        out.items.append(f"CASE WHEN {col} IS NULL THEN NULL ELSE {pseudonym_sql(normalised(col))} END{alias}")
         out.params.extend([ctx.hmac_outer_pad, ctx.hmac_inner_pad])
     elif kind == "year":
         out.items.append(f"left(CAST({col} AS VARCHAR), 4){alias}")

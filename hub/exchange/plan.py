@@ -14,9 +14,11 @@ from typing import Any
 
 from hub.errors import BadRequest, Forbidden
 from hub.exchange import cursor, filters
-from hub.masking import MaskContext, Projection, expression, quote_ident
+from hub.masking import MaskContext, Projection, expression, normalised, pseudonym_sql, quote_ident
 
 ROW_ID = "_row_id"  # stable row number written into every snapshot at publish time
+PS_KEY, PS_VALUE = '"__hub_ps_key"', '"__hub_ps_value"'  # columns of the pseudonym joins
+DISTINCT_PSEUDONYMS_FROM = 1000  # smaller pages hash each row: the join costs more than it saves
 DEFAULT_PAGE = 1000
 MAX_PAGE = 100_000
 
@@ -107,15 +109,30 @@ def _after(keys: list[SortKey], last: list[Any]) -> tuple[str, list[Any]]:
     return "(" + " OR ".join(ors) + ")", params
 
 
+def _pseudonyms(name: str, i: int, pads: tuple[bytes, bytes], proj: Projection,
+                joins: Projection) -> None:
+    """Pseudonymise ``name`` through a join on its distinct values (two hashes per value, not row)."""
+    col, table = quote_ident(name), f'"__hub_ps{i}"'
+    proj.items.append(f"CASE WHEN page.{col} IS NULL THEN NULL ELSE {table}.{PS_VALUE} END AS {col}")
+    joins.items.append(f"{table} AS (SELECT {PS_KEY}, {pseudonym_sql(PS_KEY)} AS {PS_VALUE} FROM "  # noqa: S608
+                       f"(SELECT DISTINCT {normalised(col)} AS {PS_KEY} FROM page WHERE {col} IS NOT NULL))")
+    joins.params.extend([pads[1], pads[0]])
+    joins.items.append(f"LEFT JOIN {table} ON {table}.{PS_KEY} = {normalised('page.' + col)}")
+
+
 def _projection(cols: list[str], catalog: dict[str, ColumnInfo], ob: Obligations,
-                pads: tuple[bytes, bytes]) -> Projection:
-    proj = Projection()
+                pads: tuple[bytes, bytes], page: int) -> tuple[Projection, Projection]:
+    """The SELECT items, and the pseudonym CTEs and joins (alternating) with their parameters."""
+    proj, joins = Projection(), Projection()
     for name in cols:
         info = catalog[name]
+        if ob.columns[name] == "pseudonym" and all(pads) and page > DISTINCT_PSEUDONYMS_FROM:
+            _pseudonyms(name, len(joins.items) // 2, pads, proj, joins)
+            continue
         ctx = MaskContext(pii_class=info.pii_class, data_type=info.sql_type, hmac_inner_pad=pads[0],
                           hmac_outer_pad=pads[1], redacted_twin=info.redacted_twin)
         expression(name, ob.columns[name], ctx, proj)
-    return proj
+    return proj, joins
 
 
 def _select_columns(req: DataRequest, catalog: dict[str, ColumnInfo], ob: Obligations) -> list[str]:
@@ -128,23 +145,31 @@ def _select_columns(req: DataRequest, catalog: dict[str, ColumnInfo], ob: Obliga
     return list(dict.fromkeys(wanted))
 
 
-def _source(snapshot: str, since: Since | None) -> tuple[str, list[Any]]:
+def _source(snapshot: str, since: Since | None, table: str | None) -> tuple[str, list[Any]]:
     """The FROM item: the snapshot, or its rows absent from an earlier snapshot (changes)."""
+    current, params = (table, []) if table else ("read_parquet(?)", [snapshot])
     if since is None:
-        return "read_parquet(?)", [snapshot]
+        return current, params
     if not since.compare:
         raise BadRequest("the earlier version shares no column with the current one", parameter="since")
     same = " AND ".join(f"o.{quote_ident(c)} IS NOT DISTINCT FROM c.{quote_ident(c)}" for c in since.compare)
-    return (f"(SELECT c.* FROM read_parquet(?) AS c WHERE NOT EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM read_parquet(?) AS o WHERE {same})) AS changed", [snapshot, since.path])
+    return (f"(SELECT c.* FROM {current} AS c WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM read_parquet(?) AS o WHERE {same})) AS changed", [*params, since.path])
 
 
 def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: DataRequest, *,
           pads: tuple[bytes, bytes], cursor_secret: bytes, binding: dict[str, Any],
-          since: Since | None = None) -> Plan:
-    """Plan the query for one data request under one decision (``since``: changes only)."""
+          since: Since | None = None, table: str | None = None) -> Plan:
+    """Plan the query for one data request under one decision (``since``: changes only).
+
+    ``table``: a quoted DuckDB table holding the snapshot's rows in file order, read
+    instead of the file (see ``hub.exchange.tables``).
+    """
     cols = _select_columns(req, catalog, ob)
-    proj = _projection(cols, catalog, ob, pads)
+    page = min(req.limit or DEFAULT_PAGE, ob.max_rows, MAX_PAGE)
+    if page < 1:
+        raise BadRequest("limit must be at least 1", parameter="limit")
+    proj, joins = _projection(cols, catalog, ob, pads, page)
     visible = {c: catalog[c] for c in cols}
     clear = {c for c in cols if ob.columns[c] == "clear"}
     where: list[str] = []
@@ -168,21 +193,21 @@ def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: D
         pred, p = _after(keys, cursor.read(cursor_secret, fingerprint, req.cursor))
         where.append(pred)
         params.extend(p)
-    page = min(req.limit or DEFAULT_PAGE, ob.max_rows, MAX_PAGE)
-    if page < 1:
-        raise BadRequest("limit must be at least 1", parameter="limit")
     key_select = ", ".join(f"{k} AS __k{i}" for i, (k, _, _) in enumerate(keys))
     order = ", ".join(f"{k} {'DESC' if d else 'ASC'}" for k, d, _ in keys)
-    source, source_params = _source(snapshot, since)
+    source, source_params = _source(snapshot, since, table)
     # the page is cut first and masked after, so masks run on page rows only, not the whole scan
     # Snapshots are written in _row_id order and DuckDB preserves a file's order (the default
     # preserve_insertion_order), so the default order needs no sort: the scan stops early.
     in_file_order = since is None and len(keys) == 1
     inner = (f"SELECT * FROM {source} {'WHERE ' + ' AND '.join(where) if where else ''} "  # noqa: S608
              f"{'' if in_file_order else 'ORDER BY ' + order} LIMIT {page + 1}")
-    sql = f"SELECT {', '.join(proj.items)}, {key_select} FROM ({inner}) AS page ORDER BY {order}"  # noqa: S608
-    # the source's placeholders come right after the projection's.
-    params = [*proj.params, *source_params, *params[len(proj.params):]]
+    ctes = "".join(f", {c}" for c in joins.items[0::2])
+    head = f"WITH page AS {'MATERIALIZED ' if ctes else ''}({inner}){ctes}"
+    sql = (f"{head} SELECT {', '.join(proj.items)}, {key_select} "  # noqa: S608
+           f"FROM page {' '.join(joins.items[1::2])} ORDER BY {order}")
+    # placeholders in text order: the source's, the WHERE's, the pseudonym CTEs', the projection's.
+    params = [*source_params, *params[len(proj.params):], *joins.params, *proj.params]
     return Plan(sql, params, cols, page, [k for k, _, _ in keys], fingerprint)
 
 

@@ -40,6 +40,7 @@ from hub.events import DATA_DECISION, DATA_DELIVERY, AuditEvent
 from hub.exchange import execute, filters, formats, usage
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, build
 from hub.exchange.snapshots import Snapshot, Snapshots
+from hub.exchange.tables import SnapshotTables
 from hub.identity import Subject
 from hub.keys import KeyStore, KeyStoreError
 from hub.policy import Decision, PolicyPoint, RegopyEngine
@@ -125,6 +126,7 @@ class Exchange:
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
+        self.tables = SnapshotTables(self._db)
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -219,7 +221,7 @@ class Exchange:
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
         plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
-                     cursor_secret=self.cursor_secret, since=since,
+                     cursor_secret=self.cursor_secret, since=since, table=self.tables.table(snap.path),
                      binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
                               "action": action, "purpose": query.purpose})
         page = execute.run(self._con(), plan, fmt, self.cursor_secret)

@@ -50,14 +50,13 @@ class PolicyPoint:
 
     def refresh(self, force: bool = False) -> None:
         """Reload the engine if the policies, this process's data generation, or the store changed."""
-        now = time.monotonic()
         force = force or getattr(self.engine, "stale", False)
-        stale = (force or self._loaded_policy != self.policies.revision
-                 or self._generation != policy_data.generation()
-                 or now - self._checked_at >= self.recheck_seconds)
-        if not stale:
+        if not (force or self._stale(time.monotonic())):
             return
         with self._lock:
+            now = time.monotonic()
+            if not (force or self._stale(now)):  # another thread refreshed while this one waited
+                return
             generation = policy_data.generation()
             data = self.source.load(datetime.now(UTC))
             revision = policy_data.data_revision(data)
@@ -68,6 +67,11 @@ class PolicyPoint:
                 self._boundaries = _boundaries(data)
                 self.data_revision, self._loaded_policy = revision, self.policies.revision
             self._generation, self._checked_at = generation, now
+
+    def _stale(self, now: float) -> bool:
+        return (self._loaded_policy != self.policies.revision
+                or self._generation != policy_data.generation()
+                or now - self._checked_at >= self.recheck_seconds)
 
     # --- deciding -----------------------------------------------------------------------
 
