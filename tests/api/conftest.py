@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 import shutil
 import time
 import uuid
@@ -228,3 +229,30 @@ def get_token(client: AsgiClient, assertion: str) -> Any:
     return client.post("/oauth/token", data={"grant_type": "client_credentials",
                                              "client_assertion_type": ASSERTION_TYPE,
                                              "client_assertion": assertion})
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A per-module copy of the session pipeline output with partners, officers and approved grants."""
+    from tests.api.exchange_world import build_world
+
+    src = os.environ.get("HUB_TEST_PIPELINE_HOME")
+    home = Path(src) if src else request.getfixturevalue("pipeline_output").home
+    built = build_world(home, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / "home")
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def http(world: Any) -> Iterator[AsgiClient]:
+    """An ASGI client on the world's exchange app."""
+    with AsgiClient(world.app()) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def auth(world: Any, http: AsgiClient) -> dict[str, dict[str, str]]:
+    """Bearer headers for every client of the world."""
+    from tests.api.exchange_world import bearer
+
+    return {name: bearer(http, client) for name, client in world.clients.items()}

@@ -11,9 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -23,29 +20,9 @@ from hub.audit import decode_receipt, verify_receipt
 from hub.audit.pubkeys import key_map
 from hub.keys import KeyStore
 from tests.api.conftest import AsgiClient
-from tests.api.exchange_world import SUBSIDY, World, bearer, build_world
+from tests.api.exchange_world import SUBSIDY, World
 
 ROWS = f"/v1/datasets/{SUBSIDY}/rows"
-
-
-@pytest.fixture(scope="module")
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    src = os.environ.get("HUB_TEST_PIPELINE_HOME")
-    home = Path(src) if src else request.getfixturevalue("pipeline_output").home
-    built = build_world(home, tmp_path_factory.mktemp("exchange") / "home")
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def http(world: World) -> Iterator[AsgiClient]:
-    with AsgiClient(world.app()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def auth(world: World, http: AsgiClient) -> dict[str, dict[str, str]]:
-    return {name: bearer(http, client) for name, client in world.clients.items()}
 
 
 def rows_of(response: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +21,11 @@ from hub.exchange.service import Exchange
 from hub.keys import KeyStore
 from hub.policy import OpaEngine, PolicyPoint, StoreData, load_policies
 from tests.api.conftest import AsgiClient
-from tests.api.exchange_world import SUBSIDY, World, bearer, build_world
+from tests.api.exchange_world import SUBSIDY, World, bearer
 
 ROWS = f"/v1/datasets/{SUBSIDY}/rows"
 PURPOSE = {"purpose": "case-verification"}
 HUB_CLI = str(Path(sys.executable).parent / "hub")
-
-
-@pytest.fixture(scope="module")
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    src = os.environ.get("HUB_TEST_PIPELINE_HOME")
-    home = Path(src) if src else request.getfixturevalue("pipeline_output").home
-    built = build_world(home, tmp_path_factory.mktemp("exchange-safety") / "home")
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def http(world: World) -> Iterator[AsgiClient]:
-    with AsgiClient(world.app()) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

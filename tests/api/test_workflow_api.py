@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from tests.api.conftest import AsgiClient
-from tests.api.exchange_world import World, bearer, build_world
-
-
-@pytest.fixture(scope="module")
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    src = os.environ.get("HUB_TEST_PIPELINE_HOME")
-    home = Path(src) if src else request.getfixturevalue("pipeline_output").home
-    built = build_world(home, tmp_path_factory.mktemp("workflow-api") / "home")
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def http(world: World) -> Iterator[AsgiClient]:
-    with AsgiClient(world.app()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def auth(world: World, http: AsgiClient) -> dict[str, dict[str, str]]:
-    return {name: bearer(http, client) for name, client in world.clients.items()}
+from tests.api.exchange_world import World
 
 
 def test_apply_two_person_approval_then_read(http: AsgiClient, auth: dict[str, dict[str, str]]) -> None:
