@@ -98,3 +98,28 @@ class KeyStore:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path.name} is not an Ed25519 key")
         return HubKey(path.stem, key)
+
+
+def load_secret(keys_dir: Path, name: str) -> bytes:
+    """A 32-byte hub secret ``keys_dir/<name>.secret`` (0600), created on first use.
+
+    Concurrent first uses are safe: the file is created exclusively, and a loser of
+    that race reads the winner's secret.  Unreadable or corrupt → ``KeyStoreError``.
+    """
+    path = keys_dir / f"{name}.secret"
+    try:
+        if not path.exists():
+            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process won the race
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(os.urandom(32))
+        secret = path.read_bytes()
+    except OSError as exc:
+        raise KeyStoreError(f"{name} secret unreadable: {exc}") from None
+    if len(secret) != 32:
+        raise KeyStoreError(f"{name} secret is corrupt (expected 32 bytes)")
+    return secret

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from pathlib import Path
 
-from hub.keys import KeyStoreError
+from hub.keys import load_secret as load_hub_secret
 
 BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
 PREFIX = "ps_"
@@ -23,19 +22,7 @@ HEX_CHARS = 32
 
 def load_secret(keys_dir: Path) -> bytes:
     """The hub's pseudonym secret (32 random bytes, 0600), created on first use."""
-    path = keys_dir / "pseudonym.secret"
-    try:
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-        secret = path.read_bytes()
-    except OSError as exc:
-        raise KeyStoreError(f"pseudonym secret unreadable: {exc}") from None
-    if len(secret) != 32:
-        raise KeyStoreError("pseudonym secret is corrupt (expected 32 bytes)")
-    return secret
+    return load_hub_secret(keys_dir, "pseudonym")
 
 
 def partner_key(secret: bytes, partner_id: str) -> bytes:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import os
 import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
@@ -42,7 +41,8 @@ from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, 
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
 from hub.identity import Subject
-from hub.keys import KeyStore, KeyStoreError
+from hub.keys import KeyStore
+from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
 from hub.pseudonym import load_secret, pads, partner_key
@@ -86,22 +86,7 @@ class Delivery:
 
 def load_cursor_secret(keys_dir: Path) -> bytes:
     """The hub's cursor-signing secret (32 random bytes, 0600), created on first use."""
-    path = keys_dir / "cursor.secret"
-    try:
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process won the race
-                return path.read_bytes()
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-        secret = path.read_bytes()
-    except OSError as exc:
-        raise KeyStoreError(f"cursor secret unreadable: {exc}") from None
-    if len(secret) != 32:
-        raise KeyStoreError("cursor secret is corrupt (expected 32 bytes)")
-    return secret
+    return load_hub_secret(keys_dir, "cursor")
 
 
 def split_columns(raw: str | None) -> list[str] | None:
