@@ -24,6 +24,20 @@ from hub.policy.decision import Decision, parse_decision
 from hub.policy.engine import Engine
 from hub.policy.sources import PolicySet
 
+DATA_ACTIONS = ("read", "changes")
+
+
+def malformed_input(action: str, resource: Mapping[str, Any], request: Mapping[str, Any]) -> str | None:
+    """Why a data request cannot be decided on (fail closed), or None when its shape is sound."""
+    if action not in DATA_ACTIONS:
+        return None
+    if not isinstance(resource, Mapping) or not isinstance(resource.get("columns"), Mapping):
+        return "resource.columns must be an object of column name → {pii, level}"
+    columns = request.get("columns") if isinstance(request, Mapping) else None
+    if columns is not None and not isinstance(columns, list):
+        return "request.columns must be a list of column names"
+    return None
+
 
 class PolicyPoint:
     """Decisions from one engine over one policy set and one data source."""
@@ -78,6 +92,10 @@ class PolicyPoint:
     def decide(self, subject: Mapping[str, Any], action: str, resource: Mapping[str, Any],
                request: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> Decision:
         """Decide one request; any failure is a deny naming ``policy engine unavailable``."""
+        problem = malformed_input(action, resource, request)
+        if problem:  # the policies would read a missing column map as "no columns": deny instead
+            return Decision(allow=False, reasons=(f"rule input: {problem}",), max_rows=0,
+                            policy_revision=self.policies.revision, data_revision=self.data_revision)
         try:
             self.refresh()
             return self._decide(subject, action, resource, request, dict(context or {}))

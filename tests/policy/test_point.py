@@ -245,3 +245,16 @@ def test_resource_input_from_the_catalog_drives_the_same_decision(store: Store) 
     decision = _point(store).decide(SUBJECT, "read", built, READ)
     assert decision.allow and decision.columns["recipient_id_number"] == "pseudonym"
     assert decision.columns["paid_at"] == "drop"  # not in the grant
+
+
+@pytest.mark.parametrize(("res_columns", "req_columns"), [
+    (["recipient_name"], None), ("recipient_name", None), (None, None), ({"amount": {"level": 2}}, "amount")])
+def test_malformed_input_denies_instead_of_reading_no_columns(store: Store, res_columns: Any,
+                                                               req_columns: Any) -> None:
+    broken = {**resource(), "columns": res_columns}
+    if isinstance(res_columns, dict):
+        broken = resource()
+    req = {**READ, "columns": req_columns} if req_columns is not None else READ
+    decision = _point(store).decide(SUBJECT, "read", broken, req)
+    assert not decision.allow and decision.reasons[0].startswith("rule input:")
+    assert decision.columns == {} and decision.max_rows == 0
