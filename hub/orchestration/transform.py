@@ -30,29 +30,25 @@ def key_of(dataset: str) -> dg.AssetKey:
 
 
 @lru_cache(maxsize=1)
-def _lineage() -> tuple[tuple[str, str], ...]:
-    return tuple(transform.model_lineage())
+def _upstreams() -> dict[str, tuple[str, ...]]:
+    """Each model's upstream datasets (raw tables included), from one SQLMesh project load."""
+    return {m.name: tuple(sorted(set(m.upstream))) for m in transform.describe_models()}
 
 
 def model_specs() -> list[dg.AssetSpec]:
     """One spec per SQLMesh model with its upstream datasets as deps."""
-    ups: dict[str, list[str]] = {name: [] for name in transform.model_names()}
-    for up, down in _lineage():
-        ups.setdefault(down, []).append(up)
     return [
-        dg.AssetSpec(key=key_of(name), deps=[key_of(u) for u in sorted(set(deps))],
+        dg.AssetSpec(key=key_of(name), deps=[key_of(u) for u in deps],
                      group_name=GROUP_BY_SCHEMA.get(name.split(".")[0], "published"),
                      kinds={"sqlmesh", "duckdb"}, skippable=False)
-        for name, deps in sorted(ups.items())
+        for name, deps in sorted(_upstreams().items())
     ]
 
 
 def _topological(names: list[str]) -> list[str]:
     """``names`` ordered so every model comes after its upstream models (Dagster requires it)."""
-    graph: dict[str, set[str]] = {name: set() for name in names}
-    for up, down in _lineage():
-        if down in graph and up in graph:
-            graph[down].add(up)
+    ups = _upstreams()
+    graph = {name: {u for u in ups.get(name, ()) if u in names} for name in names}
     return list(TopologicalSorter(graph).static_order())
 
 
