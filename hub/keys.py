@@ -53,6 +53,11 @@ class KeyStore:
 
     def __init__(self, keys_dir: Path) -> None:
         self.root = keys_dir
+        # Parsed keys per purpose with the (name, mtime, size) of the files they came from:
+        # signing happens on every delivery, and re-parsing PEM files each time cost more
+        # than the signature.  A rotation, removal or rewrite (even by another process)
+        # changes the signature, so the files stay the single source of truth.
+        self._cache: dict[str, tuple[tuple[tuple[str, int, int], ...], list[HubKey]]] = {}
 
     def _dir(self, purpose: str) -> Path:
         if purpose not in PURPOSES:
@@ -65,9 +70,16 @@ class KeyStore:
         if not folder.exists():
             return []
         try:
-            return [self._load(p) for p in sorted(folder.glob("*.pem"))]
+            files = sorted((e.name, e.stat()) for e in os.scandir(folder) if e.name.endswith(".pem"))
+            signature = tuple((name, st.st_mtime_ns, st.st_size) for name, st in files)
+            cached = self._cache.get(purpose)
+            if cached is not None and cached[0] == signature:
+                return list(cached[1])
+            keys = [self._load(folder / name) for name, _ in files]
         except (OSError, ValueError) as exc:
             raise KeyStoreError(f"key store `{folder}` unreadable: {exc}") from None
+        self._cache[purpose] = (signature, keys)
+        return list(keys)
 
     def current(self, purpose: str) -> HubKey:
         """The signing key of ``purpose``, created on first use."""

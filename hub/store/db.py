@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 10
+SQLITE_POOL_SIZE = 40  # anyio's default worker thread limit
 
 
 @dataclass
@@ -64,7 +65,10 @@ def make_engine(url: str) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        # A pool as large as the API's thread pool: SQLite connections are cheap to keep, but
+        # opening one (and setting its pragmas) on every request under load is not.
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
