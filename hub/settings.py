@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
     public_url: str = Field(default="http://127.0.0.1:8000", description="URL partners reach the API at")
     token_ttl_s: int = Field(default=600, ge=1, le=600, description="access-token lifetime")
+    exchange_memory_rows: int = Field(
+        default=5_000_000, ge=0,
+        description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",
+    )
 
     @field_validator("database_url")
     @classmethod

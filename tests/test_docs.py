@@ -9,6 +9,7 @@ import typer
 
 from connectors.registry import discover
 from hub.cli import app
+from hub.settings import Settings
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -33,3 +34,8 @@ def test_every_connector_is_in_the_readme():
     for name, connector in discover().items():
         assert f"| `{name}` |" in README, f"connector `{name}` is not documented in README.md"
         assert connector.description
+
+
+def test_every_setting_is_in_the_readme():
+    for name in Settings.model_fields:
+        assert f"| `HUB_{name.upper()}` |" in README, f"setting `HUB_{name.upper()}` is not documented in README.md"

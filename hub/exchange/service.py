@@ -111,7 +111,7 @@ class Exchange:
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
-        self.tables = SnapshotTables(self._db)
+        self.tables = SnapshotTables(self._db, settings.exchange_memory_rows)
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -205,11 +205,12 @@ class Exchange:
                          max_rows=decision.max_rows or 0)
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
-        plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
-                     cursor_secret=self.cursor_secret, since=since, table=self.tables.table(snap.path),
-                     binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
-                              "action": action, "purpose": query.purpose})
-        page = execute.run(self._con(), plan, fmt, self.cursor_secret)
+        with self.tables.lease(snap.path) as table:
+            plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
+                         cursor_secret=self.cursor_secret, since=since, table=table,
+                         binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
+                                  "action": action, "purpose": query.purpose})
+            page = execute.run(self._con(), plan, fmt, self.cursor_secret)
         body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
         record = self.append(AuditEvent(
             DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
