@@ -9,6 +9,7 @@ with no audit log (unit tests of pure logic only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -61,6 +62,11 @@ class EventSink(Protocol):
     """Writes an event inside the caller's transaction."""
 
     def __call__(self, session: Session, event: AuditEvent) -> None: ...
+
+
+# Appends an event on its own (e.g. ``AuditLog.append``) and returns its record;
+# raising means the audit log is down and the caller must fail closed.
+Audit = Callable[[AuditEvent], object]
 
 
 def discard(session: Session, event: AuditEvent) -> None:

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.api import metrics
+from hub import metrics
 from hub.api.context import ApiContext, client_ip, get_context, request_id
 from hub.api.problems import problem
 from hub.events import TOKEN_REJECTED, AuditEvent

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from hub.events import AuditEvent
+from hub.events import Audit
 from hub.keys import KeyStore
 from hub.settings import Settings
 from hub.store.db import Store
 from hub.tokens import TokenConfig
 
-Audit = Callable[[AuditEvent], object]  # e.g. AuditLog.append; raising = audit down
 ReadinessProbe = Callable[[], bool]
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from hub.api import metrics
+from hub import metrics
 from hub.api.context import ApiContext, get_context
 from hub.api.problems import problem
 

@@ -16,7 +16,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.api import metrics
+from hub import metrics
 from hub.api.problems import PayloadTooLarge, internal_error, problem
 
 access_log = logging.getLogger("hub.api.access")

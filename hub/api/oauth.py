@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from hub.api import metrics
+from hub import metrics
 from hub.api.auth import reject
 from hub.api.context import ApiContext, client_ip, get_context, request_id
 from hub.errors import BadRequest, Unavailable

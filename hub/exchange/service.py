@@ -29,13 +29,12 @@ from typing import Any
 
 import duckdb
 
-from hub.api import metrics
-from hub.api.context import Audit
+from hub import metrics
 from hub.audit.errors import AuditUnavailable
 from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
-from hub.events import DATA_DECISION, DATA_DELIVERY, AuditEvent
+from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
 from hub.exchange import execute, filters, formats, usage
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, build
 from hub.exchange.snapshots import Snapshot, Snapshots

@@ -1,6 +1,6 @@
 """Metrics: the hub's Prometheus registry, shared by every component of the API.
 
-The API records requests and tokens here; the data endpoints record decisions by
+The API records requests and tokens here; the exchange records decisions by
 outcome, rows delivered and audit-append latency with the metrics below.  Labels
 take bounded values only (route templates, outcomes, dataset ids) — never a
 subject, a path with parameters or anything a client typed.
