@@ -13,10 +13,7 @@ the audit log and metrics; algorithms are pinned per key, never read from input.
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 import uuid
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -213,35 +210,10 @@ def issue_access_token(keys: KeyStore, subject: Subject, config: TokenConfig) ->
     return IssuedToken(token=token, kid=key.kid, jti=jti, expires_in=config.ttl_s)
 
 
-class _TokenKeyCache:
-    """The token keys of one key store, re-read only when its set of key files changes."""
-
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
-        self.names: list[str] | None = None
-        self.by_kid: dict[str, HubKey] = {}
-        self.lock = threading.Lock()
-
-    def find(self, kid: str) -> HubKey | None:
-        folder = self.keys.root / "token"
-        names = sorted(os.listdir(folder)) if folder.is_dir() else []
-        with self.lock:
-            if names != self.names:
-                self.by_kid = {k.kid: k for k in self.keys.keys("token")}
-                self.names = names
-            return self.by_kid.get(kid)
-
-
-_caches: weakref.WeakKeyDictionary[KeyStore, _TokenKeyCache] = weakref.WeakKeyDictionary()
-
-
 def _token_key(keys: KeyStore, kid: object) -> HubKey | None:
     if not isinstance(kid, str) or len(kid) > 128:
         return None
-    cache = _caches.get(keys)
-    if cache is None:
-        cache = _caches.setdefault(keys, _TokenKeyCache(keys))
-    return cache.find(kid)
+    return keys.find("token", kid)  # the key store keeps parsed keys while the files are unchanged
 
 
 def verify_access_token(keys: KeyStore, token: str, config: TokenConfig) -> dict[str, Any]:
