@@ -158,7 +158,22 @@ async def hammer(url: str, headers: dict[str, str], params: dict[str, str], seco
         return done / (time.perf_counter() - started)
 
 
-def requests_per_second(world: World, path: str, seconds: float, repeat: int = 1) -> tuple[float, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, headers: dict[str, str], params: dict[str, str], seconds: float,
+             pid: int) -> tuple[float, float]:
+    """(requests/s, server CPU ms per request) of one ``hammer`` run against the server ``pid``."""
+    cpu = cpu_seconds(pid)
+    rate = asyncio.run(hammer(url, headers, params, seconds))
+    return rate, (cpu_seconds(pid) - cpu) * 1e3 / max(1.0, rate * seconds)
+
+
+def requests_per_second(world: World, path: str, seconds: float,
+                        repeat: int = 1) -> tuple[tuple[float, float], tuple[float, float]]:
     port, bare_port = free_port(), free_port()
     env = {**os.environ, "HUB_HOME": str(world.home), "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     hub = subprocess.Popen(
@@ -197,10 +212,10 @@ def requests_per_second(world: World, path: str, seconds: float, repeat: int = 1
         # alternate, best of ``repeat`` each, so load from elsewhere on the machine hits both alike
         asyncio.run(hammer(hub_url, headers, params, 1.0))
         asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, 1.0))
-        full = baseline = 0.0
+        full = baseline = (0.0, 0.0)
         for _ in range(repeat):
-            full = max(full, asyncio.run(hammer(hub_url, headers, params, seconds)))
-            baseline = max(baseline, asyncio.run(hammer(f"http://127.0.0.1:{bare_port}/rows", {}, {}, seconds)))
+            full = max(full, measured(hub_url, headers, params, seconds, hub.pid))
+            baseline = max(baseline, measured(f"http://127.0.0.1:{bare_port}/rows", {}, {}, seconds, bare.pid))
         return full, baseline
     finally:
         for proc in (hub, bare):
@@ -242,10 +257,11 @@ def main() -> None:
                     f"ratio {full_rate / base_rate:.2f}x   (target >= {target:,} rows/s, >= 0.5x)"
                 )
         world.audit.close()
-        full, bare = requests_per_second(world, path, args.seconds, args.repeat)
+        (full, full_cpu), (bare, bare_cpu) = requests_per_second(world, path, args.seconds, args.repeat)
         print(
             f"(b) 100-row JSON, 32 clients: hub serve {full:,.0f} req/s   bare FastAPI {bare:,.0f} req/s   "
-            f"ratio {full / bare:.2f}x   (target >= 800 req/s, >= 0.5x)"
+            f"ratio {full / bare:.2f}x   (target >= 800 req/s, >= 0.5x)\n"
+            f"    server CPU per request: hub serve {full_cpu:.1f} ms, bare FastAPI {bare_cpu:.1f} ms"
         )
     finally:
         world.store.dispose()
