@@ -32,7 +32,7 @@ class Engine(Protocol):
     name: str
 
     def load(self, policies: PolicySet, data: dict[str, Any]) -> None:
-        """Install ``policies`` and ``data`` (under ``data.hub``); raise ``PolicyError``."""
+        """Install ``policies`` and ``data`` (``data.hub`` with its index); raise ``PolicyError``."""
         ...
 
     def evaluate(self, input_doc: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from hub.policy import data as policy_data
 from hub.policy.cache import DecisionCache
 from hub.policy.decision import Decision, parse_decision
 from hub.policy.engine import Engine
+from hub.policy.index import prepare
 from hub.policy.sources import PolicySet
 
 DATA_ACTIONS = ("read", "changes")
@@ -31,7 +32,11 @@ def malformed_input(action: str, resource: Mapping[str, Any], request: Mapping[s
     """Why a data request cannot be decided on (fail closed), or None when its shape is sound."""
     if action not in DATA_ACTIONS:
         return None
-    if not isinstance(resource, Mapping) or not isinstance(resource.get("columns"), Mapping):
+    # Each column's metadata must be an object too: the policies look columns up by name
+    # and read their members, and would take a null or a string as no metadata at all.
+    columns_map = resource.get("columns") if isinstance(resource, Mapping) else None
+    if not isinstance(columns_map, Mapping) or not all(
+            type(c) is dict or isinstance(c, Mapping) for c in columns_map.values()):
         return "resource.columns must be an object of column name → {pii, level}"
     columns = request.get("columns") if isinstance(request, Mapping) else None
     if columns is not None and not isinstance(columns, list):
@@ -76,7 +81,9 @@ class PolicyPoint:
             revision = policy_data.data_revision(data)
             if force or revision != self.data_revision or self._loaded_policy != self.policies.revision:
                 self._loaded_policy = ""  # a failed load leaves the point unusable (fail closed)
-                self.engine.load(self.policies, data)
+                # Every engine gets the document with its index (hub/policy/index.py): the
+                # one place the policies' prepared lookups are made, for regopy and OPA alike.
+                self.engine.load(self.policies, prepare(data))
                 self.cache.clear()
                 self._boundaries = _boundaries(data)
                 self.data_revision, self._loaded_policy = revision, self.policies.revision

@@ -6,7 +6,7 @@ package hub
 
 permit := plain_allow(sprintf("rule describe: %v `%v` may read the catalog entry of `%v`", [subject_kind, subject_id, dataset])) if {
 	action == "describe"
-	subject_kind in {"officer", "operator"}
+	staff_kinds[subject_kind]
 }
 
 permit := plain_allow(sprintf("rule describe: partner `%v` may read the catalog entry of `%v`", [subject_id, dataset])) if {
@@ -25,18 +25,18 @@ deny contains sprintf("rule never-exchanged: dataset `%v` is not listed for part
 permit := plain_allow(sprintf("rule apply: partner `%v` may apply for `%v` for registered purpose `%v`", [subject_id, dataset, purpose])) if {
 	action == "apply"
 	subject_kind == "partner"
-	purpose in partner.purposes
+	partner.purpose_set[purpose]
 }
 
-why_not contains sprintf("rule apply: purpose `%v` is not registered for `%v`", [purpose, subject_id]) if {
+why_not contains sprintf("rule apply: purpose `%v` is not registered for `%v`", [named_purpose, subject_id]) if {
 	action == "apply"
 	subject_kind == "partner"
-	not purpose in partner.purposes
+	not partner.purpose_set[purpose]
 }
 
 why_not contains "rule apply: only partners apply for grants" if {
 	action == "apply"
-	subject_kind != "partner"
+	not subject_kind == "partner"
 }
 
 # --- approve ----------------------------------------------------------------------------
@@ -63,14 +63,14 @@ why_not contains sprintf("rule approve: owner officer `%v` speaks for `%v`, not 
 
 why_not contains "rule approve: only officers decide applications" if {
 	action == "approve"
-	subject_kind != "officer"
+	not subject_kind == "officer"
 }
 
 # --- audit ------------------------------------------------------------------------------
 
 permit := plain_allow(sprintf("rule audit: %v `%v` may read the whole audit log", [subject_kind, subject_id])) if {
 	action == "audit"
-	subject_kind in {"officer", "operator"}
+	staff_kinds[subject_kind]
 }
 
 permit := {

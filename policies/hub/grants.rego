@@ -1,86 +1,94 @@
 # Grants (授权): what a subject may read under an approved application, for which
 # purposes, columns and time window (valid_from <= now < valid_until), within a daily
 # row quota; and the two-person rule (双人审批) that alone lets PII columns go out clear.
+#
+# The grants come from data.hub.index.grants (hub/policy/index.py): per holder and
+# dataset, lowest id first, each entry with its `id`, the `grant` itself, its purposes,
+# columns and clear columns as lookups, its window in nanoseconds (`from_ns`, `until_ns`),
+# `quota_open` (rows used < max per day) and `quota_left` (max - used).  The two-person
+# rule itself stays here, written out below.
 package hub
 
-default grants_data := {}
+default purpose := ""
 
-grants_data := data.hub.grants
+purpose := request.purpose
 
-purpose := object.get(request, "purpose", "")
+# How reasons name the purpose: from object.get, as they always were (regopy renders an
+# absent purpose, object.get's default "", as `""`).
+named_purpose := object.get(request, "purpose", "")
 
-rows_requested := object.get(request, "rows_requested", 0)
+default rows_requested := 0
+
+rows_requested := request.rows_requested
+
+# The rows requested when a number: only a number can be added to the rows used.
+requested_rows := rows_requested if is_number(rows_requested)
 
 now_ns := time.parse_rfc3339_ns(context.time)
 
-# A grant's holder: "partner:<id>" unless the grant names a kind itself.
-holder(g) := g.partner if {
-	contains(g.partner, ":")
-} else := sprintf("partner:%s", [g.partner])
+# This subject's grants on this dataset (a grant's holder is "partner:<id>" unless the
+# grant names a kind itself, such as "officer:sec-2").
+default my_grants := []
 
-# This subject's grants on this dataset, by id.  Built once per decision: every other
-# grant rule reads this small object instead of scanning all grants again.
-my_grants := {id: g |
-	some id, g in grants_data
-	g.dataset == dataset
-	holder(g) == subject_id
-}
+my_grants := data.hub.index.grants[subject_kind][subject_key][dataset]
 
-purpose_ok(g) if purpose in g.purposes
+# A grant's window in nanoseconds: prepared with the data for times with a numeric UTC
+# offset (as the store writes them), parsed here otherwise.
+valid_from_ns(g) := ns if {
+	ns := g.from_ns
+} else := time.parse_rfc3339_ns(g.grant.valid_from)
 
-columns_ok(g) if {
-	every c in explicit_columns {
-		c in g.columns
-	}
-}
+valid_until_ns(g) := ns if {
+	ns := g.until_ns
+} else := time.parse_rfc3339_ns(g.grant.valid_until)
 
-started(g) if time.parse_rfc3339_ns(g.valid_from) <= now_ns
+started(g) if valid_from_ns(g) <= now_ns
 
-not_expired(g) if now_ns < time.parse_rfc3339_ns(g.valid_until)
+not_expired(g) if now_ns < valid_until_ns(g)
 
-rows_used(g) := object.get(g, "rows_used_today", 0)
-
+# Rows used below the daily maximum, and rows used + requested <= maximum.
 quota_ok(g) if {
-	used := rows_used(g)
-	used < g.max_rows_per_day
-	used + rows_requested <= g.max_rows_per_day
+	g.quota_open
+	requested_rows <= g.quota_left
 }
 
-# Cheapest checks first: a failing check stops the (per-decision, hot) evaluation early.
+# The checks written out in one body (a function call is dear on regopy); why_not below
+# names the ones that fail.
 covers(g) if {
-	purpose_ok(g)
-	quota_ok(g)
-	columns_ok(g)
-	started(g)
-	not_expired(g)
+	g.purpose_set[purpose]
+	g.quota_open
+	requested_rows <= g.quota_left
+	every c in explicit_columns {
+		g.column_set[c]
+	}
+	valid_from_ns(g) <= now_ns
+	now_ns < valid_until_ns(g)
 }
 
-# The covering grant used: the first by id, so decisions are deterministic.  Undefined
-# when no grant covers the request.  (regopy does not enumerate `gid` when
-# the reference only appears as a function argument, hence `g :=`.)
-chosen_id := id if {
-	ids := sort([gid | some gid; g := my_grants[gid]; covers(g)])
-	id := ids[0]
-}
+# The covering grant used: the first, i.e. the lowest id, so decisions are deterministic.
+# Undefined when no grant covers the request.
+chosen := covering[0]
 
-chosen := my_grants[chosen_id]
+covering := [g | some g in my_grants; covers(g)]
 
 officer_key(o) := trim_prefix(o, "officer:")
 
 # Which provider an approving owner officer speaks for: as recorded on the approval,
-# else from the officer's registered record.  (An else, not a nested object.get
-# default, so the registry is only consulted when the approval lacks it.)
+# else from the officer's registered record.
 approval_owner_of(a) := owner if {
 	owner := a.owner_of
-} else := object.get(object.get(officers_data, officer_key(a.officer), {}), "owner_of", null)
+} else := object.get(object.get(registered_officers, officer_key(a.officer), {}), "owner_of", null)
 
-# Owner officer of the dataset's provider plus a security officer, two different
-# people, neither of them the one who requested the grant.
-two_person_ok(g) if {
+default registered_officers := {}
+
+registered_officers := data.hub.officers
+
+# The two-person rule (双人审批): an owner officer of the dataset's provider and a
+# security officer approved the chosen grant, two different people, neither of them
+# the one who requested it.  Only then may its clear columns go out clear.
+chosen_two_person if {
+	g := chosen.grant
 	requester := officer_key(object.get(g, "requested_by", ""))
-
-	# The owner approval first, then the security one: filtering each before the next
-	# loop keeps the pairs examined few.
 	some a in g.approvals
 	a.role == "owner"
 	owner := officer_key(a.officer)
@@ -93,33 +101,36 @@ two_person_ok(g) if {
 	owner != security
 }
 
-why_not contains sprintf("rule grant: grant `%v` does not cover purpose `%v`", [id, purpose]) if {
-	some id, g in my_grants
-	not purpose_ok(g)
+# The columns the grant may let go out clear: listed and two-person approved.
+clearable := chosen.clear_set if chosen_two_person else := {}
+
+why_not contains sprintf("rule grant: grant `%v` does not cover purpose `%v`", [g.id, named_purpose]) if {
+	some g in my_grants
+	not g.purpose_set[purpose]
 }
 
-why_not contains sprintf("rule grant: grant `%v` does not cover columns %v", [id, missing]) if {
-	some id, g in my_grants
-	missing := sorted([c | some c in explicit_columns; not c in g.columns])
+why_not contains sprintf("rule grant: grant `%v` does not cover columns %v", [g.id, missing]) if {
+	some g in my_grants
+	missing := sort([c | some c in explicit_columns; not g.column_set[c]])
 	count(missing) > 0
 }
 
-why_not contains sprintf("rule grant: grant `%v` is not valid before %v", [id, g.valid_from]) if {
-	some id, g in my_grants
+why_not contains sprintf("rule grant: grant `%v` is not valid before %v", [g.id, g.grant.valid_from]) if {
+	some g in my_grants
 	not started(g)
 }
 
-why_not contains sprintf("rule grant: grant `%v` expired at %v", [id, g.valid_until]) if {
-	some id, g in my_grants
+why_not contains sprintf("rule grant: grant `%v` expired at %v", [g.id, g.grant.valid_until]) if {
+	some g in my_grants
 	not not_expired(g)
 }
 
-why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [id, rows_used(g), rows_requested, g.max_rows_per_day]) if {
-	some id, g in my_grants
+why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [g.id, object.get(g.grant, "rows_used_today", 0), rows_requested, g.grant.max_rows_per_day]) if {
+	some g in my_grants
 	not quota_ok(g)
 }
 
 why_not contains "rule time: context.time is missing or not RFC 3339; grants cannot be checked" if {
-	count(my_grants) > 0
+	not my_grants == []
 	not now_ns
 }

@@ -31,15 +31,32 @@ type_masks := {
 	"admin_code": "region_prefix:4",
 }
 
-personal(col) if personal_masks[col.pii]
+# The mask personal data takes: free text and personal PII classes; undefined otherwise.
+personal_mask(col) := "redacted_text" if {
+	col.free_text == true
+} else := mask if {
+	mask := personal_masks[col.pii]
+}
 
-personal(col) if col.free_text == true
+# A column's level defaults to the dataset's.
+default dataset_level := 5
 
-# A column's level defaults to the dataset's (looked up once, not per column).
-dataset_level := object.get(resource, "level", 5)
+dataset_level := resource_level
 
-above_clearance(col) if object.get(col, "level", dataset_level) > clearance
+# Whether a column (its level defaulting to the dataset's) is above the subject's
+# clearance, true or false.  The prepared table data.hub.index.level_above[clearance][level]
+# (hub/policy/index.py) answers the usual integer pairs with an array lookup, cheaper on
+# regopy than a comparison, which settles any other pair.  (The level is bound to a
+# variable first: regopy compiles a lookup keyed by a call or by a bare function argument
+# into a scan of the whole collection.)
+clearance_row := data.hub.index.level_above[clearance]
 
+above_clearance(col) := above if {
+	level := col.level
+	above := clearance_row[level]
+} else := object.get(col, "level", dataset_level) > clearance
+
+# How a column that must not go out in clear is masked.
 mask_for(col) := "redacted_text" if {
 	col.free_text == true
 } else := strategy if {
@@ -50,38 +67,25 @@ mask_for(col) := "redacted_text" if {
 	strategy := type_masks[col.type]
 } else := "null"
 
-# The mask a column needs, undefined when it may go out clear: free text and personal
-# data always, anything else only above clearance.  Same outcome as
-# `mask_for(col) if needs_mask(col)`, with lookups instead of function calls: it runs
-# once per column of every decision, so it is the hottest code here.
-needed_mask(col) := "redacted_text" if {
-	col.free_text == true
-} else := mask if {
-	mask := personal_masks[col.pii]
-} else := mask_for(col) if {
-	above_clearance(col)
-}
-
 # The resource's columns by name.  Only an object counts: the `columns` comprehensions
 # iterate `some c, col in resource_columns`, which over an array would yield indexes.
+# (The decision point refuses a column map whose values are not objects.)
 resource_columns := columns if {
-	columns := object.get(resource, "columns", {})
+	columns := resource.columns
 	is_object(columns)
 } else := {}
 
-column_names := object.keys(resource_columns)
-
-explicit_columns := {c | some c in object.get(request, "columns", [])}
+explicit_columns := {c | some c in request.columns}
 
 deny contains sprintf("rule columns: dataset `%v` has no column `%v`", [dataset, c]) if {
-	action in read_actions
+	read_actions[action]
 	some c in explicit_columns
-	not c in column_names
+	not c in object.keys(resource_columns)
 }
 
-# Reasons naming the columns masked for clearance, for the decision's explanation.
-clearance_reasons(requested) := [msg |
-	masked := sorted({c | some c in requested; above_clearance(resource_columns[c])})
-	count(masked) > 0
-	msg := sprintf("rule clearance: columns %v are above clearance %v and masked", [masked, clearance])
+# The reason naming the columns masked for clearance (none when `above`, an object of
+# column names, is empty).
+clearance_reasons(above) := [msg |
+	not above == {}
+	msg := sprintf("rule clearance: columns %v are above clearance %v and masked", [sorted(object.keys(above)), clearance])
 ]

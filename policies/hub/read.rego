@@ -4,31 +4,31 @@
 # covering grant.  Operators (hub console, audited) read with personal data masked.
 package hub
 
-never_exchanged contains "its sharing type is `none` (不予共享)" if resource.sharing_type == "none"
+never_exchanged contains "its sharing type is `none` (不予共享)" if sharing_type == "none"
 
-never_exchanged contains sprintf("it is level %v (核心 core data)", [resource.level]) if resource.level >= 5
+never_exchanged contains sprintf("it is level %v (核心 core data)", [resource_level]) if resource_level >= 5
 
 never_exchanged contains "it is not a published layer" if resource.exchangeable == false
 
 deny contains sprintf("rule never-exchanged: dataset `%v` is never exchanged: %v", [dataset, why]) if {
-	action in {"read", "changes", "apply"}
+	row_actions[action]
 	some why in never_exchanged
 }
 
 deny contains sprintf("rule sharing-type: dataset `%v` has no valid sharing type and level", [dataset]) if {
-	action in {"read", "changes", "apply", "describe"}
+	cataloged_actions[action]
 	not valid_resource
 }
 
 valid_resource if {
-	resource.sharing_type in {"unconditional", "conditional", "none"}
-	is_number(resource.level)
+	sharing_types[sharing_type]
+	is_number(resource_level)
 }
 
 deny contains "rule purpose: a purpose is required" if {
-	action in {"read", "changes", "apply"}
+	row_actions[action]
 	purpose == ""
-	subject_kind != "operator"
+	not subject_kind == "operator"
 }
 
 default unconditional_max_rows := 10000
@@ -37,123 +37,151 @@ unconditional_max_rows := data.hub.limits.unconditional_max_rows
 
 # --- unconditional (无条件共享) ---------------------------------------------------------
 
+# Columns asked for, looked up by name: the explicit list, else every column.
 unconditional_requested := explicit_columns if {
-	count(explicit_columns) > 0
-} else := column_names
+	not explicit_columns == set()
+} else := resource_columns
 
+unconditional_above := {c: true |
+	some c, col in resource_columns
+	unconditional_requested[c]
+	above_clearance(col)
+}
+
+# The strategy of a column: dropped unless requested; above clearance masked by kind;
+# otherwise personal data masked and the rest clear.  (`name := c` first, here and
+# below: regopy compiles a lookup keyed by a bare function argument into a scan of the
+# whole collection.)
 unconditional_strategy(c, col) := "drop" if {
-	not c in unconditional_requested
+	name := c
+	not unconditional_requested[name]
+} else := mask_for(col) if {
+	name := c
+	unconditional_above[name]
 } else := mask if {
-	mask := needed_mask(col)
+	mask := personal_mask(col)
 } else := "clear"
 
 permit := {
 	"allow": true,
 	"reasons": array.concat(
 		[sprintf("rule unconditional: dataset `%v` is 无条件共享 and purpose `%v` is registered for `%v`", [dataset, purpose, subject_id])],
-		clearance_reasons(unconditional_requested),
+		clearance_reasons(unconditional_above),
 	),
 	"grant": null,
 	"columns": {c: unconditional_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
 	"max_rows": unconditional_max_rows,
 } if {
-	action in read_actions
+	read_actions[action]
 	subject_kind == "partner"
-	resource.sharing_type == "unconditional"
-	not chosen_id
-	purpose in partner.purposes
+	sharing_type == "unconditional"
+	not chosen
+	partner.purpose_set[purpose]
 }
 
-why_not contains sprintf("rule purpose: purpose `%v` is not registered for `%v`", [purpose, subject_id]) if {
-	action in read_actions
+why_not contains sprintf("rule purpose: purpose `%v` is not registered for `%v`", [named_purpose, subject_id]) if {
+	read_actions[action]
 	subject_kind == "partner"
-	resource.sharing_type == "unconditional"
-	not purpose in partner.purposes
+	sharing_type == "unconditional"
+	not partner.purpose_set[purpose]
 }
 
 # --- under a grant ----------------------------------------------------------------------
 
-# Columns asked for under a grant: the explicit list, else the grant's columns that the
-# dataset has (object.filter does that intersection in one built-in call instead of a
-# comprehension step per column).
+grant_holder_kinds := {"partner", "officer"}
+
+# Columns asked for under a grant, looked up by name: the explicit list, else the grant's.
 granted_requested := explicit_columns if {
-	count(explicit_columns) > 0
-} else := object.keys(object.filter(resource_columns, object.get(chosen, "columns", [])))
+	not explicit_columns == set()
+} else := chosen.column_set
 
-chosen_two_person if two_person_ok(chosen)
+granted_above := {c: true |
+	some c, col in resource_columns
+	granted_requested[c]
+	above_clearance(col)
+}
 
-# Columns the grant may let go out clear: listed and two-person approved.  Built from
-# the grant's (short) clear_columns list rather than from all columns.
-clearable := {c | chosen_two_person; some c in chosen.clear_columns}
-
-# A requested column goes out clear under the grant when clearable and within clearance;
-# otherwise it is masked if it needs a mask.
+# As unconditional_strategy, except that a column the grant clears goes out clear when
+# it is within clearance.
 granted_strategy(c, col) := "drop" if {
-	not c in granted_requested
+	name := c
+	not granted_requested[name]
+} else := mask_for(col) if {
+	name := c
+	granted_above[name]
 } else := "clear" if {
-	c in clearable
-	not above_clearance(col)
+	name := c
+	clearable[name]
+} else := "redacted_text" if {
+	col.free_text == true
 } else := mask if {
-	mask := needed_mask(col)
+	mask := personal_masks[col.pii]
 } else := "clear"
 
 two_person_reasons := [msg |
 	not chosen_two_person
-	listed := sorted({c | some c in chosen.clear_columns; c in granted_requested})
-	count(listed) > 0
-	msg := sprintf("rule two-person: grant `%v` lists clear columns %v but lacks approval by an owner officer of `%v` and a security officer, neither the requester; masked", [chosen_id, listed, resource.owner])
+	listed := sorted({c | some c in chosen.grant.clear_columns; granted_requested[c]; resource_columns[c]})
+	listed[0] # not empty
+	msg := sprintf("rule two-person: grant `%v` lists clear columns %v but lacks approval by an owner officer of `%v` and a security officer, neither the requester; masked", [chosen.id, listed, resource.owner])
 ]
 
 cleared_reasons := [msg |
+	chosen_two_person
 	cleared_masked := sorted({c |
-		some c in clearable
-		c in granted_requested
+		some c in chosen.grant.clear_columns
+		granted_requested[c]
 		col := resource_columns[c]
-		not above_clearance(col)
-		needed_mask(col)
+		not granted_above[c]
+		personal_mask(col)
 	})
-	count(cleared_masked) > 0
-	msg := sprintf("rule two-person: grant `%v` clears columns %v (approved by owner and security officers)", [chosen_id, cleared_masked])
+	cleared_masked[0] # not empty
+	msg := sprintf("rule two-person: grant `%v` clears columns %v (approved by owner and security officers)", [chosen.id, cleared_masked])
+]
+
+# The reasons in order: the grant, the columns it clears or cannot clear, clearance.
+granted_reasons := [reason |
+	some reasons in [
+		[sprintf("rule grant: grant `%v` covers purpose `%v` on `%v` until %v", [chosen.id, purpose, dataset, chosen.grant.valid_until])],
+		cleared_reasons,
+		two_person_reasons,
+		clearance_reasons(granted_above),
+	]
+	some reason in reasons
 ]
 
 permit := {
 	"allow": true,
-	"reasons": array.concat(
-		array.concat(
-			[sprintf("rule grant: grant `%v` covers purpose `%v` on `%v` until %v", [chosen_id, purpose, dataset, chosen.valid_until])],
-			array.concat(cleared_reasons, two_person_reasons),
-		),
-		clearance_reasons(granted_requested),
-	),
-	"grant": chosen_id,
+	"reasons": granted_reasons,
+	"grant": chosen.id,
 	"columns": {c: granted_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
-	"max_rows": chosen.max_rows_per_day - rows_used(chosen),
+	"max_rows": chosen.quota_left,
 } if {
-	action in read_actions
-	subject_kind in {"partner", "officer"}
-	chosen_id
+	read_actions[action]
+	grant_holder_kinds[subject_kind]
+	chosen
 }
 
 why_not contains sprintf("rule grant: dataset `%v` is 有条件共享 and `%v` holds no grant on it", [dataset, subject_id]) if {
-	action in read_actions
-	resource.sharing_type == "conditional"
-	count(my_grants) == 0
+	read_actions[action]
+	sharing_type == "conditional"
+	my_grants == []
 }
 
 why_not contains sprintf("rule officer-read: officers read data only under a grant; `%v` holds none covering `%v`", [subject_id, dataset]) if {
-	action in read_actions
+	read_actions[action]
 	subject_kind == "officer"
-	not chosen_id
+	not chosen
 }
 
 # --- operator console ----------------------------------------------------------------------
 
 operator_strategy(c, col) := "drop" if {
-	not c in unconditional_requested
+	name := c
+	not unconditional_requested[name]
 } else := mask_for(col) if {
-	personal(col)
+	personal_mask(col)
 } else := "clear"
 
 permit := {
@@ -164,6 +192,6 @@ permit := {
 	"row_filter": null,
 	"max_rows": null,
 } if {
-	action in read_actions
+	read_actions[action]
 	subject_kind == "operator"
 }

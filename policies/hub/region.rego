@@ -1,6 +1,6 @@
 # Jurisdiction row filter (属地): a partner sees the rows of its own administrative
 # area.  A county code (330106) keeps its 6 digits, a city code (330100) its first 4,
-# a province code (330000) its first 2; the prefix is applied to resource.region_column.
+# a province code (330000) its first 2; the prefix is applied to region_column.
 package hub
 
 region_prefix(code) := substring(code, 0, 2) if {
@@ -9,21 +9,31 @@ region_prefix(code) := substring(code, 0, 2) if {
 	endswith(code, "00")
 } else := code
 
+# The row prefix of the subject's jurisdiction; undefined unless that is a 6-digit code.
+# A registered partner's is worked out by region_prefix's rule when the policy data is
+# loaded (hub/policy/index.py); an officer's jurisdiction comes with the input.
+jurisdiction_prefix := partner.region_prefix if subject_kind == "partner"
+
+jurisdiction_prefix := region_prefix(subject.jurisdiction) if {
+	subject_kind == "officer"
+	regex.match(`^[0-9]{6}$`, subject.jurisdiction)
+}
+
 has_region_column if {
-	is_string(resource.region_column)
-	resource.region_column != ""
+	is_string(region_column)
+	not region_column == ""
 }
 
 default row_filter := null
 
-row_filter := {"column": resource.region_column, "prefix": region_prefix(jurisdiction)} if {
+row_filter := {"column": region_column, "prefix": prefix} if {
 	has_region_column
-	valid_jurisdiction
+	prefix := jurisdiction_prefix
 }
 
-deny contains sprintf("rule jurisdiction: `%v` has no valid 6-digit administrative code for region column `%v`", [subject_id, resource.region_column]) if {
-	action in read_actions
-	subject_kind != "operator"
+deny contains sprintf("rule jurisdiction: `%v` has no valid 6-digit administrative code for region column `%v`", [subject_id, region_column]) if {
+	read_actions[action]
+	not subject_kind == "operator"
 	has_region_column
-	not valid_jurisdiction
+	not jurisdiction_prefix
 }

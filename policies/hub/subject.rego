@@ -2,30 +2,32 @@
 # clearance (授权等级), jurisdiction and lockdown (暂停) state.  The registered record in
 # data.hub is authoritative; input.subject only names the subject (and may add
 # `suspended: true`, which denies as well).
+#
+# Records are looked up in data.hub.index (hub/policy/index.py), which files each one
+# under every id the input may use for it ("partner:hz-xihu-jw" and "hz-xihu-jw"), so no
+# id needs to be rewritten per decision.
 package hub
 
-default partners_data := {}
+default subject_kind := ""
 
-partners_data := data.hub.partners
+subject_kind := subject.kind
 
-default officers_data := {}
+default subject_key := ""
 
-officers_data := data.hub.officers
+subject_key := subject.id
 
-default suspensions_data := {}
+# How reasons name the subject: the id without its kind, and the canonical subject id
+# ("partner:hz-xihu-jw", "officer:sec-1").  Worded from object.get, as reasons always
+# were: regopy renders an absent kind or id (object.get's default "") as `""`.
+bare_id := trim_prefix(object.get(subject, "id", ""), sprintf("%s:", [named_kind]))
 
-suspensions_data := data.hub.suspensions
+subject_id := sprintf("%s:%s", [named_kind, bare_id])
 
-subject_kind := object.get(subject, "kind", "")
+named_kind := object.get(subject, "kind", "")
 
-bare_id := trim_prefix(object.get(subject, "id", ""), sprintf("%s:", [subject_kind]))
+partner := data.hub.index.partners[subject_key] if subject_kind == "partner"
 
-# The canonical subject id: "partner:hz-xihu-jw", "officer:sec-1".
-subject_id := sprintf("%s:%s", [subject_kind, bare_id])
-
-partner := partners_data[bare_id] if subject_kind == "partner"
-
-officer := officers_data[bare_id] if subject_kind == "officer"
+officer := data.hub.index.officers[subject_key] if subject_kind == "officer"
 
 active_officer if object.get(officer, "active", true) == true
 
@@ -33,17 +35,14 @@ default clearance := 0
 
 clearance := partner.clearance if subject_kind == "partner"
 
-clearance := object.get(subject, "clearance", 0) if subject_kind == "officer"
-
-jurisdiction := partner.jurisdiction if subject_kind == "partner"
-
-jurisdiction := subject.jurisdiction if subject_kind == "officer"
-
-valid_jurisdiction if regex.match(`^[0-9]{6}$`, jurisdiction)
+clearance := level if {
+	subject_kind == "officer"
+	level := object.get(subject, "clearance", 0)
+}
 
 deny contains sprintf("rule registered: partner `%v` is not registered", [bare_id]) if {
 	subject_kind == "partner"
-	not partners_data[bare_id]
+	not partner
 }
 
 deny contains sprintf("rule registered: officer `%v` is not registered or not active", [bare_id]) if {
@@ -53,7 +52,7 @@ deny contains sprintf("rule registered: officer `%v` is not registered or not ac
 
 deny contains sprintf("rule lockdown: partner `%v` is suspended (%v)", [bare_id, reason]) if {
 	subject_kind == "partner"
-	suspension := suspensions_data[bare_id]
+	suspension := data.hub.index.suspensions[subject_key]
 	reason := object.get(suspension, "reason", "lockdown")
 }
 
