@@ -4,12 +4,15 @@ Whoever extends the chain first takes the chain lock, then reads the head (last
 durable record) and only then numbers and hashes new records, so writers in several
 threads or processes never fork the chain.  On SQLite the lock is the database write
 lock (a no-op ``UPDATE`` takes it if the transaction has not written yet); on
-PostgreSQL it is a transaction-scoped advisory lock.
+PostgreSQL it is a transaction-scoped advisory lock.  ``extend_at_head`` is the SQLite
+writer thread's shortcut: one statement that takes the lock and appends after the head the
+writer knows, refused by the primary key if another writer got there first.
 """
 
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from itertools import chain
 from typing import Any, cast
@@ -36,6 +39,8 @@ _QUOTED = ", ".join('"' + name + '"' for name in RECORD_FIELDS)  # identifiers f
 _SQLITE_INSERT = "INSERT INTO audit_records (" + _QUOTED + ") VALUES "  # noqa: S608 - declared names
 _SQLITE_ROW = "(" + ", ".join("?" * len(RECORD_FIELDS)) + ")"
 _SQLITE_CHUNK = 64  # 64 rows x 20 columns: few distinct statements (all stay in sqlite3's statement cache)
+_SQLITE_HEAD_ROWS = 128  # the largest batch appended in one statement; each size is its own cached statement
+Link = tuple[int, str, str]  # a record's (seq, prev_hash, hash)
 
 
 def lock_chain(conn: Session | Connection) -> None:
@@ -70,7 +75,7 @@ def extend(conn: Session | Connection, batch: list[dict[str, Any]], key: KeySour
 
 def extend_prepared(conn: Session | Connection, batch: list[Prepared], key: KeySource,
                     policy: CheckpointPolicy, *, locked: bool = False,
-                    check_time: bool = True) -> tuple[str, list[tuple[int, str, str]]]:
+                    check_time: bool = True) -> tuple[str, list[Link]]:
     """``extend`` for prepared events: return ``ts`` and each record's ``(seq, prev_hash, hash)``.
 
     ``locked``: the transaction already holds the chain lock (SQLite ``BEGIN IMMEDIATE``).
@@ -80,14 +85,9 @@ def extend_prepared(conn: Session | Connection, batch: list[Prepared], key: KeyS
         lock_chain(conn)
     seq, prev = read_head(conn)
     ts = now_ts()
-    ts_json, prev_json = json_text_bytes(ts), json_text_bytes(prev)
-    links = []
-    for p in batch:
-        seq += 1
-        hash_ = p.hash_at(prev_json, seq, ts_json)
-        links.append((seq, prev, hash_))
-        prev, prev_json = hash_, b'"' + hash_.encode() + b'"'
+    links = _links(batch, seq, prev, ts)
     _insert(conn, batch, links, ts)
+    seq, prev = links[-1][0], links[-1][2]
     marks = [(s, h) for s, _, h in links if s % policy.every == 0]
     if (not marks or marks[-1][0] != seq) and check_time and due_by_time(conn, seq, policy):
         marks.append((seq, prev))
@@ -97,7 +97,49 @@ def extend_prepared(conn: Session | Connection, batch: list[Prepared], key: KeyS
     return ts, links
 
 
-def _insert(conn: Session | Connection, batch: list[Prepared], links: list[tuple[int, str, str]], ts: str) -> None:
+def extend_at_head(dbapi: sqlite3.Connection, batch: list[Prepared], head: tuple[int, str],
+                   policy: CheckpointPolicy) -> tuple[str, list[Link]] | None:
+    """SQLite, in one autocommit statement: append ``batch`` after ``head`` if that is still the head.
+
+    The writer thread remembers the head it last wrote, so it need not BEGIN, read the head and
+    COMMIT in separate statements (each one a GIL release and re-acquire while callers queue for
+    it).  One multi-row INSERT takes the write lock, inserts and commits in one ``sqlite3_step``.
+    If another writer (a ``sink``, another process) appended since, the record at ``head`` + 1
+    exists: the primary key refuses the whole statement and nothing is written.  None then, and
+    also when the batch reaches a checkpoint seq (its checkpoint row must commit with it) or is
+    too large for one statement: the caller extends the chain the ordinary way.
+    """
+    seq, prev = head
+    if len(batch) > _SQLITE_HEAD_ROWS or (seq + len(batch)) // policy.every != seq // policy.every:
+        return None
+    if dbapi.in_transaction:
+        raise RuntimeError("the audit writer's SQLite connection is inside a transaction")
+    ts = now_ts()  # before the lock: a writer that got in first moves the head and this is retried
+    links = _links(batch, seq, prev, ts)
+    try:
+        dbapi.execute(_sqlite_insert(len(batch)), tuple(chain.from_iterable(_rows(batch, links, ts))))
+    except sqlite3.IntegrityError:
+        return None
+    return ts, links
+
+
+def _links(batch: list[Prepared], seq: int, prev: str, ts: str) -> list[Link]:
+    """Number and hash ``batch`` after ``(seq, prev)``: each record's ``(seq, prev_hash, hash)``."""
+    ts_json, prev_json = json_text_bytes(ts), json_text_bytes(prev)
+    links = []
+    for p in batch:
+        seq += 1
+        hash_ = p.hash_at(prev_json, seq, ts_json)
+        links.append((seq, prev, hash_))
+        prev, prev_json = hash_, b'"' + hash_.encode() + b'"'
+    return links
+
+
+def _rows(batch: list[Prepared], links: list[Link], ts: str) -> list[tuple[Any, ...]]:
+    return [p.row_at(seq, ts, prev, hash_) for p, (seq, prev, hash_) in zip(batch, links, strict=True)]
+
+
+def _insert(conn: Session | Connection, batch: list[Prepared], links: list[Link], ts: str) -> None:
     """Insert the records; on SQLite as multi-row INSERTs straight on the DBAPI connection."""
     if dialect(conn) != "sqlite":
         conn.execute(insert(_TABLE), [{**p.fields, "seq": seq, "ts": ts, "prev_hash": prev, "hash": hash_}
@@ -107,13 +149,13 @@ def _insert(conn: Session | Connection, batch: list[Prepared], links: list[tuple
     dbapi = raw.connection.driver_connection
     if dbapi is None:
         raise RuntimeError("the audit writer's SQLite connection is closed")
-    rows = [p.row_at(seq, ts, prev, hash_) for p, (seq, prev, hash_) in zip(batch, links, strict=True)]
+    rows = _rows(batch, links, ts)
     for start in range(0, len(rows), _SQLITE_CHUNK):
         chunk = rows[start:start + _SQLITE_CHUNK]
         dbapi.execute(_sqlite_insert(len(chunk)), tuple(chain.from_iterable(chunk)))
 
 
-@functools.lru_cache(maxsize=_SQLITE_CHUNK)
+@functools.lru_cache(maxsize=_SQLITE_HEAD_ROWS)
 def _sqlite_insert(rows: int) -> str:
     """A multi-row INSERT: one statement step (one GIL release) per chunk instead of per row."""
     return _SQLITE_INSERT + ", ".join([_SQLITE_ROW] * rows)

@@ -7,6 +7,11 @@ returns only when its record is durable, and raises ``AuditUnavailable`` when it
 cannot be (disk full, store locked past the timeout, store unreachable): callers
 refuse the request (fail closed).  ``sink(session, event)`` appends inside the
 caller's transaction instead, so a workflow change and its event commit together.
+
+On SQLite the writer keeps the head it last committed and appends a batch in one
+autocommit statement after it (``chain.extend_at_head``); if another writer got in first,
+the primary key refuses that statement and the writer extends the chain the ordinary way.  After a commit it
+wakes the batch's callers one after another (``hub.audit.pending``).
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.audit import pending as handoff
 from hub.audit import receipts
-from hub.audit.chain import checkpoint_if_due, extend, extend_prepared
+from hub.audit.chain import Link, checkpoint_if_due, extend, extend_at_head, extend_prepared
 from hub.audit.checkpoints import CheckpointPolicy
 from hub.audit.errors import AuditUnavailable
+from hub.audit.pending import Pending
 from hub.audit.record import AuditRecordView, Prepared, event_fields
 from hub.errors import HubError
 from hub.events import AuditEvent
@@ -39,50 +46,6 @@ from hub.store.db import Store
 log = logging.getLogger(__name__)
 
 
-class _Pending:
-    """One queued append: its prepared event and how its caller learns the outcome.
-
-    A blocking caller waits on ``done`` (a lock the writer releases: cheaper than a Future);
-    an asyncio caller passes a ``future`` instead, which may be cancelled before it is written.
-    """
-
-    __slots__ = ("prepared", "done", "future", "ts", "link", "error")
-
-    def __init__(self, prepared: Prepared, future: Future[AuditRecordView] | None = None) -> None:
-        self.prepared = prepared
-        self.future = future
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.ts = ""
-        self.link: tuple[int, str, str] = (0, "", "")
-        self.error: AuditUnavailable | None = None
-
-    def wanted(self) -> bool:
-        """False if its asyncio caller gave up before the writer took it."""
-        return self.future is None or self.future.set_running_or_notify_cancel()
-
-    def view(self) -> AuditRecordView:
-        """The durable record (after ``finish``)."""
-        seq, prev, hash_ = self.link
-        return AuditRecordView.chained(self.prepared.fields, seq, self.ts, prev, hash_)
-
-    def finish(self, ts: str, link: tuple[int, str, str]) -> None:
-        """Writer side: the record is durable."""
-        self.ts, self.link = ts, link
-        if self.future is not None:
-            self.future.set_result(self.view())
-        else:
-            self.done.release()
-
-    def fail(self, error: AuditUnavailable) -> None:
-        """Writer side: the record could not be made durable."""
-        self.error = error
-        if self.future is not None:
-            self.future.set_exception(error)
-        else:
-            self.done.release()
-
-
 def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
     """A private engine for the writer: same database, its own lock timeout."""
     url = store.engine.url
@@ -90,6 +53,7 @@ def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
         engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
 
         def pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # no implicit BEGIN: the writer says when (extend_at_head)
             for pragma in ("journal_mode=WAL", "synchronous=FULL",
                            f"busy_timeout={int(lock_timeout_s * 1000)}"):
                 dbapi_conn.execute(f"PRAGMA {pragma}")
@@ -126,11 +90,12 @@ class AuditLog:
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._conn: Connection | None = None
+        self._head: tuple[int, str] | None = None  # (seq, hash) this writer last committed
         self._time_check_at = 0.0
         self._last_batch = 1
         self._lingering = False
         self._filled = threading.Event()
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def signing_key(self) -> HubKey:
@@ -141,9 +106,17 @@ class AuditLog:
 
     def append(self, event: AuditEvent) -> AuditRecordView:
         """Append ``event``; return its record once durable, else raise ``AuditUnavailable``."""
-        pending = _Pending(Prepared(event_fields(event)))
+        pending = Pending(Prepared.of(event))
         self._submit(pending)
-        if not pending.done.acquire(timeout=self._wait_s()):
+        woken = False
+        try:
+            woken = pending.done.acquire(timeout=self._wait_s())
+        finally:  # pass the wake-up on to the next caller of the batch (see hub.audit.pending)
+            if woken:
+                handoff.wake(pending.next)
+            else:
+                handoff.abandon(pending)
+        if not woken:
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
         if pending.error is not None:
             raise pending.error
@@ -152,7 +125,7 @@ class AuditLog:
     async def append_async(self, event: AuditEvent) -> AuditRecordView:
         """``append`` for asyncio callers: awaits durability without blocking the loop."""
         future: Future[AuditRecordView] = Future()
-        self._submit(_Pending(Prepared(event_fields(event)), future))
+        self._submit(Pending(Prepared.of(event), future))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
@@ -211,7 +184,7 @@ class AuditLog:
     def _wait_s(self) -> float:
         return self.lock_timeout_s * 2 + 5
 
-    def _submit(self, pending: _Pending) -> None:
+    def _submit(self, pending: Pending) -> None:
         self._ensure_writer()
         self._queue.put(pending)
         if self._lingering and self._queue.qsize() + 1 >= self._last_batch:
@@ -256,10 +229,10 @@ class AuditLog:
             self._filled.wait(self.linger_s)
         self._lingering = False
 
-    def _drain(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
+    def _drain(self, first: Pending | None) -> tuple[list[Pending], bool]:
         if first is not None and self._last_batch > 1:
             self._linger()
-        batch: list[_Pending] = []
+        batch: list[Pending] = []
         item, stop = first, False
         while True:
             if item is None:
@@ -274,21 +247,39 @@ class AuditLog:
                 self._last_batch = len(batch)
                 return batch, stop
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(self, batch: list[Pending]) -> None:
         prepared = [p.prepared for p in batch]
         check_time = time.monotonic() >= self._time_check_at
         try:
-            ts, links = self._transaction(lambda c: extend_prepared(
-                c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
+            done = self._append_at_head(prepared) if not check_time else None
+            if done is None:
+                done = self._transaction(lambda c: extend_prepared(
+                    c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
-            error = AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}")
-            for p in batch:
-                p.fail(error)
+            self._head = None
+            handoff.fail(batch, AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}"))
             return
+        ts, links = done
+        self._head = (links[-1][0], links[-1][2])
         if check_time:
             self._time_check_at = time.monotonic() + self.policy.seconds / 4
-        for p, link in zip(batch, links, strict=True):
-            p.finish(ts, link)
+        handoff.finish(batch, ts, links)
+
+    def _append_at_head(self, prepared: list[Prepared]) -> tuple[str, list[Link]] | None:
+        """SQLite: append in one statement after the head this writer last wrote (None: not done)."""
+        conn = self._conn
+        if not self._is_sqlite or self._head is None or conn is None or conn.closed or conn.invalidated:
+            return None
+        dbapi = conn.connection.driver_connection
+        if dbapi is None:
+            return None
+        try:
+            return extend_at_head(dbapi, prepared, self._head, self.policy)
+        except BaseException:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
 
     def _timer_checkpoint(self) -> None:
         try:

@@ -3,7 +3,10 @@
 A record is an ``AuditEvent`` plus the chain fields ``seq``, ``ts``, ``prev_hash``
 and ``hash``.  ``hash = SHA-256(canonical_json(record without "hash"))``, hex; the
 first record's ``prev_hash`` is ``GENESIS`` (64 zeros).  ``ts`` is UTC ISO 8601 with
-microseconds and ``+00:00``, assigned inside the write transaction.
+microseconds and ``+00:00``, assigned by the writer that holds the chain lock (the
+writer thread's one-statement append stamps a batch just before the statement takes the
+lock, and restamps it if another writer got in first), so ``ts`` never goes back along
+the chain unless the clock does.
 """
 
 from __future__ import annotations
@@ -144,6 +147,36 @@ def _stored_strings(values: list[str]) -> str:
     return "[" + ", ".join([encode_basestring_ascii(v) for v in values]) + "]"
 
 
+def _usual_parts(values: tuple[Any, ...]) -> list[str] | None:
+    """``"key":value`` canonical text of each sorted event field (reasons and details: the key
+    alone), or None unless every field holds what the usual event has (see ``Prepared.of``)."""
+    parts: list[str] = []
+    for (key, limit), value in zip(_PLAN, values, strict=True):
+        kind = value.__class__
+        if limit > 0 and kind is str and len(value) <= limit and "\x00" not in value:
+            parts.append(key + encode_basestring(value))
+        elif limit < 0 and kind is (list if key == _REASONS_KEY else dict):
+            parts.append(key)
+        elif limit >= 0 and value is None:
+            parts.append(key + "null")
+        elif limit == 0 and kind is int:  # rows
+            parts.append(key + int.__repr__(value))
+        else:
+            return None
+    return parts
+
+
+def _flat_texts(values: dict[Any, Any]) -> tuple[str, str] | None:
+    """Canonical and stored (``json.dumps``) JSON of a dict of plain strings; None for any other dict."""
+    for key, value in values.items():
+        if key.__class__ is not str or value.__class__ is not str or "\x00" in value:
+            return None
+    canonical = ",".join([encode_basestring(key) + ":" + encode_basestring(values[key]) for key in sorted(values)])
+    stored = ", ".join([encode_basestring_ascii(key) + ": " + encode_basestring_ascii(value)
+                        for key, value in values.items()])
+    return "{" + canonical + "}", "{" + stored + "}"
+
+
 class Prepared:
     """Validated event fields with their hash input pre-encoded, so chaining adds only seq, ts, prev_hash.
 
@@ -155,15 +188,44 @@ class Prepared:
 
     __slots__ = ("fields", "head", "after_prev", "after_seq", "row")
 
-    def __init__(self, fields: dict[str, Any]) -> None:
-        g0, g1, g2 = (",".join([key + _text(fields[name]) for name, key in run]) for run in _RUNS)
+    def __init__(self, fields: dict[str, Any], runs: tuple[str, str, str] | None = None,
+                 stored_details: str | None = None) -> None:
+        """``fields`` as ``event_fields`` returns them; ``runs`` and ``stored_details`` if already known."""
+        g0, g1, g2 = runs or tuple(",".join([key + _text(fields[name]) for name, key in run]) for run in _RUNS)
         self.fields = fields
         self.head = hashlib.sha256(("{" + g0 + ',"prev_hash":').encode("utf-8"))
         self.after_prev = ("," + g1 + ',"seq":').encode("utf-8")
         self.after_seq = ("," + g2 + ',"ts":').encode("utf-8")
         row = list(_ROW_VALUES(fields))
-        row[_SLOT_REASONS], row[_SLOT_DETAILS] = _stored_strings(fields["reasons"]), json.dumps(fields["details"])
+        row[_SLOT_REASONS] = _stored_strings(fields["reasons"])
+        row[_SLOT_DETAILS] = json.dumps(fields["details"]) if stored_details is None else stored_details
         self.row = row
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> Prepared:
+        """``Prepared(event_fields(event))`` in one pass over the fields, for the usual event.
+
+        The usual event has plain strings (no NUL, within their column) or None in its text
+        fields and an int or None in ``rows``; those are validated and encoded together, which
+        is most of an append's own work.  Anything else takes ``event_fields``, which names the
+        first invalid field.
+        """
+        values = _SORTED_VALUES(event)
+        parts = _usual_parts(values)
+        if parts is None or not values[_AT_EVENT]:
+            return cls(event_fields(event))
+        fields = dict(zip(_SORTED_EVENT, values, strict=True))
+        reasons = fields["reasons"] = [str(r) for r in fields["reasons"]]
+        details = fields["details"] = dict(fields["details"])
+        if any("\x00" in r for r in reasons):
+            check_json(reasons, "reasons")  # raises, naming the item
+        parts[_AT_REASONS] += "[" + ",".join([encode_basestring(r) for r in reasons]) + "]"
+        flat = _flat_texts(details)
+        if flat is None:
+            check_json(details, "details")
+        parts[_AT_DETAILS] += canonical_text(details) if flat is None else flat[0]
+        runs = ",".join(parts[:_CUT[0]]), ",".join(parts[_CUT[0]:_CUT[1]]), ",".join(parts[_CUT[1]:])
+        return cls(fields, runs, None if flat is None else flat[1])
 
     def hash_at(self, prev_json: bytes, seq: int, ts_json: bytes) -> str:
         """The record hash at ``seq``; ``prev_json``/``ts_json`` are the canonical JSON of prev_hash/ts."""
@@ -180,6 +242,17 @@ class Prepared:
 
 _SLOT_SEQ, _SLOT_TS, _SLOT_PREV, _SLOT_HASH, _SLOT_REASONS, _SLOT_DETAILS = (
     _SLOT[n] for n in ("seq", "ts", "prev_hash", "hash", "reasons", "details"))
+# Prepared.of: the event fields in sorted (canonical) order, each with its key and what it may hold:
+# a string up to ``limit`` characters (text columns), 0 an int (rows), -1 a list or dict (checked apart)
+_SORTED_EVENT = tuple(name for run in _RUNS for name, _ in run)
+_SORTED_VALUES = attrgetter(*_SORTED_EVENT)
+_PLAN = tuple((key, _LIMITS[name] or (0 if name == "rows" else -1)) for run in _RUNS for name, key in run)
+_REASONS_KEY = '"reasons":'
+_AT_EVENT, _AT_REASONS, _AT_DETAILS = (_SORTED_EVENT.index(name) for name in ("event", "reasons", "details"))
+_CUT = (len(_RUNS[0]), len(_RUNS[0]) + len(_RUNS[1]))
+if sorted(_SORTED_EVENT) != sorted(EVENT_FIELDS) or any(
+        (limit == -1) != (name in STORED_JSON) for name, (_, limit) in zip(_SORTED_EVENT, _PLAN, strict=True)):
+    raise RuntimeError("Prepared.of: every event field is a text column, rows, reasons or details")
 
 
 def json_text_bytes(value: str) -> bytes:

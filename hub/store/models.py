@@ -312,7 +312,9 @@ class AuditRecord(Base):
 
     __tablename__ = "audit_records"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # INTEGER on SQLite makes seq the rowid (one b-tree less per append); 64-bit either way
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
     ts: Mapped[str] = mapped_column(String(40))  # ISO 8601 with offset, as hashed
     event: Mapped[str] = mapped_column(String(48), index=True)  # typed event name
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

@@ -76,6 +76,9 @@ def test_several_processes_share_one_chain_sqlite(fast_env: AuditEnv) -> None:
     lines = run_appenders(url, fast_env.home / "keys", procs=2, count=50, threads=2)
     seqs = [int(s) for s in lines[1::2]]
     assert_exact_chain(fast_env.store, fast_env.keys, [1, 2, 3, *seqs], 203)
+    # the parent's writer last wrote seq 3: it must find the head the children moved
+    assert fast_env.log.append(event(0)).seq == 204
+    assert_exact_chain(fast_env.store, fast_env.keys, [1, 2, 3, *seqs, 204], 204)
 
 
 @pytest.mark.postgres
