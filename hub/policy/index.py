@@ -6,7 +6,7 @@ in an object costs more the more keys it holds.  ``prepare`` therefore works out
 when the data is loaded, what the policies would otherwise recompute in every decision
 from the policy data alone: the grants a subject holds on a dataset (lowest id first),
 each with its purposes and columns as lookups, its window in nanoseconds and its quota;
-partners' purposes as lookups and row prefixes; and the registry records under every form of
+partners' purposes as lookups; and the registry records under every form of
 subject id an input may use.  The document keeps ``data.hub`` as it was and adds
 ``index``; the decision point loads every engine (regopy, OPA) with it.
 
@@ -32,7 +32,6 @@ from hub.policy.decision import PolicyError
 LEVELS = range(6)
 
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([+-])(\d{2}):(\d{2})")
-_JURISDICTION = re.compile(r"[0-9]{6}")
 
 
 def prepare(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,26 +64,13 @@ def _by_subject_id(kind: str, records: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _partner(pid: str, partner: Any) -> Any:
-    """A partner record with its purposes as a lookup and its row prefix (when valid)."""
+    """A partner record with its purposes as a lookup."""
     if not isinstance(partner, dict):
         return partner
     purposes = partner.get("purposes", [])
     if not _strings(purposes):
         raise PolicyError(f"policy data: partner `{pid}` purposes must be a list of strings")
-    record = {**partner, "purpose_set": dict.fromkeys(purposes, True)}
-    jurisdiction = partner.get("jurisdiction")
-    if isinstance(jurisdiction, str) and _JURISDICTION.fullmatch(jurisdiction):
-        record["region_prefix"] = region_prefix(jurisdiction)
-    return record
-
-
-def region_prefix(code: str) -> str:
-    """The row prefix of a 6-digit code, as ``region_prefix`` in policies/hub/region.rego."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
+    return {**partner, "purpose_set": dict.fromkeys(purposes, True)}
 
 
 # --- grants ---------------------------------------------------------------------------

@@ -16,8 +16,8 @@
 # - a lookup is keyed by a variable: regopy compiles one keyed by a bare function
 #   argument, or by a call, into a scan of the whole collection (hence `name := c`);
 # - what depends on the policy data alone is worked out once per data revision into
-#   data.hub.index (hub/policy/index.py): a subject's grants on a dataset, their windows,
-#   quotas and two-person providers, partners' row prefixes.
+#   data.hub.index (hub/policy/index.py): a subject's grants on a dataset, their windows
+#   and quotas, partners' purposes; the rules themselves stay here.
 package hub
 
 actions := {"read", "changes", "describe", "apply", "approve", "audit"}

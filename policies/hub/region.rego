@@ -9,14 +9,15 @@ region_prefix(code) := substring(code, 0, 2) if {
 	endswith(code, "00")
 } else := code
 
-# The row prefix of the subject's jurisdiction; undefined unless that is a 6-digit code.
-# A registered partner's is worked out by region_prefix's rule when the policy data is
-# loaded (hub/policy/index.py); an officer's jurisdiction comes with the input.
-jurisdiction_prefix := partner.region_prefix if subject_kind == "partner"
+# The subject's jurisdiction: a partner's registered one, an officer's from the input.
+jurisdiction := partner.jurisdiction if subject_kind == "partner"
 
-jurisdiction_prefix := region_prefix(subject.jurisdiction) if {
-	subject_kind == "officer"
-	regex.match(`^[0-9]{6}$`, subject.jurisdiction)
+jurisdiction := subject.jurisdiction if subject_kind == "officer"
+
+# The row prefix of the subject's jurisdiction; undefined unless that is a 6-digit code.
+jurisdiction_prefix := region_prefix(code) if {
+	code := jurisdiction
+	regex.match(`^[0-9]{6}$`, code)
 }
 
 has_region_column if {
