@@ -36,7 +36,7 @@ KINDS = ("partner", "officer")
 ROLES = ("owner", "security")
 PROVIDERS = ("finance", "state_assets", "audit", "statistics")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_PURPOSE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+PURPOSE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _JURISDICTION = re.compile(r"[1-9][0-9]{5}")
 
 
@@ -161,7 +161,7 @@ def check_purposes(purposes: list[str]) -> list[str]:
     if not purposes:
         raise IdentityError("at least one --purpose is required")
     for purpose in purposes:
-        if not _PURPOSE.fullmatch(purpose):
+        if not PURPOSE.fullmatch(purpose):
             raise IdentityError(f"purpose `{purpose}` must be a lower-case slug like case-verification")
     return list(dict.fromkeys(purposes))
 

@@ -39,7 +39,7 @@ from hub.exchange import execute, filters, formats, usage
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
-from hub.identity import Subject
+from hub.identity import PURPOSE, Subject
 from hub.keys import KeyStore
 from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
@@ -160,6 +160,9 @@ class Exchange:
         if not query.purpose or len(query.purpose) > 64:
             raise BadRequest("query parameter `purpose` is required (at most 64 characters)",
                              parameter="purpose")
+        if not PURPOSE.fullmatch(query.purpose):
+            raise BadRequest("query parameter `purpose` must be one of your registered purposes, a "
+                             "lower-case slug like case-verification", parameter="purpose")
         for name in query.columns or []:
             if name not in snap.catalog:
                 raise BadRequest(f"dataset `{snap.dataset}` has no column `{name[:64]}`", parameter="columns")

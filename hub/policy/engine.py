@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import duckdb  # noqa: F401
 import regopy
 
-from hub.policy.decision import PolicyError
+from hub.policy.decision import InputError, PolicyError
 from hub.policy.sources import PolicySet
 
 ENTRYPOINT = "hub/decision"
@@ -86,6 +86,36 @@ class RegopyEngine:
             try:
                 self._interpreter.set_input(input_doc)
                 output = self._interpreter.query_bundle_entrypoint(self._bundle, ENTRYPOINT)
+            except json.JSONDecodeError as exc:  # its output did not parse: see quoted_string
+                where = quoted_string(input_doc)
+                if where is not None:
+                    raise InputError(f"{where} contains a double quote (\"), which the embedded "
+                                     f"policy engine cannot carry") from None
+                raise PolicyError(f"policy evaluation failed: {exc}") from None
             except (regopy.RegoError, ValueError, TypeError) as exc:
                 raise PolicyError(f"policy evaluation failed: {exc}") from None
             return first_value(output)
+
+
+def quoted_string(value: Any, path: str = "input") -> str | None:
+    """Where in ``value`` a string (or object key) holds a double quote; None if nowhere.
+
+    rego-cpp (regopy 1.5.2) writes strings into its JSON output without escaping ``"``,
+    so a decision whose reasons echo such a string cannot be read back.  It is looked
+    for only after an evaluation failed: the usual input costs nothing.
+    """
+    if isinstance(value, str):
+        return path if '"' in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if '"' in str(key):
+                return path
+            found = quoted_string(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = quoted_string(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None

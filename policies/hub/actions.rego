@@ -28,7 +28,7 @@ permit := plain_allow(sprintf("rule apply: partner `%v` may apply for `%v` for r
 	partner.purpose_set[purpose]
 }
 
-why_not contains sprintf("rule apply: purpose `%v` is not registered for `%v`", [named_purpose, subject_id]) if {
+why_not contains sprintf("rule apply: purpose `%v` is not registered for `%v`", [purpose, subject_id]) if {
 	action == "apply"
 	subject_kind == "partner"
 	not partner.purpose_set[purpose]

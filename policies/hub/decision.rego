@@ -10,9 +10,9 @@
 # built-in call, and more on a lookup the more keys the object holds:
 # - membership is a lookup (`read_actions[action]`), not `in`; `not a == b` stands for
 #   `a != b` where both sides are always defined (`in` and `!=` are built-in calls);
-# - input members take their defaults from `default` rules, not object.get, except
-#   where a reason names the value (regopy renders object.get's default "" as `""`, and
-#   reasons keep their wording: see named_action);
+# - input members take their defaults from `default` rules, not object.get: besides
+#   being cheaper, a reason naming a value from object.get's default "" would break
+#   regopy's output (it renders that value as `""`, unescaped, in the JSON it returns);
 # - a lookup is keyed by a variable: regopy compiles one keyed by a bare function
 #   argument, or by a call, into a scan of the whole collection (hence `name := c`);
 # - what depends on the policy data alone is worked out once per data revision into
@@ -56,8 +56,9 @@ default context := {}
 
 context := input.context
 
-# (object.get: reasons name the dataset.)
-dataset := object.get(resource, "dataset", "")
+default dataset := ""
+
+dataset := resource.dataset
 
 # Resource members read by several rules, looked up once.
 sharing_type := resource.sharing_type
@@ -82,11 +83,7 @@ denial_reasons := sorted(deny) if {
 	count(deny) > 0
 } else := sorted(why_not) if {
 	count(why_not) > 0
-} else := [sprintf("rule default-deny: no rule allows `%v` on `%v` for this subject", [named_action, dataset])]
-
-# How reasons name the action: from object.get, as they always were (regopy renders an
-# absent action, object.get's default "", as `""`).
-named_action := object.get(input, "action", "")
+} else := [sprintf("rule default-deny: no rule allows `%v` on `%v` for this subject", [action, dataset])]
 
 # An allow decision without data obligations (describe, apply, approve, audit).
 plain_allow(reason) := {
@@ -98,11 +95,11 @@ plain_allow(reason) := {
 	"max_rows": null,
 }
 
-deny contains sprintf("rule unknown-action: `%v` is not one of %v", [named_action, sorted(actions)]) if {
+deny contains sprintf("rule unknown-action: `%v` is not one of %v", [action, sorted(actions)]) if {
 	not actions[action]
 }
 
-deny contains sprintf("rule unknown-subject: subject kind `%v` is not one of %v", [named_kind, sorted(subject_kinds)]) if {
+deny contains sprintf("rule unknown-subject: subject kind `%v` is not one of %v", [subject_kind, sorted(subject_kinds)]) if {
 	not subject_kinds[subject_kind]
 }
 

@@ -13,10 +13,6 @@ default purpose := ""
 
 purpose := request.purpose
 
-# How reasons name the purpose: from object.get, as they always were (regopy renders an
-# absent purpose, object.get's default "", as `""`).
-named_purpose := object.get(request, "purpose", "")
-
 default rows_requested := 0
 
 rows_requested := request.rows_requested
@@ -104,7 +100,7 @@ chosen_two_person if {
 # The columns the grant may let go out clear: listed and two-person approved.
 clearable := chosen.clear_set if chosen_two_person else := {}
 
-why_not contains sprintf("rule grant: grant `%v` does not cover purpose `%v`", [g.id, named_purpose]) if {
+why_not contains sprintf("rule grant: grant `%v` does not cover purpose `%v`", [g.id, purpose]) if {
 	some g in my_grants
 	not g.purpose_set[purpose]
 }

@@ -80,7 +80,7 @@ permit := {
 	partner.purpose_set[purpose]
 }
 
-why_not contains sprintf("rule purpose: purpose `%v` is not registered for `%v`", [named_purpose, subject_id]) if {
+why_not contains sprintf("rule purpose: purpose `%v` is not registered for `%v`", [purpose, subject_id]) if {
 	read_actions[action]
 	subject_kind == "partner"
 	sharing_type == "unconditional"

@@ -17,13 +17,10 @@ default subject_key := ""
 subject_key := subject.id
 
 # How reasons name the subject: the id without its kind, and the canonical subject id
-# ("partner:hz-xihu-jw", "officer:sec-1").  Worded from object.get, as reasons always
-# were: regopy renders an absent kind or id (object.get's default "") as `""`.
-bare_id := trim_prefix(object.get(subject, "id", ""), sprintf("%s:", [named_kind]))
+# ("partner:hz-xihu-jw", "officer:sec-1").
+bare_id := trim_prefix(subject_key, sprintf("%s:", [subject_kind]))
 
-subject_id := sprintf("%s:%s", [named_kind, bare_id])
-
-named_kind := object.get(subject, "kind", "")
+subject_id := sprintf("%s:%s", [subject_kind, bare_id])
 
 partner := data.hub.index.partners[subject_key] if subject_kind == "partner"
 

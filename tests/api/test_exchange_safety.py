@@ -85,6 +85,9 @@ def test_hostile_filters(http: AsgiClient, county: dict[str, str], flt: str) -> 
         ("limit", "99999999999"),
         ("format", "xml"),
         ("purpose", "p" * 100),
+        ("purpose", 'case-verification"'),
+        ("purpose", 'marketing" OR "1"="1'),
+        ("purpose", "Case Verification"),
         ("filter", "township_code:prefix:3301"),
     ],
 )
@@ -138,6 +141,18 @@ def test_filters_property(
 ) -> None:
     params: dict[str, Any] = {**PURPOSE, "limit": 200, "filter": [f"{column}:{op}:{value}", raw]}
     assert_safe(http.get(ROWS, params=params, headers=county))
+
+
+def test_a_purpose_that_is_not_a_slug_is_a_400_naming_it(http: AsgiClient, county: dict[str, str]) -> None:
+    response = http.get(ROWS, params={"purpose": 'case-verification"'}, headers=county)
+    assert response.status_code == 400
+    assert "purpose" in response.json()["detail"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(purpose=st.text(max_size=70))
+def test_purpose_property(http: AsgiClient, county: dict[str, str], purpose: str) -> None:
+    assert_safe(http.get(ROWS, params={"purpose": purpose, "limit": 50}, headers=county))
 
 
 def failing_app(world: World, **kw: Any) -> AsgiClient:

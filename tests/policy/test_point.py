@@ -258,3 +258,38 @@ def test_malformed_input_denies_instead_of_reading_no_columns(store: Store, res_
     decision = _point(store).decide(SUBJECT, "read", broken, req)
     assert not decision.allow and decision.reasons[0].startswith("rule input:")
     assert decision.columns == {} and decision.max_rows == 0
+
+
+@pytest.mark.parametrize("purpose", ['case-verification"', 'x" , "allow": true'])
+def test_a_double_quote_in_the_input_is_a_named_deny_not_an_outage(store: Store, purpose: str) -> None:
+    # regopy cannot carry a `"` in its output; the reasons echo the purpose
+    decision = _point(store).decide(SUBJECT, "read", resource(), {**READ, "purpose": purpose})
+    assert not decision.allow and decision.error is None
+    assert decision.reasons == ('rule input: input.request.purpose contains a double quote ("), which the '
+                                "embedded policy engine cannot carry",)
+
+
+def test_a_double_quote_the_reasons_do_not_echo_decides_normally(store: Store) -> None:
+    decision = _point(store).decide(SUBJECT, "read", resource(), READ, {"client_ip": 'a"b'})
+    assert decision.allow and decision.error is None
+
+
+@pytest.mark.parametrize(("drop", "reason"), [
+    ("kind", "rule unknown-subject: subject kind `` is not one of"),
+    ("id", "rule registered: partner `` is not registered"),
+])
+def test_a_subject_without_kind_or_id_is_a_named_deny(store: Store, drop: str, reason: str) -> None:
+    subject = {k: v for k, v in SUBJECT.items() if k != drop}
+    decision = _point(store).decide(subject, "read", resource(), READ)
+    assert not decision.allow and decision.error is None
+    assert any(r.startswith(reason) for r in decision.reasons), decision.reasons
+
+
+def test_an_input_without_action_is_a_named_deny(store: Store) -> None:
+    point = _point(store)
+    point.refresh()
+    doc = {"subject": SUBJECT, "resource": resource(), "request": READ,
+           "context": {"time": "2026-11-27T10:00:00+08:00"}}
+    decision = parse_decision(point.engine.evaluate(doc), "", "")
+    assert not decision.allow
+    assert decision.reasons[0].startswith("rule unknown-action: `` is not one of")
