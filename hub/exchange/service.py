@@ -11,8 +11,10 @@ The page is materialised before it is sent (``execute.run`` returns an Arrow
 table), so the response digest is known before any byte leaves: the delivery
 record (rows, SHA-256) is appended BEFORE the response goes out, and the signed
 receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with
-no rows.  Row usage for the daily quota is buffered (``usage.UsageBuffer``) and
-reaches the store within a second; the policy sees it within its data interval.
+no rows.  The daily quota: today's row usage of the subject's grants goes into the
+decision input (``context.rows_used_today``, from ``usage.UsageLedger``), and the page
+size is reserved against it under the same per-subject lock, so back-to-back and
+concurrent requests of a process never overrun a grant's rows per day.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
 from hub.exchange import execute, filters, formats, usage
-from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, build
+from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
 from hub.identity import PURPOSE, Subject
@@ -105,7 +107,7 @@ class Exchange:
                  point: PolicyPoint) -> None:
         self.settings, self.store, self.audit, self.keys, self.point = settings, store, audit, keys, point
         self.snapshots = Snapshots(settings, store)
-        self.usage = usage.UsageBuffer(store)
+        self.usage = usage.UsageLedger(store)
         atexit.register(self.usage.close)
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
@@ -118,6 +120,10 @@ class Exchange:
         # after a policy-data reload.  A remote OPA is left concurrent.
         self._decide_lock: AbstractContextManager[Any] = (
             threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
+        # Reading a subject's usage, deciding and reserving its rows happen under one lock
+        # per subject, so two requests of the same subject cannot both spend the same quota.
+        self._subject_locks: dict[str, threading.Lock] = {}
+        self._subject_locks_guard = threading.Lock()
 
     def close(self) -> None:
         """Write pending row usage and stop the background writer."""
@@ -172,24 +178,40 @@ class Exchange:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", parameter="limit")
         return limit
 
+    def _subject_lock(self, subject_id: str) -> threading.Lock:
+        with self._subject_locks_guard:
+            return self._subject_locks.setdefault(subject_id, threading.Lock())
+
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                request_id: str | None, client_ip: str | None) -> Decision:
+                request_id: str | None, client_ip: str | None) -> tuple[Decision, usage.Reservation | None]:
+        """Decide (with today's usage) and reserve the page against the grant's quota; audit the decision."""
         request = {"purpose": query.purpose, "columns": list(query.columns or []), "rows_requested": limit}
-        with self._decide_lock:
-            decision = self.point.decide(subject.policy_input(), action, snap.resource, request,
-                                         {"client_ip": client_ip})
-        outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
-        metrics.DECISIONS.labels(action, outcome).inc()
-        self.append(AuditEvent(
-            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-            dataset_version=snap.version, purpose=query.purpose, decision=outcome,
-            reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
-            obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+        now = datetime.now(UTC)
+        reservation = None
+        with self._subject_lock(subject.id):
+            context = {"client_ip": client_ip, "rows_used_today": self.usage.used_today(subject.id, now)}
+            with self._decide_lock:
+                decision = self.point.decide(subject.policy_input(), action, snap.resource, request, context)
+            if decision.allow and decision.grant:
+                page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
+                reservation = self.usage.reserve(subject.id, decision.grant, page, now)
+        try:
+            outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
+            metrics.DECISIONS.labels(action, outcome).inc()
+            self.append(AuditEvent(
+                DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+                dataset_version=snap.version, purpose=query.purpose, decision=outcome,
+                reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
+                obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+        except BaseException:
+            if reservation is not None:
+                self.usage.release(reservation)
+            raise
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
         if not decision.allow:
             raise Denied(list(decision.reasons))
-        return decision
+        return decision, reservation
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:
@@ -202,7 +224,22 @@ class Exchange:
             if not query.since:
                 raise BadRequest("query parameter `since` is required", parameter="since")
             since = self.snapshots.earlier(snap, query.since)
-        decision = self._decide(subject, action, snap, query, limit, request_id, client_ip)
+        decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
+        try:
+            delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
+                                           request_id, client_ip)
+        except BaseException:
+            if reservation is not None:
+                self.usage.release(reservation)
+            raise
+        if reservation is not None:
+            self.usage.settle(reservation, rows)
+        return delivery
+
+    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
+                 since: Since | None, fmt: str, decision: Decision, request_id: str | None,
+                 client_ip: str | None) -> tuple[Delivery, int]:
+        """Plan, run and encode the page under ``decision``; record the delivery."""
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
                          max_rows=decision.max_rows or 0)
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
@@ -220,11 +257,9 @@ class Exchange:
             policy_revision=decision.revision, obligations_digest=decision.obligations_digest(),
             rows=page.rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=client_ip,
             details={"format": fmt}))
-        if decision.grant:
-            self.usage.add(subject.id, decision.grant, page.rows, datetime.now(UTC))
         metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
         return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
-                        self.receipt(record))
+                        self.receipt(record)), page.rows
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """Policy data (``data.hub``) built from the metadata store, and its revision.
 
 ``build_policy_data`` reads registered partners and officers, non-revoked grants
-with their approvals and today's row usage (days in UTC+8), and standing
-suspensions.  The data revision is a hash of that document.  Workflow changes call
+with their approvals, and standing suspensions.  Today's row usage is not policy
+data: it comes with each decision's input (``context.rows_used_today``, see
+``hub.exchange.usage``), so deliveries do not change the data revision.  The data
+revision is a hash of that document.  Workflow changes call
 ``changed_on_commit(session)``: when the transaction commits, the process-wide
 generation is bumped and every decision point reloads before its next decision.
 Changes made by other processes are picked up by re-reading the store (see
@@ -21,7 +23,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from hub.store.db import Store
-from hub.store.models import Grant, Officer, Partner, RowUsage, Suspension
+from hub.store.models import Grant, Officer, Partner, Suspension
 
 CST = timezone(timedelta(hours=8), "UTC+8")
 UNCONDITIONAL_MAX_ROWS = 10000
@@ -77,18 +79,16 @@ def _officers(session: Session) -> dict[str, Any]:
             for o in session.scalars(select(Officer))}
 
 
-def _grant(g: Grant, used: int) -> dict[str, Any]:
+def _grant(g: Grant) -> dict[str, Any]:
     return {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
             "columns": list(g.columns), "clear_columns": list(g.clear_columns),
             "valid_from": iso(g.valid_from), "valid_until": iso(g.valid_until),
             "max_rows_per_day": int(g.max_rows_per_day), "approvals": list(g.approvals),
-            "requested_by": g.requested_by, "rows_used_today": used}
+            "requested_by": g.requested_by}
 
 
 def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
     """The ``data.hub`` document as of ``now`` (see ``policies/README.md``)."""
-    usage_rows = session.scalars(select(RowUsage).where(RowUsage.day == today(now)))
-    usage = {u.grant_id: int(u.rows) for u in usage_rows}
     grants = session.scalars(select(Grant).where(Grant.revoked_at.is_(None)))
     suspended = session.scalars(select(Suspension).where(Suspension.lifted_at.is_(None)))
     return {
@@ -96,7 +96,7 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
                             "purposes": list(p.purposes), "suspended": bool(p.suspended)}
                      for p in session.scalars(select(Partner))},
         "officers": _officers(session),
-        "grants": {g.id: _grant(g, usage.get(g.id, 0)) for g in grants},
+        "grants": {g.id: _grant(g) for g in grants},
         "suspensions": {s.partner_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
                         for s in suspended},
         "limits": {"unconditional_max_rows": UNCONDITIONAL_MAX_ROWS},

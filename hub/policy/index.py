@@ -96,18 +96,17 @@ def _grant(gid: str, grant: Any) -> dict[str, Any]:
     """A grant's entry: its id (key), the grant itself and what its checks look up.
 
     Kept small (a lookup on regopy costs more the more keys the object has): lookups for
-    purposes, columns and clear columns, the window in nanoseconds, the quota (rows used
-    below the daily maximum, rows left).
+    purposes, columns and clear columns, the window in nanoseconds, the daily maximum of
+    rows (today's usage comes with each decision's input, ``context.rows_used_today``).
     """
     _check_grant(gid, grant)
-    used, most = grant.get("rows_used_today", 0), grant["max_rows_per_day"]
     return {
         "id": gid, "grant": grant,
         "purpose_set": dict.fromkeys(grant["purposes"], True),
         "column_set": dict.fromkeys(grant["columns"], True),
         "clear_set": dict.fromkeys(grant["clear_columns"], True),
         **_window(grant),
-        "quota_open": used < most, "quota_left": most - used,
+        "max_rows": grant["max_rows_per_day"],
     }
 
 
@@ -126,8 +125,8 @@ def _check_grant(gid: str, grant: Any) -> None:
         problem = "partner and dataset must be strings"
     elif not all(_strings(grant.get(key)) for key in ("purposes", "columns", "clear_columns")):
         problem = "purposes, columns and clear_columns must be lists of strings"
-    elif not (_integer(grant.get("max_rows_per_day")) and _integer(grant.get("rows_used_today", 0))):
-        problem = "max_rows_per_day and rows_used_today must be integers"
+    elif not _integer(grant.get("max_rows_per_day")):
+        problem = "max_rows_per_day must be an integer"
     if problem:
         raise PolicyError(f"policy data: grant `{gid}` {problem}")
 

@@ -28,10 +28,15 @@ from hub.policy.sources import PolicySet
 DATA_ACTIONS = ("read", "changes")
 
 
-def malformed_input(action: str, resource: Mapping[str, Any], request: Mapping[str, Any]) -> str | None:
+def malformed_input(action: str, resource: Mapping[str, Any], request: Mapping[str, Any],
+                    context: Mapping[str, Any] | None = None) -> str | None:
     """Why a data request cannot be decided on (fail closed), or None when its shape is sound."""
     if action not in DATA_ACTIONS:
         return None
+    used = (context or {}).get("rows_used_today", {})
+    if not isinstance(used, Mapping) or not all(
+            type(n) is int and n >= 0 for n in used.values()):  # noqa: E721 - bool is not a count
+        return "context.rows_used_today must be an object of grant id → rows (a whole number ≥ 0)"
     # Each column's metadata must be an object too: the policies look columns up by name
     # and read their members, and would take a null or a string as no metadata at all.
     columns_map = resource.get("columns") if isinstance(resource, Mapping) else None
@@ -99,7 +104,7 @@ class PolicyPoint:
     def decide(self, subject: Mapping[str, Any], action: str, resource: Mapping[str, Any],
                request: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> Decision:
         """Decide one request; any failure is a deny naming ``policy engine unavailable``."""
-        problem = malformed_input(action, resource, request)
+        problem = malformed_input(action, resource, request, context)
         if problem:  # the policies would read a missing column map as "no columns": deny instead
             return Decision(allow=False, reasons=(f"rule input: {problem}",), max_rows=0,
                             policy_revision=self.policies.revision, data_revision=self.data_revision)

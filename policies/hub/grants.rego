@@ -4,9 +4,9 @@
 #
 # The grants come from data.hub.index.grants (hub/policy/index.py): per holder and
 # dataset, lowest id first, each entry with its `id`, the `grant` itself, its purposes,
-# columns and clear columns as lookups, its window in nanoseconds (`from_ns`, `until_ns`),
-# `quota_open` (rows used < max per day) and `quota_left` (max - used).  The two-person
-# rule itself stays here, written out below.
+# columns and clear columns as lookups, its window in nanoseconds (`from_ns`, `until_ns`)
+# and `max_rows` (per day).  Today's usage comes with the input. The two-person rule
+# itself stays here, written out below.
 package hub
 
 default purpose := ""
@@ -21,6 +21,20 @@ rows_requested := request.rows_requested
 requested_rows := rows_requested if is_number(rows_requested)
 
 now_ns := time.parse_rfc3339_ns(context.time)
+
+# Rows each grant delivered today (grant id -> rows) come with the input: the exchange's
+# usage ledger (hub/exchange/usage.py) fills them in.  A grant not listed used none.
+default rows_used_today := {}
+
+rows_used_today := context.rows_used_today
+
+used_today(g) := rows if {
+	id := g.id
+	rows := rows_used_today[id]
+} else := 0
+
+# Rows a grant may still deliver today.
+rows_left(g) := g.max_rows - used_today(g)
 
 # This subject's grants on this dataset (a grant's holder is "partner:<id>" unless the
 # grant names a kind itself, such as "officer:sec-2").
@@ -44,16 +58,18 @@ not_expired(g) if now_ns < valid_until_ns(g)
 
 # Rows used below the daily maximum, and rows used + requested <= maximum.
 quota_ok(g) if {
-	g.quota_open
-	requested_rows <= g.quota_left
+	left := rows_left(g)
+	left > 0
+	requested_rows <= left
 }
 
 # The checks written out in one body (a function call is dear on regopy); why_not below
 # names the ones that fail.
 covers(g) if {
 	g.purpose_set[purpose]
-	g.quota_open
-	requested_rows <= g.quota_left
+	left := rows_left(g)
+	left > 0
+	requested_rows <= left
 	every c in explicit_columns {
 		g.column_set[c]
 	}
@@ -121,7 +137,7 @@ why_not contains sprintf("rule grant: grant `%v` expired at %v", [g.id, g.grant.
 	not not_expired(g)
 }
 
-why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [g.id, object.get(g.grant, "rows_used_today", 0), rows_requested, g.grant.max_rows_per_day]) if {
+why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [g.id, used_today(g), rows_requested, g.grant.max_rows_per_day]) if {
 	some g in my_grants
 	not quota_ok(g)
 }

@@ -156,7 +156,7 @@ permit := {
 	"grant": chosen.id,
 	"columns": {c: granted_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
-	"max_rows": chosen.quota_left,
+	"max_rows": rows_left(chosen),
 } if {
 	read_actions[action]
 	grant_holder_kinds[subject_kind]

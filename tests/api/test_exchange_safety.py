@@ -273,3 +273,38 @@ def test_through_real_uvicorn(world: World) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_daily_quota_holds_for_back_to_back_requests(world: World, http: AsgiClient) -> None:
+    from tests.api.exchange_world import _register, grant, subsidy_columns
+
+    _register(world, "partner", "thrifty", clearance=3, jurisdiction="330000", purposes=["case-verification"])
+    grant(world, "thrifty", SUBSIDY, "case-verification", subsidy_columns(world), [], max_rows=150)
+    headers = bearer(http, world.clients["thrifty"])
+    outcomes = []
+    for limit in (100, 100, 50, 1):
+        response = http.get(ROWS, params={**PURPOSE, "limit": limit}, headers=headers)
+        rows = len(response.json()["rows"]) if response.status_code == 200 else 0
+        outcomes.append((response.status_code, rows))
+    # 100 used + 100 asked > 150: denied; the 50 left are served; then the quota is spent
+    assert outcomes == [(200, 100), (403, 0), (200, 50), (403, 0)]
+    assert "rule quota" in response.json()["detail"]
+
+
+def test_the_daily_quota_holds_for_concurrent_requests(world: World, http: AsgiClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.api.exchange_world import _register, grant, subsidy_columns
+
+    _register(world, "partner", "eager", clearance=3, jurisdiction="330000", purposes=["case-verification"])
+    grant(world, "eager", SUBSIDY, "case-verification", subsidy_columns(world), [], max_rows=100)
+    headers = bearer(http, world.clients["eager"])
+
+    def fetch(_: int) -> tuple[int, int]:
+        response = http.get(ROWS, params={**PURPOSE, "limit": 20}, headers=headers)
+        return response.status_code, len(response.json()["rows"]) if response.status_code == 200 else 0
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(fetch, range(12)))
+    assert sum(rows for _, rows in outcomes) == 100, outcomes
+    assert sorted(status for status, _ in outcomes) == [200] * 5 + [403] * 7

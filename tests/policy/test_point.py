@@ -293,3 +293,22 @@ def test_an_input_without_action_is_a_named_deny(store: Store) -> None:
     decision = parse_decision(point.engine.evaluate(doc), "", "")
     assert not decision.allow
     assert decision.reasons[0].startswith("rule unknown-action: `` is not one of")
+
+
+@pytest.mark.parametrize("used", [[], {"g-1": -1}, {"g-1": "10"}, {"g-1": True}, {"g-1": 1.5}])
+def test_malformed_usage_denies(store: Store, used: Any) -> None:
+    decision = _point(store).decide(SUBJECT, "read", resource(), READ, {"rows_used_today": used})
+    assert not decision.allow and decision.reasons[0].startswith("rule input: context.rows_used_today")
+
+
+def test_usage_in_the_input_spends_the_quota_without_reloading_the_engine(store: Store) -> None:
+    point = _point(store)
+    gid = _grant_id(store)
+    with store.session() as session:
+        most = session.get(Grant, gid).max_rows_per_day  # type: ignore[union-attr]
+    first = point.decide(SUBJECT, "read", resource(), READ, {"rows_used_today": {gid: 0}})
+    revision = point.data_revision
+    spent = point.decide(SUBJECT, "read", resource(), READ, {"rows_used_today": {gid: most}})
+    assert first.allow and first.max_rows == most
+    assert not spent.allow and any(r.startswith("rule quota") for r in spent.reasons)
+    assert point.data_revision == revision
