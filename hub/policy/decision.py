@@ -27,10 +27,6 @@ class PolicyError(HubError):
     retryable = True
 
 
-class InputError(PolicyError):
-    """The input holds a value the engine cannot carry: a deny naming it, not an outage."""
-
-
 @dataclass(frozen=True)
 class Decision:
     """One decision with its reasons and obligations (masks, row filter, row limit)."""

@@ -20,7 +20,7 @@ from typing import Any
 from hub.errors import Forbidden
 from hub.policy import data as policy_data
 from hub.policy.cache import DecisionCache
-from hub.policy.decision import Decision, InputError, parse_decision
+from hub.policy.decision import Decision, parse_decision
 from hub.policy.engine import Engine
 from hub.policy.index import prepare
 from hub.policy.sources import PolicySet
@@ -111,9 +111,6 @@ class PolicyPoint:
         try:
             self.refresh()
             return self._decide(subject, action, resource, request, dict(context or {}))
-        except InputError as exc:  # the input's fault, named: not an engine outage
-            return Decision(allow=False, reasons=(f"rule input: {exc}",), max_rows=0,
-                            policy_revision=self.policies.revision, data_revision=self.data_revision)
         except Exception as exc:  # noqa: BLE001 - fail closed on anything
             return Decision.unavailable(str(exc), self.policies.revision, self.data_revision)
 

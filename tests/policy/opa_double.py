@@ -21,6 +21,8 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from hub.policy.engine import set_input
+
 
 @dataclass
 class DoubleState:
@@ -42,10 +44,10 @@ class DoubleState:
                 builder = regopy.Interpreter()
                 for name, text in self.modules.items():
                     builder.add_module(name, text)
-                builder.add_data(self.data)
+                builder.add_data_json(json.dumps(self.data, ensure_ascii=False))  # strings kept escaped
                 bundle = builder.build(None, [path])
                 self._bundles = {key + (path,): bundle}  # type: ignore[dict-item]
-            interp.set_input(input_doc)
+            set_input(interp, input_doc, json.dumps(input_doc, ensure_ascii=False, separators=(",", ":")))
             out = interp.query_bundle_entrypoint(bundle, path)
         if not out.ok() or not out.results or not out.results[0].expressions:
             return False, None

@@ -23,6 +23,7 @@ from hub.policy import (
     policy_set,
 )
 from hub.policy.decision import PolicyError
+from hub.policy.engine import ENTRYPOINT, first_value
 from hub.store import Store, open_store
 from hub.store.models import Grant
 from tests.policy.helpers import NOW, READ, SUBJECT, request, resource, seed
@@ -260,18 +261,47 @@ def test_malformed_input_denies_instead_of_reading_no_columns(store: Store, res_
     assert decision.columns == {} and decision.max_rows == 0
 
 
-@pytest.mark.parametrize("purpose", ['case-verification"', 'x" , "allow": true'])
-def test_a_double_quote_in_the_input_is_a_named_deny_not_an_outage(store: Store, purpose: str) -> None:
-    # regopy cannot carry a `"` in its output; the reasons echo the purpose
+INJECTION = ('x"],"allow":true,"columns":{"recipient_id_number":"clear","recipient_name":"clear"},'
+             '"max_rows":1000,"grant":"g-17","reasons":["')
+
+
+@pytest.mark.parametrize("purpose", [INJECTION, 'case-verification"', "a\\b", "line\nnext", "tab\tx",
+                                     "nul\x00x", "bell\x07", "back\\\"q", "中文\u2028"])
+def test_input_strings_reach_the_reasons_intact_and_never_rewrite_the_decision(store: Store, purpose: str) -> None:
+    # regopy's Python-value input is rendered unescaped: these once broke the output, and the
+    # first one turned the deny into an allow with clear PII, no row filter and 1000 rows
     decision = _point(store).decide(SUBJECT, "read", resource(), {**READ, "purpose": purpose})
     assert not decision.allow and decision.error is None
-    assert decision.reasons == ('rule input: input.request.purpose contains a double quote ("), which the '
-                                "embedded policy engine cannot carry",)
+    assert decision.grant is None and decision.columns == {} and decision.max_rows == 0
+    assert any(f"purpose `{purpose}`" in reason for reason in decision.reasons), decision.reasons
 
 
-def test_a_double_quote_the_reasons_do_not_echo_decides_normally(store: Store) -> None:
-    decision = _point(store).decide(SUBJECT, "read", resource(), READ, {"client_ip": 'a"b'})
-    assert decision.allow and decision.error is None
+def test_an_odd_string_the_reasons_do_not_echo_leaves_the_decision_alone(store: Store) -> None:
+    decision = _point(store).decide(SUBJECT, "read", resource(), READ, {"client_ip": 'a"b\\c\n'})
+    assert decision.allow and decision.error is None and decision.max_rows
+
+
+def test_both_ways_of_setting_the_input_decide_alike(store: Store) -> None:
+    import json
+
+    from hub.policy.engine import set_input
+
+    point = _point(store)
+    point.refresh()
+    engine = point.engine.inner
+    doc = {"subject": SUBJECT, "action": "read", "resource": resource(), "request": READ,
+           "context": {"time": "2026-11-27T10:00:00+08:00"}}
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    answers = []
+    for use_term in (False, True):
+        with engine._lock:
+            if use_term:
+                engine._interpreter.set_input_term(text)
+            else:
+                set_input(engine._interpreter, doc, text)  # no backslash in its JSON: the fast way
+            answers.append(parse_decision(first_value(
+                engine._interpreter.query_bundle_entrypoint(engine._bundle, ENTRYPOINT)), "", ""))
+    assert answers[0].allow and answers[0] == answers[1]
 
 
 @pytest.mark.parametrize(("drop", "reason"), [
@@ -312,3 +342,13 @@ def test_usage_in_the_input_spends_the_quota_without_reloading_the_engine(store:
     assert first.allow and first.max_rows == most
     assert not spent.allow and any(r.startswith("rule quota") for r in spent.reasons)
     assert point.data_revision == revision
+
+
+def test_an_output_repeating_a_key_is_refused(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the second defence: put the input the old, raw way, so the injection reaches the output
+    import hub.policy.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "set_input", lambda interp, doc, text: interp.set_input(doc))
+    decision = _point(store).decide(SUBJECT, "read", resource(), {**READ, "purpose": INJECTION})
+    assert not decision.allow and decision.columns == {}
+    assert decision.error == "policy engine output repeats a key; refusing it"
