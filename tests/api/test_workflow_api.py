@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.conftest import AsgiClient
 from tests.api.exchange_world import World
@@ -97,3 +101,41 @@ def test_revoke_then_denied(http: AsgiClient, auth: dict[str, dict[str, str]], w
         headers=auth["leaky"],
     )
     assert denied.status_code == 403 and "rows" not in denied.text
+
+
+TEXT = st.text(max_size=40) | st.sampled_from(['x"],"allow":true,"reasons":["', "a\\b", "\x00", "\n", "中文"])
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | TEXT,
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+                       max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["partner", "officer", "operator"]) | TEXT, action=TEXT,
+       resource=st.dictionaries(TEXT, JSONISH, max_size=4), request=st.dictionaries(TEXT, JSONISH, max_size=4),
+       purpose=TEXT)
+def test_simulate_answers_any_input_with_a_decision(http: AsgiClient, auth: dict[str, dict[str, str]], kind: str,
+                                                    action: str, resource: dict[str, Any],
+                                                    request: dict[str, Any], purpose: str) -> None:
+    body = {"subject": {"id": f"{kind}:hz-xihu-jw", "kind": kind}, "action": action[:32],
+            "resource": {"dataset": "finance.subsidy_payment", **resource},
+            "request": {**request, "purpose": purpose}, "context": {}}
+    response = http.post("/v1/decisions/simulate", json=body, headers=auth["sec-1"])
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 200:
+        decision = response.json()
+        # never allowed by a string, and never an engine outage caused by the caller's input
+        assert decision["reasons"] != ["policy engine unavailable"], body
+        assert not (decision["allow"] and kind == "partner" and purpose != "case-verification"), body
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(purpose=TEXT, justification=TEXT, column=TEXT)
+def test_hostile_applications_are_refused_or_filed_never_a_5xx(
+        http: AsgiClient, auth: dict[str, dict[str, str]], purpose: str, justification: str, column: str) -> None:
+    now = datetime.now(UTC)
+    body = {"dataset": "finance.subsidy_payment", "purpose": purpose, "columns": [column or "amount"],
+            "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=1)).isoformat(),
+            "max_rows_per_day": 10, "justification": justification}
+    response = http.post("/v1/applications", json=body, headers=auth["hz-xihu-jw"])
+    assert response.status_code < 500, response.text
+    assert response.status_code in (201, 400, 403, 404, 422), response.text
