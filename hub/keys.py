@@ -99,9 +99,8 @@ class KeyStore:
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         path = folder / f"{kid}.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        tmp = _write_private(folder, pem)
+        os.replace(tmp, path)  # the .pem appears whole: a reader never loads half a key
         return HubKey(kid, key)
 
     @staticmethod
@@ -115,23 +114,36 @@ class KeyStore:
 def load_secret(keys_dir: Path, name: str) -> bytes:
     """A 32-byte hub secret ``keys_dir/<name>.secret`` (0600), created on first use.
 
-    Concurrent first uses are safe: the file is created exclusively, and a loser of
-    that race reads the winner's secret.  Unreadable or corrupt → ``KeyStoreError``.
+    Concurrent first uses are safe: the secret is written under a temporary name and
+    linked into place, which fails for every process but the first; the others read
+    the winner's secret, never a half-written one.  Unreadable or corrupt →
+    ``KeyStoreError``.
     """
     path = keys_dir / f"{name}.secret"
     try:
         if not path.exists():
             keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = _write_private(keys_dir, os.urandom(32))
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process won the race
+                os.link(tmp, path)  # appears whole or not at all; refused if another process won
+            except FileExistsError:
                 pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(os.urandom(32))
+            finally:
+                tmp.unlink()
         secret = path.read_bytes()
     except OSError as exc:
         raise KeyStoreError(f"{name} secret unreadable: {exc}") from None
     if len(secret) != 32:
         raise KeyStoreError(f"{name} secret is corrupt (expected 32 bytes)")
     return secret
+
+
+def _write_private(folder: Path, content: bytes) -> Path:
+    """``content`` in a new 0600 file under a temporary name in ``folder`` (synced); its path."""
+    tmp = folder / f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return tmp

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hub.keys import KeyStore, KeyStoreError
+from hub.keys import KeyStore, KeyStoreError, load_secret
 
 
 def test_rotation_by_another_store_is_seen_at_once(tmp_path: Path) -> None:
@@ -48,3 +49,34 @@ def test_keys_are_private_files(tmp_path: Path) -> None:
     key = KeyStore(tmp_path).current("audit")
     mode = (tmp_path / "audit" / f"{key.kid}.pem").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_a_secret_being_created_is_never_read_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # another process asks for the secret while this one is creating it (between its
+    # random bytes and its file): each must end with the same whole 32 bytes
+    real_urandom, theirs, started = os.urandom, [], []
+
+    def urandom(n: int) -> bytes:
+        if n == 32 and not started:
+            started.append(True)
+            theirs.append(load_secret(tmp_path, "pseudonym"))
+        return real_urandom(n)
+
+    monkeypatch.setattr(os, "urandom", urandom)
+    mine = load_secret(tmp_path, "pseudonym")
+    assert len(mine) == 32 and mine == theirs[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pseudonym.secret"]  # no temporary file left
+
+
+def test_a_key_being_written_is_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, reader = KeyStore(tmp_path), KeyStore(tmp_path)
+    real_fdopen, listed = os.fdopen, []
+
+    def fdopen(fd: int, *args: Any, **kw: Any) -> Any:
+        listed.append(reader.keys("token"))  # another process lists the keys meanwhile
+        return real_fdopen(fd, *args, **kw)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    key = store.rotate("token")
+    monkeypatch.undo()
+    assert listed == [[]] and [k.kid for k in reader.keys("token")] == [key.kid]
