@@ -308,3 +308,10 @@ def test_the_daily_quota_holds_for_concurrent_requests(world: World, http: AsgiC
         outcomes = list(pool.map(fetch, range(12)))
     assert sum(rows for _, rows in outcomes) == 100, outcomes
     assert sorted(status for status, _ in outcomes) == [200] * 5 + [403] * 7
+
+
+@pytest.mark.parametrize("since", ["", "v0", "v1\"", "../../etc/passwd", "v" + "9" * 40, "x" * 500, "v-1", "中文"])
+def test_hostile_since_versions(http: AsgiClient, county: dict[str, str], since: str) -> None:
+    response = http.get(f"/v1/datasets/{SUBSIDY}/changes", params={**PURPOSE, "since": since}, headers=county)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -139,3 +140,26 @@ def test_hostile_applications_are_refused_or_filed_never_a_5xx(
     response = http.post("/v1/applications", json=body, headers=auth["hz-xihu-jw"])
     assert response.status_code < 500, response.text
     assert response.status_code in (201, 400, 403, 404, 422), response.text
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=TEXT, provider=TEXT, sharing=TEXT, dataset=TEXT, who=st.sampled_from(["hz-xihu-jw", "sec-1"]))
+def test_hostile_catalog_queries_never_a_5xx(http: AsgiClient, auth: dict[str, dict[str, str]], q: str,
+                                              provider: str, sharing: str, dataset: str, who: str) -> None:
+    listed = http.get("/v1/catalog", params={"q": q, "provider": provider, "sharing_type": sharing},
+                      headers=auth[who])
+    assert listed.status_code in (200, 400, 422), listed.text
+    one = http.get(f"/v1/catalog/{quote(dataset, safe='')}", headers=auth[who])
+    assert one.status_code in (200, 400, 404, 422) or (not dataset and one.status_code == 307), one.text
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(st.sampled_from(["subject", "dataset", "event", "request_id", "after_seq", "limit",
+                                               "decision", "since"]), TEXT, max_size=4),
+       who=st.sampled_from(["hz-xihu-jw", "sec-1"]))
+def test_hostile_audit_queries_never_a_5xx(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                           params: dict[str, str], who: str) -> None:
+    response = http.get("/v1/audit", params=params, headers=auth[who])
+    assert response.status_code in (200, 400, 403, 422), response.text
+    if response.status_code == 200 and who == "hz-xihu-jw":  # a partner sees only its own records
+        assert all(r["subject"] == "partner:hz-xihu-jw" for r in response.json()["records"])
