@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,6 +105,16 @@ def _check_columns(session: Session, dataset: Dataset, req: ApplicationRequest) 
         raise BadRequest("an application names at least one column")
 
 
+# A grant's window is stored, served to the policies in RFC 3339 (UTC+8) and compared in
+# int64 nanoseconds; these bounds keep every instant representable in all three.
+EARLIEST_VALIDITY = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_VALIDITY_YEARS = 10
+
+
+def _latest_validity() -> datetime:
+    return datetime.now(UTC) + timedelta(days=366 * MAX_VALIDITY_YEARS)
+
+
 def _check_terms(partner: Partner, req: ApplicationRequest) -> None:
     if partner.suspended:
         raise Forbidden(f"rule lockdown: partner `{partner.id}` is suspended", partner=partner.id)
@@ -113,6 +123,15 @@ def _check_terms(partner: Partner, req: ApplicationRequest) -> None:
                         partner=partner.id)
     if req.valid_from.tzinfo is None or req.valid_until.tzinfo is None:
         raise BadRequest("valid_from and valid_until need a time zone")
+    for name in ("valid_from", "valid_until"):
+        moment = getattr(req, name)
+        try:
+            inside = EARLIEST_VALIDITY <= moment.astimezone(UTC) <= _latest_validity()
+        except OverflowError:  # a time the offset pushes outside year 1..9999
+            inside = False
+        if not inside:
+            raise BadRequest(f"{name} must lie between {EARLIEST_VALIDITY.date()} and "
+                             f"{MAX_VALIDITY_YEARS} years from now", field=name)
     if req.valid_from >= req.valid_until:
         raise BadRequest("valid_from must be before valid_until")
     if req.max_rows_per_day <= 0:

@@ -40,7 +40,7 @@ def audit_records(request: Request, subject: CurrentSubject, ctx: Ctx, dataset: 
                   action: Text = None, event: Text = None, decision: Text = None,
                   who: Annotated[str | None, Query(alias="subject", max_length=160)] = None,
                   since: Text = None, until: Text = None,
-                  after_seq: Annotated[int | None, Query(ge=0)] = None,
+                  after_seq: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit records in seq order; page with ``after_seq``."""
     scope = _subject_scope(request, ctx, subject, who)
@@ -51,7 +51,7 @@ def audit_records(request: Request, subject: CurrentSubject, ctx: Ctx, dataset: 
 
 
 @router.get("/v1/audit/checkpoints")
-def checkpoints(subject: CurrentSubject, ctx: Ctx, after_seq: Annotated[int | None, Query(ge=0)] = None,
+def checkpoints(subject: CurrentSubject, ctx: Ctx, after_seq: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
                 limit: Annotated[int, Query(ge=1, le=10000)] = 100) -> dict[str, Any]:
     """Signed checkpoints ``(seq, hash, ts, kid, signature)`` of the chain head, in seq order."""
     return {"checkpoints": list_checkpoints(ctx.store, after_seq, limit)}

@@ -59,6 +59,10 @@ class RequestMiddleware:
             if self._declared_length(scope) > self.max_body:
                 await problem(413, f"request body exceeds {self.max_body} bytes")(scope, receive, tagged_send)
                 return
+            if _has_nul(scope):  # no store takes NUL in text (PostgreSQL refuses it): say so, once, here
+                await problem(400, "a NUL character (%00) is not accepted in the path or query parameters")(
+                    scope, receive, tagged_send)
+                return
             await self.app(scope, capped_receive, tagged_send)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
@@ -83,3 +87,8 @@ class RequestMiddleware:
         access_log.info("request", extra={
             "request_id": request_id, "method": scope["method"], "route": route, "status": status,
             "duration_ms": round(seconds * 1000, 2), "subject": scope["state"].get("subject")})
+
+
+def _has_nul(scope: Scope) -> bool:
+    query = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query

@@ -8,44 +8,53 @@ transaction through the audit log's sink; without one the request fails closed.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from hub import workflow
 from hub.api.auth import CurrentSubject
 from hub.api.context import ApiContext, get_context
 from hub.api.data import exchange_of
-from hub.errors import Forbidden, NotFound, Unavailable
+from hub.errors import BadRequest, Forbidden, NotFound, Unavailable
 from hub.events import EventSink
 from hub.identity import Subject
 from hub.store.models import Application, Grant
 
 router = APIRouter(tags=["workflow"])
 Ctx = Annotated[ApiContext, Depends(get_context)]
-Name = Annotated[str, Field(min_length=1, max_length=160)]
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a NUL character is not accepted")
+    return value
+
+
+# Body text: no store takes NUL in text (PostgreSQL refuses it), so it is refused here.
+Text = Annotated[str, AfterValidator(_no_nul)]
+Name = Annotated[Text, Field(min_length=1, max_length=160)]
 
 
 class ApplicationBody(BaseModel):
     dataset: Name
-    purpose: Annotated[str, Field(min_length=1, max_length=64)]
+    purpose: Annotated[Text, Field(min_length=1, max_length=64)]
     columns: Annotated[list[Name], Field(min_length=1, max_length=200)]
     clear_columns: Annotated[list[Name], Field(max_length=200)] = []
     valid_from: datetime
     valid_until: datetime
     max_rows_per_day: Annotated[int, Field(ge=1, le=100_000_000)]
-    justification: Annotated[str, Field(max_length=2000)] = ""
+    justification: Annotated[Text, Field(max_length=2000)] = ""
 
 
 class DecisionBody(BaseModel):
     decision: Literal["approve", "reject"]
-    comment: Annotated[str, Field(max_length=2000)] = ""
+    comment: Annotated[Text, Field(max_length=2000)] = ""
 
 
 class ReasonBody(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
 
 
 class SimulateBody(BaseModel):
@@ -160,10 +169,37 @@ def lockdown(partner_id: str, body: ReasonBody, subject: CurrentSubject, ctx: Ct
                 "since": s.created_at.isoformat()}
 
 
+MAX_INPUT_DEPTH = 32
+
+
+def _check_policy_input(value: Any, depth: int = 0) -> None:
+    """Refuse, with a 400, what no policy input can hold: non-finite or huge numbers,
+    integers beyond 64 bits, text that is not valid Unicode, nesting deeper than 32."""
+    if depth > MAX_INPUT_DEPTH:
+        raise BadRequest(f"the input nests deeper than {MAX_INPUT_DEPTH} levels")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest("the input holds a number that is not finite (NaN, Infinity or out of range)")
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise BadRequest("the input holds an integer beyond 64 bits")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("the input holds text that is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_policy_input(key, depth + 1)
+            _check_policy_input(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_policy_input(item, depth + 1)
+
+
 @router.post("/v1/decisions/simulate")
 def simulate(request: Request, body: SimulateBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
     """Officers: evaluate a DESIGN.md §4 input and return the decision (nothing is served)."""
     _officer(subject)
+    _check_policy_input(body.model_dump())
     point = exchange_of(request.app, ctx).point
     decision = point.decide(body.subject, body.action, body.resource, body.request, body.context or None)
     return {**decision.to_dict(), "revision": decision.revision,

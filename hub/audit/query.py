@@ -29,7 +29,10 @@ def parse_time(value: str, name: str = "time") -> str:
         raise BadRequest(f"`{name}` is not an ISO 8601 time: {value!r}", field=name) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:  # the offset pushes it outside year 1..9999
+        raise BadRequest(f"`{name}` is out of range: {value!r}", field=name) from None
 
 
 def _select() -> Select[Any]:

@@ -34,7 +34,7 @@ class SharedData:
         with self._lock:
             fresh = time.monotonic() - self._read_at < self.ttl_s and self._generation == generation()
             if self._data is None or not fresh:
-                self._generation = generation()  # a workflow change in this process: read at once
-                self._data = self.source.load(now)
-                self._read_at = time.monotonic()
+                current = generation()  # a workflow change in this process: read at once
+                self._data = self.source.load(now)  # a failed read leaves the old data stale
+                self._generation, self._read_at = current, time.monotonic()
             return self._data

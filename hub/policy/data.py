@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 from hub.store.db import Store
 from hub.store.models import Grant, Officer, Partner, Suspension
 
+log = logging.getLogger(__name__)
 CST = timezone(timedelta(hours=8), "UTC+8")
 UNCONDITIONAL_MAX_ROWS = 10000
 
@@ -87,6 +90,21 @@ def _grant(g: Grant) -> dict[str, Any]:
             "requested_by": g.requested_by}
 
 
+def _grants(grants: Iterable[Grant]) -> dict[str, Any]:
+    """The grants' documents; a grant that cannot be written out is left out (it grants nothing).
+
+    One bad row (say, a window outside the representable years) must not take every
+    decision down with it: it is logged and that grant alone stops covering anything.
+    """
+    out = {}
+    for g in grants:
+        try:
+            out[g.id] = _grant(g)
+        except (OverflowError, ValueError, TypeError) as exc:
+            log.error("grant %s left out of the policy data: %s", g.id, exc)
+    return out
+
+
 def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
     """The ``data.hub`` document as of ``now`` (see ``policies/README.md``)."""
     grants = session.scalars(select(Grant).where(Grant.revoked_at.is_(None)))
@@ -96,7 +114,7 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
                             "purposes": list(p.purposes), "suspended": bool(p.suspended)}
                      for p in session.scalars(select(Partner))},
         "officers": _officers(session),
-        "grants": {g.id: _grant(g) for g in grants},
+        "grants": _grants(grants),
         "suspensions": {s.partner_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
                         for s in suspended},
         "limits": {"unconditional_max_rows": UNCONDITIONAL_MAX_ROWS},

@@ -9,6 +9,7 @@ serialised by a lock.  Any failure raises ``PolicyError``.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from hub.policy.decision import PolicyError
 from hub.policy.sources import PolicySet
 
 ENTRYPOINT = "hub/decision"
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 regopy.set_default_log_level("None")  # compile errors are raised, not printed
 
@@ -117,8 +119,10 @@ def set_input(interpreter: regopy.Interpreter, doc: dict[str, Any], text: str) -
     the text as a Rego term, ≈ 0.35 ms more per decision.  JSON escapes exactly those
     characters with a backslash, so a document whose JSON has none goes the fast way
     and any other takes the term (tests/policy/test_point.py checks both give the same).
+    The fast way also wraps integers beyond 64 bits; a run of 19 digits anywhere in the
+    JSON (such an integer, or just a long number in a string) takes the term too.
     """
-    if "\\" in text:
+    if "\\" in text or _LONG_DIGITS.search(text):
         interpreter.set_input_term(text)
     else:
         interpreter.set_input(doc)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -163,3 +164,76 @@ def test_hostile_audit_queries_never_a_5xx(http: AsgiClient, auth: dict[str, dic
     assert response.status_code in (200, 400, 403, 422), response.text
     if response.status_code == 200 and who == "hz-xihu-jw":  # a partner sees only its own records
         assert all(r["subject"] == "partner:hz-xihu-jw" for r in response.json()["records"])
+
+
+def _application(**over: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"dataset": "finance.subsidy_payment", "purpose": "case-verification", "columns": ["amount"],
+            "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=1)).isoformat(),
+            "max_rows_per_day": 10, **over}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("valid_until", "9999-12-31T23:59:59+00:00"),  # once approved, its window broke the policy data
+    ("valid_until", "9999-12-31T23:59:59-12:00"),  # beyond year 9999 in UTC: a 500 before
+    ("valid_from", "0001-01-01T00:00:00+14:00"),
+    ("valid_until", "2300-01-01T00:00:00+00:00"),  # beyond int64 nanoseconds: always "expired"
+    ("valid_from", "1600-01-01T00:00:00+00:00"),
+])
+def test_a_validity_outside_the_representable_window_is_a_400(
+        http: AsgiClient, auth: dict[str, dict[str, str]], field: str, value: str) -> None:
+    response = http.post("/v1/applications", json=_application(**{field: value}), headers=auth["hz-xihu-jw"])
+    assert response.status_code == 400, response.text
+    assert field in response.json()["detail"]
+
+
+@pytest.mark.parametrize("params", [{"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-12:00"},
+                                    {"after_seq": str(2**63)}])
+def test_out_of_range_audit_queries_are_a_4xx(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                              params: dict[str, str]) -> None:
+    for path in ("/v1/audit", "/v1/audit/checkpoints"):
+        if path.endswith("checkpoints") and "after_seq" not in params:
+            continue
+        response = http.get(path, params=params, headers=auth["sec-1"])
+        assert 400 <= response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize(("method", "path", "kw"), [
+    ("GET", "/v1/catalog?q=%00", {}),
+    ("GET", "/v1/catalog/%00", {}),
+    ("GET", "/v1/audit?dataset=%00", {}),
+    ("DELETE", "/v1/grants/g-%00", {}),
+    ("GET", "/v1/datasets/a%00/rows?purpose=case-verification", {}),
+    ("POST", "/v1/applications", {"json": _application(justification="a\x00b")}),
+    ("POST", "/v1/partners/hz-xihu-jw/lockdown", {"json": {"reason": "x\x00"}}),
+])
+def test_a_nul_character_is_refused_with_a_400(http: AsgiClient, auth: dict[str, dict[str, str]], method: str,
+                                                path: str, kw: dict[str, Any]) -> None:
+    # PostgreSQL refuses NUL in text: on the deployed store these were 500s
+    who = "sec-1" if "lockdown" in path or "grants" in path else "hz-xihu-jw"
+    response = http.request(method, path, headers=auth[who], **kw)
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2**63, -(2**63) - 1, "\ud800"])
+def test_simulate_refuses_what_no_policy_input_can_hold(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                                        value: Any) -> None:
+    import json
+
+    body = {"subject": {"id": "partner:hz-xihu-jw", "kind": "partner"}, "action": "read",
+            "resource": {"dataset": "finance.subsidy_payment"},
+            "request": {"purpose": "case-verification", "rows_requested": value}}
+    response = http.post("/v1/decisions/simulate", content=json.dumps(body).encode(),
+                         headers={**auth["sec-1"], "Content-Type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+
+
+def test_simulate_refuses_deep_nesting(http: AsgiClient, auth: dict[str, dict[str, str]]) -> None:
+    deep: Any = "x"
+    for _ in range(100):
+        deep = [deep]
+    body = {"subject": {"id": "partner:hz-xihu-jw", "kind": "partner"}, "action": "read",
+            "resource": {"dataset": "finance.subsidy_payment"}, "request": {"purpose": "p", "x": deep}}
+    response = http.post("/v1/decisions/simulate", json=body, headers=auth["sec-1"])
+    assert response.status_code == 400 and "nests" in response.json()["detail"]

@@ -352,3 +352,48 @@ def test_an_output_repeating_a_key_is_refused(store: Store, monkeypatch: pytest.
     decision = _point(store).decide(SUBJECT, "read", resource(), {**READ, "purpose": INJECTION})
     assert not decision.allow and decision.columns == {}
     assert decision.error == "policy engine output repeats a key; refusing it"
+
+
+def test_a_grant_the_data_cannot_write_out_is_left_out_not_every_decision(store: Store) -> None:
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    from hub.policy.data import build_policy_data
+
+    gid = _grant_id(store)
+    with store.session() as session:  # a window at the very end of year 9999 (UTC+8 overflows)
+        session.get(Grant, gid).valid_until = dt(9999, 12, 31, 23, 0, tzinfo=UTC)  # type: ignore[union-attr]
+    with store.session() as session:
+        data = build_policy_data(session, NOW)
+    assert gid not in data["grants"]
+    decision = _point(store).decide(SUBJECT, "read", resource(), READ)
+    assert not decision.allow and decision.error is None  # a named deny, not an engine outage
+    assert any("holds no grant" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize("rows", [2**63, 2**64 + 1, 10**30])
+def test_integers_beyond_64_bits_are_not_wrapped(store: Store, rows: int) -> None:
+    decision = _point(store).decide(SUBJECT, "read", resource(), {**READ, "rows_requested": rows})
+    assert not decision.allow
+    assert any(f"+ {rows} requested" in r for r in decision.reasons), decision.reasons
+
+
+def test_shared_data_retries_a_failed_read_at_once() -> None:
+    from hub.exchange.policydata import SharedData
+    from hub.policy import data as policy_data
+
+    class Flaky:
+        calls = 0
+
+        def load(self, now: Any) -> dict[str, Any]:
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("store down")
+            return {"read": self.calls}
+
+    shared = SharedData(Flaky(), ttl_s=3600)
+    assert shared.load(NOW) == {"read": 1}
+    policy_data.bump()  # a workflow change: read again at once
+    with pytest.raises(RuntimeError):
+        shared.load(NOW)
+    assert shared.load(NOW) == {"read": 3}  # not the stale document served as fresh
