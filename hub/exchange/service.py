@@ -195,7 +195,7 @@ class Exchange:
             if decision.allow and decision.grant:
                 page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
                 reservation = self.usage.reserve(subject.id, decision.grant, page, now)
-        try:
+        with self.usage.given_back_on_failure(reservation):
             outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
             metrics.DECISIONS.labels(action, outcome).inc()
             self.append(AuditEvent(
@@ -203,10 +203,6 @@ class Exchange:
                 dataset_version=snap.version, purpose=query.purpose, decision=outcome,
                 reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
                 obligations_digest=decision.obligations_digest(), client_ip=client_ip))
-        except BaseException:
-            if reservation is not None:
-                self.usage.release(reservation)
-            raise
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
         if not decision.allow:
@@ -225,13 +221,9 @@ class Exchange:
                 raise BadRequest("query parameter `since` is required", parameter="since")
             since = self.snapshots.earlier(snap, query.since)
         decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
-        try:
+        with self.usage.given_back_on_failure(reservation):
             delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
                                            request_id, client_ip)
-        except BaseException:
-            if reservation is not None:
-                self.usage.release(reservation)
-            raise
         if reservation is not None:
             self.usage.settle(reservation, rows)
         return delivery

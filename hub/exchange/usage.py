@@ -27,6 +27,8 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -148,6 +150,16 @@ class UsageLedger:
             if self._reserved[reservation.key] <= 0:
                 del self._reserved[reservation.key]
 
+    @contextmanager
+    def given_back_on_failure(self, reservation: Reservation | None) -> Iterator[None]:
+        """Release ``reservation`` if the block raises: its request delivered nothing."""
+        try:
+            yield
+        except BaseException:
+            if reservation is not None:
+                self.release(reservation)
+            raise
+
     def settle(self, reservation: Reservation, rows: int) -> None:
         """Count the ``rows`` a request delivered in place of its reservation (written within ``period_s``)."""
         with self._lock:
@@ -165,11 +177,11 @@ class UsageLedger:
     def flush(self) -> None:
         """Write every pending count now (kept for the next attempt if the store fails)."""
         with self._io:
+            # Move pending to written in one step (a concurrent ``used_today`` must never see
+            # the rows in neither), and take back what fails.  A store read cannot interleave
+            # (``_io``).
             with self._lock:
                 pending, self._pending = self._pending, Counter()
-            # ``pending`` is out of the counters while it is written: count it as written
-            # at once, and take back what fails.  A read cannot interleave (``_io``).
-            with self._lock:
                 self._written.update(pending)
             for key, rows in list(pending.items()):
                 try:
