@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -55,12 +57,21 @@ def test_writer_notices_a_head_moved_by_the_sink(audit_env: AuditEnv, attempts: 
     assert report.ok and report.records == 4, report.summary()
 
 
-def test_stale_head_inserts_nothing(audit_env: AuditEnv) -> None:
-    audit_env.fill(2)
-    raw = audit_env.raw()
+@contextmanager
+def raw_at_head(env: AuditEnv, records: int) -> Iterator[tuple[Any, tuple[int, str]]]:
+    """A raw connection to a log of ``records`` records, and that log's head."""
+    env.fill(records)
+    raw = env.raw()
     try:
-        with audit_env.store.engine.connect() as conn:
+        with env.store.engine.connect() as conn:
             head = read_head(conn)
+        yield raw, head
+    finally:
+        raw.close()
+
+
+def test_stale_head_inserts_nothing(audit_env: AuditEnv) -> None:
+    with raw_at_head(audit_env, 2) as (raw, head):
         batch = [Prepared.of(event(i)) for i in range(3)]
         stale = (1, raw.execute("SELECT hash FROM audit_records WHERE seq = 1").fetchone()[0])
         assert extend_at_head(raw, batch, stale, POLICY) is None
@@ -68,22 +79,14 @@ def test_stale_head_inserts_nothing(audit_env: AuditEnv) -> None:
         assert raw.execute("SELECT count(*) FROM audit_records").fetchone()[0] == 2
         done = extend_at_head(raw, batch, head, POLICY)
         assert done is not None and [seq for seq, _, _ in done[1]] == [3, 4, 5]
-    finally:
-        raw.close()
     assert verify_chain(audit_env.store, audit_env.keys).ok
 
 
 def test_batch_reaching_a_checkpoint_takes_the_ordinary_way(audit_env: AuditEnv) -> None:
-    audit_env.fill(3)
-    raw = audit_env.raw()
-    try:
-        with audit_env.store.engine.connect() as conn:
-            head = read_head(conn)
+    with raw_at_head(audit_env, 3) as (raw, head):
         batch = [Prepared.of(event(i)) for i in range(2)]  # seq 4, 5: checkpoint at 5 (every 5)
         assert extend_at_head(raw, batch, head, CheckpointPolicy(every=5)) is None
         assert extend_at_head(raw, batch[:1], head, CheckpointPolicy(every=5)) is not None
-    finally:
-        raw.close()
 
 
 def _pendings(n: int) -> list[Pending]:
