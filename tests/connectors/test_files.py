@@ -101,7 +101,9 @@ def test_unreadable_and_misheaded_files_are_quarantined(
     folder = sandbox / "audit"
     (folder / "findings_202607.csv").write_bytes("finding_id,金额\n".encode("gb18030"))  # not UTF-8
     write_csv(folder / "findings_202608.csv", ["id", "x"], [["1", "2"]])
-    load(settings, audit.build({"path": folder}), store)
-    listed = {(q.position, q.reason_code) for q in quarantine.list_rows(store, source="audit")}
-    assert listed == {("findings_202607.csv:1", "unreadable_file"), ("findings_202608.csv:1", "bad_header")}
+    result = load(settings, audit.build({"path": folder}), store)["findings"]
+    listed = {(q.file_name, q.reason_code, q.rows) for q in quarantine.list_files(store, source="audit")}
+    assert listed == {("findings_202607.csv", "wrong_encoding", 0), ("findings_202608.csv", "bad_header", 1)}
+    assert quarantine.list_rows(store, source="audit") == []
+    assert (result.rows_read, result.rows_loaded, result.quarantined, result.files_quarantined) == (3, 2, 1, 2)
     assert query(settings, f"SELECT count(*) FROM {TABLE}") == [(2,)]  # the tiny sandbox's own file
