@@ -426,3 +426,21 @@ def ingest_resource(
 def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str) -> list[LoadResult]:
     """Load every resource of ``source`` (each in its own transaction)."""
     return [ingest_resource(warehouse_path, source, res.name, store, run_id) for res in source.resources]
+
+
+def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source]) -> list[str]:
+    """Create, empty, every declared raw table that has never loaded; the ones created.
+
+    Used when a source failed before its first load, so the transforms can still run
+    over the other sources (its datasets are then empty: nothing was ever delivered)."""
+    created = []
+    with connect(warehouse_path) as conn:
+        for source, res in all_resources(sources):
+            schema = f"raw_{source.name}"
+            found = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                                 "AND table_name = ?", [schema, res.name]).fetchone()
+            if found and found[0]:
+                continue
+            _ensure_table(conn, source.name, res)
+            created.append(table_name(source.name, res.name))
+    return created
