@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -295,14 +296,17 @@ def _repeated_keys(conn: duckdb.DuckDBPyConnection, res: Resource, table: str, s
     if not row or not row[0]:
         return []
     repeated = f"({keys}) IN (SELECT {keys} FROM {table} GROUP BY {keys} HAVING count(*) > 1)"  # noqa: S608
-    rows = conn.execute(f"SELECT * FROM {table} WHERE {repeated} ORDER BY {keys}").to_arrow_table()  # noqa: S608
+    rows = conn.execute(f"SELECT * FROM {table} WHERE {repeated} ORDER BY ALL").to_arrow_table()  # noqa: S608
     conn.execute(f"DELETE FROM {table} WHERE {repeated}")  # noqa: S608
-    rejects = []
-    for item in rows.drop_columns([c for c in rows.column_names if c == "__seq"]).to_pylist():
-        shown = ",".join(f"{k}={item[k]}" for k in res.primary_key)
-        reason = f"{source}.{res.name} delivered key {shown} more than once in one read: every copy is quarantined"
+    items = rows.drop_columns([c for c in rows.column_names if c == "__seq"]).to_pylist()
+    shown = [",".join(f"{k}={item[k]}" for k in res.primary_key) for item in items]
+    copies, rejects = Counter(shown), []
+    seen: Counter[str] = Counter()
+    for key, item in zip(shown, items, strict=True):
+        seen[key] += 1
+        reason = f"{source}.{res.name} delivered key {key} {copies[key]} times in one read: every copy is quarantined"
         raw = json.dumps(item, ensure_ascii=False, default=str)
-        rejects.append(Reject(shown, raw, "duplicate_key_in_delivery", reason))
+        rejects.append(Reject(f"{key} (copy {seen[key]} of {copies[key]})", raw, "duplicate_key_in_delivery", reason))
     return rejects
 
 

@@ -80,14 +80,15 @@ def decode(data: bytes, encoding: str) -> str | Undecodable:
 
 
 def _is_utf8(data: bytes) -> bool:
-    """Valid UTF-8 holding multibyte characters (GB18030 text practically never is)."""
+    """Valid UTF-8 holding Chinese characters: GB18030 text practically never is (a lone GB18030
+    character may happen to be a valid UTF-8 pair, hence at least two ideographs)."""
     if data.isascii():
         return False
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
-    return True
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") >= 2
 
 
 def _undecodable(data: bytes, encoding: str, first: UnicodeDecodeError) -> Undecodable:
@@ -164,7 +165,8 @@ def records(text: str) -> Iterator[Record]:
 
 
 def _record(line: int, values: list[str] | None, raw: str, error: str | None) -> Record:
-    terminated = raw.endswith(("\n", "\r"))
+    # "unexpected end of data": the file ended inside a quoted field (even right after a line end in it)
+    terminated = raw.endswith(("\n", "\r")) and not (error or "").startswith("unexpected end of data")
     if not terminated:
         return Record(line, values or [], raw, False, (
             "unterminated_record", "the last record has no line end: the file may have been cut inside it"))
