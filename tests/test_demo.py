@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 from pathlib import Path
 
 from rich.console import Console
@@ -15,16 +14,10 @@ from hub.store import open_store
 from hub.store.models import Grant, Officer, Partner
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     monkeypatch.setattr(demo, "SCALE", 300)
     out = io.StringIO()
-    demo.run_demo(serve=False, port=_free_port(), console=Console(file=out, width=200))
+    demo.run_demo(serve=False, port=0, console=Console(file=out, width=200))
     text = out.getvalue()
     store = open_store(get_settings().metadata_url)
     with store.session() as s:
@@ -37,6 +30,6 @@ def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     assert "finance.subsidy_payment, payment_id" in text
     assert "*" in text and "ps_" in text
     # a second run is idempotent: no duplicate actors or grants
-    demo.run_demo(serve=False, port=_free_port(), console=Console(file=io.StringIO(), width=200))
+    demo.run_demo(serve=False, port=0, console=Console(file=io.StringIO(), width=200))
     with store.session() as s:
         assert len(list(s.scalars(select(Grant)))) == len(demo.GRANTS)

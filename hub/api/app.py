@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
         if owned:
             ctx.store.dispose()
 
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan,
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, redirect_slashes=False,
                   description="Partner platforms read supervision data under policy; see DESIGN.md §5.")
     app.state.ctx = ctx
     readiness: dict[str, ReadinessProbe] = {}

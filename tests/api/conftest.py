@@ -250,9 +250,24 @@ def http(world: Any) -> Iterator[AsgiClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def auth(world: Any, http: AsgiClient) -> dict[str, dict[str, str]]:
-    """Bearer headers for every client of the world."""
-    from tests.api.exchange_world import bearer
+class Bearers(dict[str, dict[str, str]]):
+    """Bearer headers per client of the world, each token issued when a test first uses it.
 
-    return {name: bearer(http, client) for name, client in world.clients.items()}
+    Per test, not per module: an access token lives at most 600 s, and a module of
+    property tests on a loaded machine can take longer than that."""
+
+    def __init__(self, http: AsgiClient, world: Any) -> None:
+        super().__init__()
+        self.http, self.world = http, world
+
+    def __missing__(self, name: str) -> dict[str, str]:
+        from tests.api.exchange_world import bearer
+
+        headers = self[name] = bearer(self.http, self.world.clients[name])
+        return headers
+
+
+@pytest.fixture
+def auth(world: Any, http: AsgiClient) -> dict[str, dict[str, str]]:
+    """Bearer headers for every client of the world (issued on first use in the test)."""
+    return Bearers(http, world)
