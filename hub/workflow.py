@@ -214,7 +214,11 @@ def decide(session: Session, sink: EventSink, application_id: str, statement: st
     The officer, the decision and its comment come from the statement, which must sign
     the application's current terms (``statements.application_terms``).
     """
-    app = get_application(session, application_id)
+    # the row lock serialises concurrent decisions (PostgreSQL), so two approvals that
+    # complete the rule in parallel still see each other and create the grant
+    app = session.get(Application, application_id, with_for_update=True)
+    if app is None:
+        raise NotFound(f"application `{application_id}` does not exist", application=application_id)
     moment = _now(now)
     terms = statements.application_terms(app)
     signed = officers.accept(session, statement, actions=DECISIONS, target=f"application:{app.id}",

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub import statements
-from tests.api.conftest import AsgiClient
+from tests.api.conftest import AsgiClient, get_token
 from tests.api.exchange_world import World
 from tests.officer_desk import Desk
 
@@ -274,6 +274,11 @@ def test_a_forged_or_unenrolled_statement_is_refused_over_http(http: AsgiClient,
     assert answer.status_code == 403 and "not a registered key" in answer.json()["detail"]
     answer = http.post(f"/v1/applications/{app_id}/decisions", json={"decision": "approve"}, headers=auth["sec-1"])
     assert answer.status_code == 400 and "statement" in answer.json()["detail"]
+    # a statement is no client assertion, and an access token no statement
+    assert get_token(http, good).status_code == 401
+    token = auth["sec-1"]["Authorization"].removeprefix("Bearer ")
+    answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": token}, headers=auth["sec-1"])
+    assert answer.status_code == 400 and "typ" in answer.json()["detail"]
     pending = http.get("/v1/applications", params={"status": "pending"}, headers=auth["sec-1"]).json()
     assert app_id in {a["id"] for a in pending["applications"]}
 

@@ -156,3 +156,30 @@ def test_an_export_carries_and_verifies_the_officer_signatures(signed_env: tuple
         export(env.store, env.keys, fh)
     report = verify_export(out)
     assert report.ok and report.officer_signatures == 7
+
+
+def _docs_snippet() -> dict:  # type: ignore[type-arg]
+    """The `check_statement` procedure of docs/audit.md §8, as a third party would copy it."""
+    text = (Path(__file__).parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    section = text[text.index("## 8. Officer statements"):]
+    code = section[section.index("```python") + len("```python"):]
+    namespace: dict = {}  # type: ignore[type-arg]
+    exec(code[:code.index("```")], namespace)  # noqa: S102 - our own documentation, under test
+    return namespace
+
+
+@pytest.mark.parametrize("algorithm", ["EdDSA", "ES256"])
+def test_the_documented_procedure_checks_a_statement(tmp_path: Path, algorithm: str) -> None:
+    from hub import statements
+    from hub.signers import write_key_file
+
+    signer = write_key_file(tmp_path / "k.key", b"passphrase-1", algorithm)
+    terms = {"partner": "hz-xihu-jw", "列": [1, "二"]}
+    jws = statements.sign(signer, "sec-1", "lockdown", "partner:hz-xihu-jw", terms, note="leak")
+    check = _docs_snippet()["check_statement"]
+    assert check(jws, signer.public_pem().decode(), terms)["note"] == "leak"
+    with pytest.raises(Exception):  # noqa: B017 - any failure will do: the check must not pass
+        check(jws, signer.public_pem().decode(), {**terms, "partner": "other"})
+    other = write_key_file(tmp_path / "o.key", b"passphrase-2", algorithm)
+    with pytest.raises(Exception):  # noqa: B017
+        check(jws, other.public_pem().decode(), terms)
