@@ -121,3 +121,33 @@ def test_an_all_regions_grant_lifts_the_row_filter_of_a_regional_dataset(store: 
     decision = _read(store, "finance.subsidy_payment")
     assert decision.allow and decision.row_filter is None
     assert decision.columns["recipient_id_number"] == "pseudonym"  # masks still apply
+
+
+def _cli_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
+    import sys
+
+    import typer
+
+    from hub.cli import _common
+    from hub.cli import workflow as workflow_cmds
+
+    cli = typer.Typer(no_args_is_help=True)
+    cli.add_typer(workflow_cmds.application_app, name="application")
+    cli.add_typer(workflow_cmds.grant_app, name="grant")
+    monkeypatch.setattr(_common.console, "width", 300)
+    monkeypatch.setattr(sys, "argv", ["hub", *args])
+    assert _common.run_app(cli) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_the_cli_lists_show_how_far_each_application_and_grant_reaches(
+        store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    everywhere = _apply(store, _unplaced(all_regions=True))
+    _decide(store, everywhere, "own-fin", "sec-1")
+    scoped = _apply(store, request())
+    (grant,) = _grants(store)
+    applications = _cli_lines(monkeypatch, capsys, "application", "list")
+    assert [line for line in applications if everywhere in line and "ALL regions" in line]
+    assert [line for line in applications if scoped in line and "own jurisdiction" in line]
+    grants = _cli_lines(monkeypatch, capsys, "grant", "list")
+    assert [line for line in grants if grant.id in line and "ALL regions" in line]

@@ -235,3 +235,19 @@ def test_all_regions_must_be_a_json_boolean(walk: Walk, value: Any) -> None:
                                                                      all_regions=value), headers=partner)
     assert 400 <= response.status_code < 500 and "all_regions" in response.text
     assert http.get("/v1/applications", headers=partner).json()["applications"] == before
+
+
+def test_the_catalog_shows_every_published_dataset_s_jurisdiction_column(walk: Walk) -> None:
+    from catalog.listing import export_dcat
+
+    partner = walk.auth[partner_of("330106")]
+    listed = {e["dataset"]: e for e in walk.http.get("/v1/catalog", headers=partner).json()["datasets"]}
+    assert set(DATASETS) <= set(listed)
+    assert all(listed[d]["region_column"] for d in DATASETS)
+    for dataset in ("finance.payroll", "resources.person", "audit.findings"):
+        entry = walk.http.get(f"/v1/catalog/{dataset}", headers=partner).json()
+        assert entry["region_column"] == "region_code"
+        assert "region_code" in {c["name"] for c in entry["columns"]}
+    with walk.world.store.session() as session:
+        nodes = {n["dct:identifier"]: n for n in export_dcat(session, "http://hub")["dcat:dataset"]}
+    assert {nodes[d]["hub:jurisdictionColumn"] for d in DATASETS} <= {"region_code", "township_code"}
