@@ -148,6 +148,6 @@ def test_the_cli_lists_show_how_far_each_application_and_grant_reaches(
     (grant,) = _grants(store)
     applications = _cli_lines(monkeypatch, capsys, "application", "list")
     assert [line for line in applications if everywhere in line and "ALL regions" in line]
-    assert [line for line in applications if scoped in line and "own jurisdiction" in line]
+    assert [line for line in applications if scoped in line and "own jurisdiction 330106" in line]
     grants = _cli_lines(monkeypatch, capsys, "grant", "list")
     assert [line for line in grants if grant.id in line and "ALL regions" in line]

@@ -20,6 +20,7 @@ from hub.cli._common import console
 from hub.events import EventSink
 from hub.settings import get_settings
 from hub.store.db import open_store
+from hub.store.models import Partner
 
 application_app = typer.Typer(help="Applications for grants.", no_args_is_help=True)
 grant_app = typer.Typer(help="Grants in force.", no_args_is_help=True)
@@ -50,9 +51,12 @@ def _day(value: object) -> str:
     return str(value)[:19]
 
 
-def _regions(all_regions: bool) -> str:
+def _regions(session: Session, all_regions: bool, partner_id: str) -> str:
     """How far a grant reaches (属地): every region, or the partner's own jurisdiction."""
-    return "[bold red]ALL regions[/bold red]" if all_regions else "own jurisdiction"
+    if all_regions:
+        return "[bold red]ALL regions[/bold red]"
+    partner = session.get(Partner, partner_id)
+    return f"own jurisdiction {partner.jurisdiction}" if partner else "own jurisdiction"
 
 
 @application_app.command("list")
@@ -68,7 +72,8 @@ def application_list(
             decisions = ", ".join(f"{a.officer_id}({a.role}) {a.decision}"
                                   for a in workflow.approvals_of(session, app.id))
             columns = ", ".join(c + ("*" if c in app.clear_columns else "") for c in app.columns)
-            table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns, _regions(app.all_regions),
+            reach = _regions(session, app.all_regions, app.partner_id)
+            table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns, reach,
                           f"{_day(app.valid_from)} → {_day(app.valid_until)}", str(app.max_rows_per_day),
                           app.status, decisions or "—")
 
@@ -113,7 +118,8 @@ def grant_list(
         for g in workflow.list_grants(session, include_revoked=all_):
             columns = ", ".join(c + ("*" if c in g.clear_columns else "") for c in g.columns)
             approvers = ", ".join(f"{a.get('officer')}({a.get('role')})" for a in g.approvals)
-            table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns, _regions(g.all_regions),
+            reach = _regions(session, g.all_regions, g.partner_id)
+            table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns, reach,
                           f"{_day(g.valid_from)} → {_day(g.valid_until)}", str(g.max_rows_per_day),
                           approvers, f"{_day(g.revoked_at)} by {g.revoked_by}" if g.revoked_at else "—")
 
