@@ -54,8 +54,8 @@ deny contains sprintf("rule jurisdiction: `%v` has no valid 6-digit administrati
 	read_actions[action]
 	not subject_kind == "operator"
 	has_region_column
-	not all_regions_grant
 	not jurisdiction_prefix
+	not all_regions_grant
 }
 
 deny contains sprintf("rule jurisdiction: dataset `%v` has no jurisdiction (region) column; `%v` reads it only under a grant for all regions (all_regions) approved by an owner and a security officer", [dataset, subject_id]) if {
