@@ -7,7 +7,7 @@ content.  Unique on (source, resource, file_name, sha256, reason_code): the same
 damaged content seen again is stored once; a corrected file has another SHA-256.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 20:30:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0003'  # '0002' on branch i22; re-chained after merging main (0003)
+down_revision: Union[str, Sequence[str], None] = '0004'  # '0002' on branch i22; re-chained after merging main (0003, 0004)
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
