@@ -21,7 +21,7 @@ import jieba.posseg
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from catalog.recognizers._base import LANGUAGE
+from catalog.recognizers._base import LANGUAGE, view
 from catalog.recognizers.given_names import GIVEN
 from catalog.recognizers.surnames import COMMON, COMPOUND, surname_length
 
@@ -176,16 +176,17 @@ class PersonRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        """Name candidates scored by their jieba evidence and context."""
+        """Name candidates scored by their jieba evidence and context, with original offsets."""
         if nlp_artifacts is None:
             return []
+        norm = view(text, nlp_artifacts)
         tokens = getattr(nlp_artifacts, "words", None)
         if tokens is None:
             tokens = [(t.text, t.tag_, t.idx) for t in nlp_artifacts.tokens]
         results = []
-        for start, end, prior in candidates(text, tokens):
-            score = min(1.0, prior + (0.35 if has_context(text, start, end) else 0.0))
-            results.append(self._result(start, end, prior, score))
+        for start, end, prior in candidates(norm.text, tokens):
+            score = min(1.0, prior + (0.35 if has_context(norm.text, start, end) else 0.0))
+            results.append(self._result(*norm.span(start, end), prior, score))
         return results
 
     def _result(self, start: int, end: int, prior: float, score: float) -> RecognizerResult:
