@@ -95,9 +95,7 @@ def types_of(digits: str, text: str, start: int) -> frozenset[str]:
     """Every identifier type the bare ``digits`` are valid as."""
     found = set()
     n = len(digits)
-    if n == 18 and is_resident_id(digits):
-        found.add("CN_RESIDENT_ID")
-    elif n == 15 and is_legacy_resident_id(digits):
+    if n == 18 and is_resident_id(digits) or n == 15 and is_legacy_resident_id(digits):
         found.add("CN_RESIDENT_ID")
     if digits.isdigit():
         if 16 <= n <= 19 and is_bank_card(digits):

@@ -24,6 +24,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from catalog.recognizers._base import LANGUAGE, view
 from catalog.recognizers.given_names import GIVEN
 from catalog.recognizers.surnames import COMMON, COMPOUND, surname_length
+from catalog.recognizers.transliterated import candidates as transliterated
 
 NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 # jieba tags a surname split off on its own like this; p/c/d/v… mean 和, 向, 将 as words.
@@ -70,8 +71,11 @@ def _given_ok(given: str) -> bool:
     return _is_han(given) and not any(c in NOT_GIVEN for c in given) and given[-1] not in NOT_NAME_END
 
 
-def has_context(text: str, start: int, end: int) -> bool:
-    """A role word right before the name, or a title right after it."""
+def has_context(text: str, start: int, end: int, weak: bool = False) -> bool:
+    """A role word right before the name, or a title right after it (for ``weak`` candidates,
+    also a 、 next to it: a name in a list of names)."""
+    if weak and ((start and text[start - 1] == "、") or text.startswith("、", end)):
+        return True
     before = text[max(0, start - 10) : start]
     for role in ROLES:
         at = before.rfind(role)
@@ -184,8 +188,9 @@ class PersonRecognizer(LocalRecognizer):
         if tokens is None:
             tokens = [(t.text, t.tag_, t.idx) for t in nlp_artifacts.tokens]
         results = []
-        for start, end, prior in candidates(norm.text, tokens):
-            score = min(1.0, prior + (0.35 if has_context(norm.text, start, end) else 0.0))
+        boundaries = {at for _, _, at in tokens}
+        for start, end, prior in candidates(norm.text, tokens) + transliterated(norm.text, boundaries):
+            score = min(1.0, prior + (0.35 if has_context(norm.text, start, end, prior < 0.5) else 0.0))
             results.append(self._result(*norm.span(start, end), prior, score))
         return results
 
