@@ -20,7 +20,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from catalog.recognizers._base import LANGUAGE, view
-from catalog.recognizers.divisions import division_names, longest_name
+from catalog.recognizers.divisions import division_names, first_characters, longest_name
 
 # Words ending in 村 that name no village (农村, 本村 …); 某村 is already anonymised.
 NOT_VILLAGE = r"(?:[\u4e00-\u9fff]{0,4}?(?:农|乡|渔)村|[全本该各每邻同外驻进入下到某]村)"
@@ -52,6 +52,8 @@ INTRO_SCORE = 0.6
 def _division_end(text: str, at: int) -> int:
     """End of the longest division name starting at ``at`` (-1 when none does)."""
     names = division_names()
+    if text[at] not in first_characters():
+        return -1
     for length in range(min(longest_name(), len(text) - at), 1, -1):
         if text[at : at + length] in names:
             return at + length
@@ -76,7 +78,7 @@ def _tail_end(text: str, at: int, needs_place: bool) -> int:
         if previous == "unit" and (room := ROOM.match(text, at)):
             at, previous, last = room.end(), "room", room.end()
             continue
-        for kind, pattern, ends in COMPONENTS:
+        for kind, pattern, ends in COMPONENTS:  # noqa: B007  (the matching component is used below)
             match = pattern.match(text, at)
             if match:
                 break
@@ -93,9 +95,15 @@ def _property(text: str, end: int) -> bool:
     return PROPERTY_AFTER.match(text, end) is not None
 
 
+# Every address ends in one of these; a text without any has none.
+ENDINGS = re.compile(r"[号弄室村组幢栋单元]|[0-9]-[0-9]")
+
+
 def addresses(text: str) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of every address in a normalised text."""
     found: list[tuple[int, int, float]] = []
+    if ENDINGS.search(text) is None:
+        return found
     at = 0
     intros = {m.end() for m in INTRO.finditer(text)}
     while at < len(text):

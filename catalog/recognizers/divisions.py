@@ -64,6 +64,12 @@ def division_names() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def first_characters() -> frozenset[str]:
+    """Characters some name starts with (a position starting with another cannot start a division)."""
+    return frozenset(name[0] for name in division_names())
+
+
+@lru_cache(maxsize=1)
 def longest_name() -> int:
     """Length of the longest name, at most 12 (bounds the lookups at each position)."""
     return min(12, max(len(n) for n in division_names()))

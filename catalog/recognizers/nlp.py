@@ -26,6 +26,7 @@ from spacy.tokens import Doc
 
 from catalog.recognizers._base import LANGUAGE
 from catalog.recognizers.normalise import Normalised, normalise
+from catalog.recognizers.viterbi import tag_run
 
 
 class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
@@ -33,8 +34,9 @@ class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
 
     Runs of characters jieba's dictionary does not know (mostly names) go through a
     Viterbi pass over every POS state, about 3 ms each: two thirds of the analysis
-    time.  Names recur across a column (the same recipient, the same clerk), so a
-    bounded cache of run → tagged words pays; results are identical.
+    time.  :mod:`.viterbi` computes the same pass over the transitions that exist
+    only, and names recur across a column (the same recipient, the same clerk), so a
+    bounded cache of run → tagged words pays too; results are identical.
     """
 
     # Overrides the private HMM step that jieba.posseg runs on unknown runs.
@@ -44,7 +46,7 @@ class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
 
 @lru_cache(maxsize=200_000)
 def _tag_unknown_run(sentence: str) -> tuple[jieba.posseg.pair, ...]:
-    return tuple(jieba.posseg.POSTokenizer._POSTokenizer__cut(_segmenter(), sentence))  # type: ignore[attr-defined]
+    return tuple(tag_run(sentence))
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,8 @@ _HYPHENS = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d
 _DOTS = dict.fromkeys("\u2022\u30fb\u2027\u2219\u22c5\u00b7\uff65", "·")
 _DROP = dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff", "")
 TABLE = str.maketrans({**_FULL, **_SPACES, **_HYPHENS, **_DOTS, **_DROP})
-_NEEDS = re.compile("[" + "".join(re.escape(c) for c in {**_FULL, **_SPACES, **_HYPHENS, **_DROP}) + "\u2022\u30fb\u2027\u2219\u22c5\uff65]|[0-9][ -]{2,}[0-9]")
+_CHANGED = "".join(re.escape(c) for c in {**_FULL, **_SPACES, **_HYPHENS, **_DROP})
+_NEEDS = re.compile(f"[{_CHANGED}\u2022\u30fb\u2027\u2219\u22c5\uff65]|[0-9][ -]{{2,}}[0-9]")
 _SEPARATOR_RUN = re.compile(r"(?<=[0-9])[ -]{2,}(?=[0-9])")
 
 

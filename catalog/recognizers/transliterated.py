@@ -58,13 +58,14 @@ MONGOLIAN = (
 MONGOLIAN_FIRST = "包白韩鲍吴宝云"
 _DOTTED = re.compile(r"[\u4e00-\u9fff]+(?:[·.][\u4e00-\u9fff]+)+")
 _ELEMENTS = sorted(set(TIBETAN) | set(MONGOLIAN), key=len, reverse=True)
-_ELEMENT_RUN = re.compile(f"[{MONGOLIAN_FIRST}]?(?:{'|'.join(_ELEMENTS)}){{1,2}}")
+_ELEMENT = re.compile("|".join(_ELEMENTS))
+_ELEMENT_RUN = re.compile(f"[{MONGOLIAN_FIRST}]?(?:{_ELEMENT.pattern}){{1,2}}")
 # A name may start right after these even when jieba glued them to it (由约翰 → 由|约翰).
 STOP_BEFORE = frozenset("由向给与和的是了在对将把被从经为即及、，：:（(")
 # Characters of transliterations that also start common words after a name (艾力不知情, 都是).
 GLUE_AFTER = frozenset("不都来加达得")
 COMMON = 300
-NAME_TAGS = frozenset({"nrt", "nrfg"})
+NAME_TAGS = frozenset({"nrt", "nrfg", "ns", "nz"})
 
 
 def _common_word(word: str, least: int = COMMON) -> bool:
@@ -110,10 +111,8 @@ def elements(text: str) -> list[tuple[int, int, float]]:
     found = []
     for match in _ELEMENT_RUN.finditer(text):
         start, end = match.span()
-        if text[start] in MONGOLIAN_FIRST and not any(text[start + 1 :].startswith(e) for e in _ELEMENTS):
-            start += 1
         body = text[start:end]
-        two = sum(1 for _ in re.finditer("|".join(_ELEMENTS), body)) >= 2
+        two = len(_ELEMENT.findall(body)) >= 2
         prior = 0.65 if two else (0.45 if len(body) >= 3 else 0.25)
         found.append((start, end, prior))
     return found
