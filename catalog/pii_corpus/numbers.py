@@ -11,6 +11,7 @@ Independent of the detector on purpose: nothing here imports ``catalog.recognize
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc
@@ -49,7 +50,7 @@ def fullwidth(text: str) -> str:
     return text.translate(FULL)
 
 
-def pick(rng: random.Random, shares: dict[str, float]) -> str:
+def pick(rng: random.Random, shares: Mapping[str, float]) -> str:
     """One key of ``shares``, drawn by weight."""
     return rng.choices(list(shares), weights=list(shares.values()))[0]
 

@@ -12,6 +12,7 @@ ordinary words that start with a surname.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from functools import lru_cache
 
 from faker.providers.person.zh_CN import Provider as ZhPerson
@@ -64,7 +65,7 @@ PLACE_NAMES = (
 )
 
 
-def pick(rng: random.Random, shares: dict[str, float]) -> str:
+def pick(rng: random.Random, shares: Mapping[str, float]) -> str:
     return rng.choices(list(shares), weights=list(shares.values()))[0]
 
 

@@ -145,9 +145,10 @@ class NumberRecognizer(LocalRecognizer):
         return results
 
     def _result(self, start: int, end: int, score: float, decided: bool) -> RecognizerResult:
-        explanation = AnalysisExplanation(self.name, score, textual_explanation="validated number")
+        name = type(self).__name__
+        explanation = AnalysisExplanation(name, score, textual_explanation="validated number")
         metadata = {
-            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: decided,
         }

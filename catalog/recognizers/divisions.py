@@ -64,6 +64,19 @@ def division_names() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def place_words() -> frozenset[str]:
+    """Division names and the short names of every division down to counties (余杭, 张家港)."""
+    with zipfile.ZipFile(_table_path()) as archive:
+        text = archive.read("china_location.txt").decode("utf-8")
+    words = set(division_names())
+    for line in text.splitlines():
+        if not line.startswith("\t\t\t"):
+            fields = line.strip("\t").split("\t")
+            words.update(alias for alias in (fields[2].split("|") if len(fields) >= 3 else ()) if len(alias) >= 2)
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
 def first_characters() -> frozenset[str]:
     """Characters some name starts with (a position starting with another cannot start a division)."""
     return frozenset(name[0] for name in division_names())

@@ -74,6 +74,7 @@ class UsccRecognizer(ZhPatternRecognizer):
     PREFILTER = r"[0-9]{6}"
     PATTERNS = (("uscc", bounded(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"), 0.85),)
     CONTEXT = ("信用代码", "社会信用", "税号", "纳税人识别号", "uscc", "机构代码")
+    NEGATIVE_CONTEXT = REFERENCE_WORDS
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """Valid check character and not equally a valid resident ID (which wins)."""

@@ -176,7 +176,7 @@ def pieces(text: str) -> list[Piece]:
     """The validated identifiers of a normalised text, in order."""
     if sum(c.isdigit() for c in text) < 10:
         return []
-    out = []
+    out: list[Piece] = []
     for run in runs(text):
         if sum(len(g.digits) for g in run) < 10:
             continue

@@ -33,7 +33,7 @@ TRANSLIT = frozenset(
     "休雅亚扬耶叶伊尤约泽扎詹兹祖佐娃热合吐逊依木孜肉买江拜力吾卜杜来帕胡古玉素甫排米再克麦合提坤热则"
     "娅妮翰索菲芙斐雯蒂尔薇琪丝黛露茜蕾琳娜莎维嘉捷舒瓦莱奥涅夫斯基耶娃诺维奇托尼萨利赫穆罕默德阿卜杜勒"
     "拉赫曼迪丽拜努尔买提艾山肯哈力克托合亚森库班叶兰别加娜巴合木拉排尔伊斯曼卓依莫雷迪亚诺贝尔乔治保罗路易"
-    "汗廉历山大得其洪罕翰逊柯尼喀什热瓦都不"
+    "汗廉历山大得其洪罕翰逊柯尼喀什热瓦都不卫"
 )
 # Elements of Tibetan names (in the common transcriptions; 2–3 characters each).
 TIBETAN = (
@@ -61,7 +61,7 @@ _ELEMENTS = sorted(set(TIBETAN) | set(MONGOLIAN), key=len, reverse=True)
 _ELEMENT = re.compile("|".join(_ELEMENTS))
 _ELEMENT_RUN = re.compile(f"[{MONGOLIAN_FIRST}]?(?:{_ELEMENT.pattern}){{1,2}}")
 # A name may start right after these even when jieba glued them to it (由约翰 → 由|约翰).
-STOP_BEFORE = frozenset("由向给与和的是了在对将把被从经为即及、，：:（(")
+STOP_BEFORE = frozenset("由向给与和的是了在对将把被从经为即及至以让请叫跟同替帮找、，。；：:（(")
 # Characters of transliterations that also start common words after a name (艾力不知情, 都是).
 GLUE_AFTER = frozenset("不都来加达得")
 COMMON = 300
@@ -78,8 +78,8 @@ def _left(text: str, start: int, dot: int, boundaries: Collection[int]) -> int:
         left -= 1
     while left < dot - 1 and left not in boundaries and text[left - 1] not in STOP_BEFORE:
         left += 1  # 其|股东|麦麦提: 东 belongs to the word before
-    if left + 2 < dot and _common_word(text[left : left + 2]):
-        left += 2  # 另|查明|木拉提
+    if left + 2 < dot and text[left - 1] not in STOP_BEFORE and _common_word(text[left : left + 2]):
+        left += 2  # 另|查明|木拉提 (but 、阿曼古丽 keeps 阿曼)
     return left
 
 
@@ -95,14 +95,28 @@ def _inner(text: str, start: int, end: int, boundaries: Collection[int]) -> tupl
     return _left(text, start, dot, boundaries), right
 
 
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a dotted match where a part is not all transliteration (两个名字之间的文字)."""
+    out, at = [], start
+    for i in range(start, end):
+        if text[i] not in TRANSLIT and text[i] not in "·.":
+            if any(text[j] in "·." for j in range(at, i)):
+                out.append((at, i))
+            at = i + 1
+    if any(text[j] in "·." for j in range(at, end)):
+        out.append((at, end))
+    return out
+
+
 def dotted(text: str, boundaries: Collection[int]) -> list[tuple[int, int, float]]:
     """Dot-joined names: ``(start, end, prior)``."""
     found = []
     for match in _DOTTED.finditer(text):
-        start, end = _inner(text, *match.span(), boundaries)
-        parts = re.split(r"[·.]", text[start:end])
-        if all(parts) and len(parts[0]) >= 1 and sum(len(p) for p in parts) >= 3:
-            found.append((start, end, 0.8))
+        for a, b in _pieces(text, *match.span()):
+            start, end = _inner(text, match.start(), b, boundaries) if a == match.start() else _inner(text, a, b, boundaries)
+            parts = re.split(r"[·.]", text[start:end])
+            if all(parts) and sum(len(p) for p in parts) >= 3:
+                found.append((start, end, 0.8))
     return found
 
 
