@@ -79,6 +79,11 @@ def is_mobile(digits: str) -> bool:
     return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
 
 
+def looks_mobile(digits: str) -> bool:
+    """``1[3-9]`` + 9 digits: shaped like a mobile number, allocated or not (yet) in the metadata."""
+    return len(digits) == 11 and digits.isdigit() and digits[0] == "1" and digits[1] in "3456789"
+
+
 @lru_cache(maxsize=65_536)
 def is_landline(digits: str) -> bool:
     """A fixed-line number written with its trunk 0 and area code (0571 + 8 digits, 0891 + 7 …).

@@ -19,6 +19,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer as PresidioEmailRecognizer
 
 from catalog.recognizers._base import FLAGS, LANGUAGE, REFERENCE_WORDS, NumberRecognizer
+from catalog.recognizers.checks import is_mobile
 from catalog.recognizers.numbers import Piece
 
 _AMOUNT_AFTER = re.compile(r" ?(?:\.[0-9]+)?(?:元|万|亿|千元|百元|块|余元|多元|美元|港元|欧元|股|吨|平方|亩|人次)")
@@ -39,10 +40,17 @@ class MobileRecognizer(NumberRecognizer):
     NEGATIVE_CONTEXT = REFERENCE_WORDS
 
     def prior(self, piece: Piece, text: str) -> float:
-        """0.7; 0.85 with a country code; nothing for amounts."""
+        """0.7 in an allocated range (0.85 with a country code); 0.45 for a range the metadata does not
+        list yet (fail closed: a new range is still a phone); nothing for amounts."""
         if is_amount(text, piece):
             return 0.0
+        if not is_mobile(piece.digits[-11:]):
+            return 0.45
         return 0.85 if not text[piece.start].isdigit() or len(text[piece.start : piece.end]) > 15 else 0.7
+
+
+# An organisation's line, not a person's: 客服 0571-…, 服务热线 …
+SERVICE_WORDS = ("客服", "热线", "服务电话", "咨询电话", "监督电话", "举报电话", "总机", "值班电话", "服务台")
 
 
 class LandlineRecognizer(NumberRecognizer):
@@ -50,7 +58,7 @@ class LandlineRecognizer(NumberRecognizer):
 
     ENTITY = "CN_LANDLINE"
     CONTEXT = PHONE_WORDS
-    NEGATIVE_CONTEXT = REFERENCE_WORDS
+    NEGATIVE_CONTEXT = (*REFERENCE_WORDS, *SERVICE_WORDS)
 
     def prior(self, piece: Piece, text: str) -> float:
         """0.6 written with a separator or bracket, 0.45 as one run of digits (could be a reference)."""

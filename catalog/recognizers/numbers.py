@@ -22,6 +22,7 @@ from catalog.recognizers.checks import (
     is_legacy_resident_id,
     is_mobile,
     is_resident_id,
+    looks_mobile,
 )
 
 _GROUP = re.compile(r"[0-9]+(?:[Xx](?![0-9A-Za-z]))?")
@@ -100,7 +101,7 @@ def types_of(digits: str, text: str, start: int) -> frozenset[str]:
     if digits.isdigit():
         if 16 <= n <= 19 and is_bank_card(digits):
             found.add("CN_BANK_CARD")
-        if n == 11 and is_mobile(digits):
+        if n == 11 and looks_mobile(digits):
             found.add("CN_MOBILE")
         if 10 <= n <= 12 and is_landline(digits):
             found.add("CN_LANDLINE")
