@@ -33,7 +33,7 @@ COMPONENTS = (
     ("compact", re.compile(r"[0-9]+(?:-[0-9]+){1,3}(?:室|号)?(?![0-9])"), True),
     ("group", re.compile(rf"第?{NUM}(?:村民小组|组|队)"), True),
     ("natural", re.compile(rf"{HAN}{{1,5}}?自然村"), True),
-    ("village", re.compile(rf"(?!{NOT_VILLAGE}){HAN}{{1,6}}?(?:村|社区)(?![委民务级局办部所站厅])"), True),
+    ("village", re.compile(rf"(?!{NOT_VILLAGE}){HAN}{{1,6}}?(?:村村(?![通民委])|村|社区)(?![委民务级局办部所站厅])"), True),
     ("road", re.compile(rf"{HAN}{{1,7}}?(?:大道|大街|路|街|巷|胡同)(?![道])"), False),
     ("estate", re.compile(rf"{HAN}{{2,8}}?(?:小区|花园|公寓|大厦|家园|新村|苑|园|广场|华庭|新城|公馆|府|庭|湾|[一二三四五六七八九十]区)"), False),
     ("town", re.compile(rf"{HAN}{{1,5}}?(?:镇|乡|街道)"), False),

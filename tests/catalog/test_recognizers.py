@@ -140,3 +140,19 @@ def test_memoised_tagger_matches_jieba_posseg() -> None:
     words = engine.process_text(text, "zh").words  # type: ignore[attr-defined]
     assert [(w, t) for w, t, _ in words] == [(p.word, p.flag) for p in jieba.posseg.cut(text)]
     assert all(text[at : at + len(w)] == w for w, _, at in words)
+
+
+def test_fast_viterbi_equals_jiebas() -> None:
+    import re
+
+    import jieba.posseg
+    from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
+    from jieba.posseg.viterbi import viterbi as jieba_viterbi
+
+    from catalog.pii_corpus import generate
+    from catalog.recognizers.viterbi import viterbi
+
+    jieba.posseg.dt.initialize()
+    runs = {run for e in generate(150, 17) for run in re.findall("[\u4e00-\u9fd5]{2,10}", e.text)}
+    for run in sorted(runs)[:300]:
+        assert viterbi(run) == jieba_viterbi(run, char_state_tab_P, start_P, trans_P, emit_P), run
