@@ -57,7 +57,7 @@ def _divisions(rng: random.Random) -> str:
         return province + city + county
     if form == "city":
         return (city or province) + county
-    if form == "alias" and city and province.endswith("省"):
+    if form == "alias" and city.endswith("市") and province.endswith("省"):
         return province[:-1] + city[:-1] + county
     return county if form != "none" else ""
 

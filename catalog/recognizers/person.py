@@ -52,7 +52,7 @@ TITLES = (
 _SEPARATORS = re.compile(r"[：:，,、 \u3000为是即系]{0,2}")
 NOT_NAME_END = frozenset("村镇乡县市省区街路局厅委所院司站队社组部处科室行会店厂场校港湾桥人庄屯坝沟寨堡营铺坪塘寺庙")
 # A name right before these is the start of an organisation's name (张华科技有限公司).
-ORG_WORDS = re.compile(r"(?:(?![的了在和是与及向为将对把被从到给由])[\u4e00-\u9fff]){0,2}?(?:公司|有限|集团|科技|传媒|信息|网络|电子|软件|国际|银行|医院|学校|中心|协会|合作社|事务所|研究院|商行|工作室|门市|建设|工程|实业|贸易|物业|置业|投资|咨询|劳务|数据|印刷)")
+ORG_WORDS = re.compile(r"(?:(?![的了在和是与及向为将对把被从到给由])[\u4e00-\u9fff]){0,2}?(?:公司|有限|集团|科技|传媒|信息|网络|电子|软件|国际|银行(?!卡|账|帐)|医院|学校|中心|协会|合作社|事务所|研究院|商行|工作室|门市|建设|工程|实业|贸易|物业|置业|投资|咨询|劳务|数据|印刷)")
 # A candidate that is a very frequent ordinary word (关系, 程序) is no name, whatever surrounds it.
 ORDINARY = 5000
 # A name right before these is part of a place (文一西路, 李家庄, 高新区).
