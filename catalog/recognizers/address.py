@@ -139,6 +139,7 @@ class AddressRecognizer(LocalRecognizer):
     def load(self) -> None:
         """Load the division table now rather than on the first text."""
         division_names()
+        first_characters()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -47,33 +47,33 @@ def _add(names: dict[str, int], fields: list[str], depth: int) -> None:
 
 
 @lru_cache(maxsize=1)
-def division_names() -> dict[str, int]:
-    """Every province, city, county and township name (and province/city alias) → its level 0–3."""
+def _tables() -> tuple[dict[str, int], frozenset[str]]:
+    """One pass over the table: division names by level, and every place word."""
     with zipfile.ZipFile(_table_path()) as archive:
         text = archive.read("china_location.txt").decode("utf-8")
     names: dict[str, int] = {}
+    aliases: set[str] = set()
     for line in text.splitlines():
         if line.startswith("\t\t\t\t") or not line.strip():
             continue
         depth = len(line) - len(line.lstrip("\t"))
         fields = line.strip("\t").split("\t")
+        if depth <= 2 and len(fields) >= 3:
+            aliases.update(alias for alias in fields[2].split("|") if len(alias) >= 2)
         if depth == 3 and not fields[0].endswith(TOWNSHIP_ENDINGS):
             continue
         _add(names, fields, depth)
-    return names
+    return names, frozenset(aliases | set(names))
 
 
-@lru_cache(maxsize=1)
+def division_names() -> dict[str, int]:
+    """Every province, city, county and township name (and province/city alias) → its level 0–3."""
+    return _tables()[0]
+
+
 def place_words() -> frozenset[str]:
     """Division names and the short names of every division down to counties (余杭, 张家港)."""
-    with zipfile.ZipFile(_table_path()) as archive:
-        text = archive.read("china_location.txt").decode("utf-8")
-    words = set(division_names())
-    for line in text.splitlines():
-        if not line.startswith("\t\t\t"):
-            fields = line.strip("\t").split("\t")
-            words.update(alias for alias in (fields[2].split("|") if len(fields) >= 3 else ()) if len(alias) >= 2)
-    return frozenset(words)
+    return _tables()[1]
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from catalog.recognizers._base import LANGUAGE, view
+from catalog.recognizers.divisions import place_words
 from catalog.recognizers.given_names import GIVEN
 from catalog.recognizers.not_names import is_brand, is_doc_number, is_money_word, is_place
 from catalog.recognizers.surnames import COMMON, COMPOUND, surname_length
@@ -194,7 +195,8 @@ class PersonRecognizer(LocalRecognizer):
         super().__init__(supported_entities=["PERSON"], supported_language=LANGUAGE, name=RECOGNIZER_NAME)
 
     def load(self) -> None:
-        """Nothing to load: jieba is initialised by the NLP engine."""
+        """Load the place words now (jieba is initialised by the NLP engine)."""
+        place_words()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
