@@ -20,7 +20,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from catalog.recognizers._base import LANGUAGE, view
-from catalog.recognizers.divisions import division_names, first_characters, longest_name
+from catalog.recognizers.divisions import division_names, lengths_by_first
 
 # Words ending in 村 that name no village (农村, 本村 …); 某村 is already anonymised.
 NOT_VILLAGE = r"(?:[\u4e00-\u9fff]{0,4}?(?:农|乡|渔)村|[全本该各每邻同外驻进入下到某]村)"
@@ -52,9 +52,7 @@ INTRO_SCORE = 0.6
 def _division_end(text: str, at: int) -> int:
     """End of the longest division name starting at ``at`` (-1 when none does)."""
     names = division_names()
-    if text[at] not in first_characters():
-        return -1
-    for length in range(min(longest_name(), len(text) - at), 1, -1):
+    for length in lengths_by_first().get(text[at], ()):
         if text[at : at + length] in names:
             return at + length
     return -1
@@ -138,8 +136,7 @@ class AddressRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         """Load the division table now rather than on the first text."""
-        division_names()
-        first_characters()
+        lengths_by_first()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

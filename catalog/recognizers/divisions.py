@@ -77,12 +77,9 @@ def place_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def first_characters() -> frozenset[str]:
-    """Characters some name starts with (a position starting with another cannot start a division)."""
-    return frozenset(name[0] for name in division_names())
-
-
-@lru_cache(maxsize=1)
-def longest_name() -> int:
-    """Length of the longest name, at most 12 (bounds the lookups at each position)."""
-    return min(12, max(len(n) for n in division_names()))
+def lengths_by_first() -> dict[str, tuple[int, ...]]:
+    """For each first character, the lengths of the names that start with it, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for name in division_names():
+        lengths.setdefault(name[0], set()).add(len(name))
+    return {c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()}

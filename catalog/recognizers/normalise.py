@@ -49,6 +49,9 @@ def normalise(text: str) -> Normalised:
     """The canonical view of ``text`` (the text itself when nothing needs changing)."""
     if _NEEDS.search(text) is None:
         return Normalised(text, text)
+    translated = text.translate(TABLE)
+    if len(translated) == len(text):  # character for character: only runs of separators can move offsets
+        return _collapse(translated, list(range(len(text))), list(range(1, len(text) + 1)), text)
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -65,6 +68,8 @@ def normalise(text: str) -> Normalised:
 
 def _collapse(text: str, starts: list[int], ends: list[int], original: str) -> Normalised:
     """Separator runs between digits become one character spanning the whole run."""
+    if len(text) == len(original) and not _SEPARATOR_RUN.search(text):
+        return Normalised(original, text)
     if not _SEPARATOR_RUN.search(text):
         same = len(text) == len(original)
         return Normalised(original, text, None if same else tuple(starts), None if same else tuple(ends))

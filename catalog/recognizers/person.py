@@ -50,7 +50,9 @@ TITLES = (
     "签字", "复核", "主持", "记录", "称", "反映", "举报", "冒领", "虚报", "牵头", "审核", "整理", "负责", "代领",
     "名下", "汇报", "强调", "核实", "在任", "任职期间", "持护照", "交代", "之手", "（护照", "(护照", "（+86", "(+86", "同时在",
 )
-_SEPARATORS = re.compile(r"[：:，,、 \u3000为是即系]{0,2}")
+_SEPARATORS = r"[：:，,、 \u3000为是即系]{0,2}"
+# A role word, then at most two separators, right before the name.
+ROLE_AT_END = re.compile("(?:" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")" + _SEPARATORS + "$")
 NOT_NAME_END = frozenset("村镇乡县市省区街路局厅委所院司站队社组部处科室行会店厂场校港湾桥人庄屯坝沟寨堡营铺坪塘寺庙")
 # A name right before these is the start of an organisation's name (张华科技有限公司).
 ORG_WORDS = re.compile(r"(?:(?![的了在和是与及向为将对把被从到给由])[\u4e00-\u9fff]){0,2}?(?:公司|有限|集团|科技|传媒|信息|网络|电子|软件|国际|银行(?!卡|账|帐)|医院|学校|中心|协会|合作社|事务所|研究院|商行|工作室|门市|建设|工程|实业|贸易|物业|置业|投资|咨询|劳务|数据|印刷)")
@@ -82,11 +84,8 @@ def has_context(text: str, start: int, end: int, weak: bool = False) -> bool:
     also a 、 next to it: a name in a list of names)."""
     if weak and ((start and text[start - 1] == "、") or text.startswith("、", end)):
         return True
-    before = text[max(0, start - 10) : start]
-    for role in ROLES:
-        at = before.rfind(role)
-        if at >= 0 and _SEPARATORS.fullmatch(before[at + len(role) :]):
-            return True
+    if ROLE_AT_END.search(text, max(0, start - 10), start):
+        return True
     return text.startswith(TITLES, end)
 
 
