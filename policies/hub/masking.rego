@@ -34,10 +34,15 @@ type_masks := {
 }
 
 # The mask personal data takes: free text and personal PII classes; undefined otherwise.
+# A PII class these tables do not know (a recogniser added after this policy) is withheld
+# (`null`), never served clear: the policy fails closed on what it has not been told about.
 personal_mask(col) := "redacted_text" if {
 	col.free_text == true
 } else := mask if {
 	mask := personal_masks[col.pii]
+} else := "null" if {
+	is_string(col.pii)
+	not class_masks[col.pii]
 }
 
 # A column's level defaults to the dataset's.
