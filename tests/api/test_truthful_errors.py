@@ -151,6 +151,15 @@ def test_a_policy_point_that_cannot_decide_is_a_503_not_a_refusal(world: World, 
     assert response.headers["retry-after"] == "5"
 
 
+def test_simulating_on_a_policy_point_that_cannot_decide_is_a_503(world: World, engine_down: AsgiClient) -> None:
+    body = {"subject": {"id": "partner:hz-xihu-jw", "kind": "partner"}, "action": "describe",
+            "resource": {"dataset": SUBSIDY}}
+    response = engine_down.post("/v1/decisions/simulate", json=body,
+                                headers=bearer(engine_down, world.clients["sec-1"]))
+    _problem(response, 503)
+    assert response.headers["retry-after"] == "5"
+
+
 # --- readiness while audit writes fail -----------------------------------------------------------
 
 
