@@ -14,6 +14,9 @@ again.  Phases are counted in responses, not seconds.  Then:
   issued token its ``token.issued`` record;
 * the same hub process serves again after the store returns (``/readyz`` ready, rows
   delivered), and the audit chain on PostgreSQL verifies.
+
+A second test makes PostgreSQL refuse only audit writes (a trigger): ``/readyz`` goes
+not ready although the store still answers reads, and comes back on its own.
 """
 
 from __future__ import annotations
@@ -207,6 +210,34 @@ def test_a_stopped_postgres_store_gives_503s_never_500s_and_loses_no_audit_recor
     _assert_every_200_is_audited(pg_hub, traffic)
     report = verify_chain(pg_hub.store, KeyStore(pg_hub.world.settings.keys_dir))
     assert report.ok, report.summary()
+
+
+FAIL_AUDIT = [
+    "CREATE FUNCTION test_fail_audit() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'injected: the audit disk is full'; END $$",
+    "CREATE TRIGGER test_fail_audit BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION test_fail_audit()",
+]
+
+
+def test_readyz_is_not_ready_while_postgres_refuses_audit_writes(pg_hub: PgHub) -> None:
+    """The store answers reads; only audit appends fail (a trigger refuses them): not ready, no rows."""
+    base, county = pg_hub.served.base, {"Authorization": f"Bearer {pg_hub.tokens['hz-xihu-jw']}"}
+    params = {"purpose": "case-verification", "limit": 5}
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/readyz").status_code == 200
+        with pg_hub.store.engine.begin() as conn:
+            for statement in FAIL_AUDIT:
+                conn.exec_driver_sql(statement)
+        refused = http.get(ROWS, params=params, headers=county)
+        assert refused.status_code == 503 and refused.headers["retry-after"]
+        assert http.get("/v1/catalog", headers=county).status_code == 200  # reads still work
+        not_ready = http.get("/readyz")
+        assert not_ready.status_code == 503 and not_ready.headers["retry-after"]
+        assert not_ready.json()["checks"]["audit"] is False and not_ready.json()["checks"]["store"] is True
+        with pg_hub.store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER test_fail_audit ON audit_records")
+        assert http.get("/readyz").status_code == 200  # back without a restart, by its own probe
+        assert http.get(ROWS, params=params, headers=county).status_code == 200
 
 
 def _one_of_each_while_down(hub: PgHub) -> dict[str, httpx.Response]:
