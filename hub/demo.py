@@ -169,8 +169,12 @@ class _Server:
     def __init__(self, app: Any, sock: socket.socket) -> None:
         import uvicorn
 
+        from hub.api.server import server_config
+
         self.sock = sock
-        self.server = uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning"))
+        host, port = sock.getsockname()[:2]
+        self.server = uvicorn.Server(server_config(app, get_settings(), host=host, port=port,
+                                                   log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def start(self) -> None:
@@ -249,10 +253,12 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
     from hub.api import create_app
     from hub.audit import AuditLog
     from hub.cli.data import _run_with_progress
+    from hub.home import private_files
     from hub.store import open_store
 
     console = console or Console()
     settings = get_settings()
+    private_files(settings.home)  # the demo's files are private whatever the caller's umask
     _seed(settings, console)
     _run_with_progress(settings.sandbox_dir)
     store = open_store(settings.metadata_url)
