@@ -257,20 +257,24 @@ def http(world: Any) -> Iterator[AsgiClient]:
 
 
 class Bearers(dict[str, dict[str, str]]):
-    """Bearer headers per client of the world, each token issued when a test first uses it.
+    """Bearer headers per client of the world, each token issued when first used and issued
+    again once it is half way through its life (an access token lives at most 600 s, and a
+    module of property tests on a loaded machine can take longer than that)."""
 
-    Per test, not per module: an access token lives at most 600 s, and a module of
-    property tests on a loaded machine can take longer than that."""
+    REISSUE_AFTER_S = 300.0
 
     def __init__(self, http: AsgiClient, world: Any) -> None:
         super().__init__()
         self.http, self.world = http, world
+        self.issued: dict[str, float] = {}
 
-    def __missing__(self, name: str) -> dict[str, str]:
+    def __getitem__(self, name: str) -> dict[str, str]:
         from tests.api.exchange_world import bearer
 
-        headers = self[name] = bearer(self.http, self.world.clients[name])
-        return headers
+        if name not in self or time.monotonic() - self.issued[name] > self.REISSUE_AFTER_S:
+            self[name] = bearer(self.http, self.world.clients[name])
+            self.issued[name] = time.monotonic()
+        return super().__getitem__(name)
 
 
 @pytest.fixture
