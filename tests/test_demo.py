@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 from pathlib import Path
 
 from rich.console import Console
@@ -19,18 +18,12 @@ from hub.store.models import Grant, Officer, Partner
 from tests.test_home import exposed
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     monkeypatch.setattr(demo, "SCALE", 300)
     out = io.StringIO()
     caller_umask = os.umask(0o022)  # a caller whose files would be 0644 (issue 23, point 6)
     try:
-        demo.run_demo(serve=False, port=_free_port(), console=Console(file=out, width=200))
+        demo.run_demo(serve=False, port=0, console=Console(file=out, width=200))
     finally:
         os.umask(caller_umask)
     text = out.getvalue()
@@ -52,6 +45,6 @@ def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     assert "finance.subsidy_payment, payment_id" in text
     assert "*" in text and "ps_" in text
     # a second run is idempotent: no duplicate actors or grants
-    demo.run_demo(serve=False, port=_free_port(), console=Console(file=io.StringIO(), width=200))
+    demo.run_demo(serve=False, port=0, console=Console(file=io.StringIO(), width=200))
     with store.session() as s:
         assert len(list(s.scalars(select(Grant)))) == len(demo.GRANTS)

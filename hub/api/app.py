@@ -93,7 +93,9 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
         if owned:
             ctx.store.dispose()
 
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION)
+    # redirect_slashes=False: a name ending in "/" (or %2F) is an unknown name (404 problem), never
+    # a redirect — Starlette's redirect answered on the decoded path, before authentication
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION, redirect_slashes=False)
     app.state.ctx = ctx
     readiness: dict[str, ReadinessProbe] = {}
     app.state.readiness = readiness
