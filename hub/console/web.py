@@ -158,14 +158,37 @@ def current_officer(request: Request, ctx: Ctx) -> sessions.Current:
 CurrentOfficer = Annotated[sessions.Current, Depends(current_officer)]
 
 
+MAX_UPLOAD = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file of a console form, read (at most ``MAX_UPLOAD`` + 1 bytes) and closed."""
+
+    name: str
+    data: bytes
+
+    @property
+    def too_large(self) -> bool:
+        return len(self.data) > MAX_UPLOAD
+
+
 async def form_of(request: Request, current: sessions.Current) -> dict[str, Any]:
-    """The posted form, after its CSRF token matched the session's; 403 page otherwise."""
+    """The posted form (uploads read and closed), after its CSRF token matched the session's."""
+    from starlette.datastructures import UploadFile
+
     from hub.errors import Forbidden
 
-    form = await request.form()
-    if not current.csrf_ok(str(form.get("csrf") or "")):
-        raise Forbidden("the form's CSRF token is missing or wrong (reload the page and submit again)")
-    return dict(form)
+    async with request.form(max_files=2, max_fields=100) as form:
+        if not current.csrf_ok(str(form.get("csrf") or "")):
+            raise Forbidden("the form's CSRF token is missing or wrong (reload the page and submit again)")
+        values: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                values[name] = Upload(value.filename or "", await value.read(MAX_UPLOAD + 1))
+            else:
+                values[name] = value
+    return values
 
 
 def audit(ctx: ApiContext, request: Request, event: AuditEvent) -> None:

@@ -23,7 +23,18 @@ from hub.audit.pubkeys import key_map, public_keys
 from hub.console.evidence import bundle
 from hub.console.i18n import SHANGHAI
 from hub.console.jobs import Job
-from hub.console.web import SECURITY_HEADERS, ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render, state_of
+from hub.console.web import (
+    MAX_UPLOAD,
+    SECURITY_HEADERS,
+    ConsoleRoute,
+    Ctx,
+    CurrentOfficer,
+    Upload,
+    audit,
+    form_of,
+    render,
+    state_of,
+)
 from hub.errors import BadRequest, NotFound
 from hub.events import CONSOLE_EXPORT, CONSOLE_VERIFY, AuditEvent
 from hub.store.models import AuditCheckpoint, AuditRecord
@@ -31,7 +42,6 @@ from hub.store.models import AuditCheckpoint, AuditRecord
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 Short = Annotated[str | None, Query(max_length=160)]
 PAGE = 200
-MAX_RECEIPT = 64 * 1024
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -131,20 +141,20 @@ def verify_progress(job_id: str, request: Request, current: CurrentOfficer) -> R
     return render(request, "_progress.html", current=current, job=_job(request, job_id))
 
 
-async def _receipt_text(form: dict[str, Any]) -> str:
+def _receipt_text(form: dict[str, Any]) -> str:
     upload = form.get("file")
     text = str(form.get("receipt") or "").strip()
-    if upload is not None and hasattr(upload, "read"):
-        data = await upload.read(MAX_RECEIPT + 1)
-        if len(data) > MAX_RECEIPT:
-            raise BadRequest(f"a receipt file is at most {MAX_RECEIPT} bytes")
-        if data.strip():
-            try:
-                text = data.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise BadRequest("the receipt file is not UTF-8 text (JSON or an X-Hub-Receipt value)") from None
+    if isinstance(upload, Upload) and upload.data.strip():
+        if upload.too_large:
+            raise BadRequest(f"a receipt file is at most {MAX_UPLOAD} bytes")
+        try:
+            text = upload.data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise BadRequest("the receipt file is not UTF-8 text (JSON or an X-Hub-Receipt value)") from None
     if not text:
         raise BadRequest("give a receipt: upload its file or paste it (JSON, or the X-Hub-Receipt header value)")
+    if len(text) > MAX_UPLOAD:
+        raise BadRequest(f"a receipt is at most {MAX_UPLOAD} characters")
     return text
 
 
@@ -169,7 +179,7 @@ def _check_receipt(ctx: Ctx, receipt: dict[str, Any]) -> list[str]:
 async def check_receipt(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
     form = await form_of(request, current)
     try:
-        receipt = decode_receipt(await _receipt_text(form))
+        receipt = decode_receipt(_receipt_text(form))
     except EvidenceError as exc:
         raise BadRequest(str(exc)) from None
     problems = _check_receipt(ctx, receipt)
