@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,7 @@ class Preview:
     body_sha256: str | None
     in_jurisdiction: int | None  # snapshot rows the row filter keeps (all rows when there is none)
     total_rows: int | None
+    pii: dict[str, str | None] = field(default_factory=dict)  # each column's PII class (catalog)
 
 
 def _as_grant(app: Application, provider: str) -> Grant:
@@ -107,4 +108,5 @@ def preview(exchange: Exchange, app: Application, *, limit: int = 10) -> Preview
     rows = json.loads(body)["rows"]
     known = set(snap.catalog)
     return Preview(decision, snap.dataset, snap.version, plan.columns, rows, hashlib.sha256(body).hexdigest(),
-                   _count(exchange, snap.path, decision.row_filter, known), _count(exchange, snap.path, None, known))
+                   _count(exchange, snap.path, decision.row_filter, known), _count(exchange, snap.path, None, known),
+                   {c: snap.catalog[c].pii_class for c in plan.columns})

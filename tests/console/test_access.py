@@ -20,7 +20,7 @@ from hub import statements, workflow
 from hub.audit import verify_chain
 from hub.console import ROUTERS, links
 from hub.console.web import ConsoleRoute
-from hub.events import CONSOLE_LINK_ISSUED, CONSOLE_LOGIN, CONSOLE_LOGOUT
+from hub.events import CONSOLE_LINK_ISSUED, CONSOLE_LOGIN, CONSOLE_LOGOUT, CONSOLE_PREVIEW
 from hub.keys import KeyStore
 from hub.signers import KeySigner
 from hub.store.models import AuditRecord
@@ -223,7 +223,7 @@ def test_bad_input_is_a_page_naming_the_problem_never_a_500(world: World, client
         if status >= 400:
             assert 'id="error-message"' in response.text and "Traceback" not in response.text, path
     csrf = csrf_of(client.get("/console/audit"))
-    posts = [("/console/policy/simulate", {"subject": "partner:hz-xihu-jw", "dataset": SUBSIDY, "purpose": "Bad!"}, 400),
+    posts = [("/console/policy/simulate", {"subject": "partner:hz-xihu-jw", "dataset": SUBSIDY, "purpose": "Bad"}, 400),
              ("/console/policy/simulate", {"subject": "partner:nobody", "dataset": SUBSIDY, "purpose": "x"}, 400),
              ("/console/policy/simulate", {"subject": "partner:hz-xihu-jw", "dataset": SUBSIDY, "purpose": "x",
                                            "columns": "no_such"}, 400),
@@ -238,3 +238,15 @@ def test_bad_input_is_a_page_naming_the_problem_never_a_500(world: World, client
         response = client.post(path, data={**data, "csrf": csrf})
         assert response.status_code == status, (path, data, response.status_code, response.text[:300])
         assert 'id="error-message"' in response.text
+
+
+def test_the_exposure_preview_is_audited_as_a_preview(world: World, client: AsgiClient) -> None:
+    with world.store.session() as session:
+        app_id = workflow.list_applications(session, "approved")[0].id
+    log_in(client, world.desk, "own-fin")
+    page = client.get(f"/console/applications/{app_id}")
+    assert page.status_code == 200 and 'id="preview-json"' in page.text
+    previews = _records(world, CONSOLE_PREVIEW)
+    assert previews and previews[-1].subject == "officer:own-fin"
+    assert previews[-1].details["application"] == app_id and previews[-1].response_sha256
+    assert previews[-1].response_sha256 in page.text

@@ -20,7 +20,7 @@ from hub import statements, workflow
 from hub.api.data import exchange_of
 from hub.api.workflow import sink_of
 from hub.console.web import SECURITY_HEADERS, ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render
-from hub.errors import BadRequest
+from hub.errors import BadRequest, HubError
 from hub.events import CONSOLE_PREVIEW, AuditEvent
 from hub.exchange.preview import preview
 from hub.store.models import Dataset
@@ -70,9 +70,16 @@ def detail(application_id: str, request: Request, current: CurrentOfficer, ctx: 
             found = workflow.decider_refusal(session, app, current.officer, dataset)
             refusal = str(found) if found else None
         session.expunge(app)
-    shown = _preview(request, ctx, current, app) if dataset is not None and dataset.exchangeable else None
+    shown, unavailable = None, None
+    try:
+        shown = _preview(request, ctx, current, app)
+    except HubError as exc:  # e.g. the dataset is not published: the page says so instead of a preview
+        if exc.status >= 500:
+            raise
+        unavailable = str(exc)
     return render(request, "application.html", current=current, app=app, terms=terms,
-                  digest=statements.terms_digest(terms), decisions=decisions, refusal=refusal, preview=shown)
+                  digest=statements.terms_digest(terms), decisions=decisions, refusal=refusal, preview=shown,
+                  preview_unavailable=unavailable)
 
 
 @router.post("/console/applications/{application_id}/decide")

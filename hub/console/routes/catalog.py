@@ -58,20 +58,29 @@ def catalog_entry(dataset: str, request: Request, current: CurrentOfficer, ctx: 
     return render(request, "entry.html", current=current, entry=entry)
 
 
-def _edges(session: Session, dataset: str) -> list[LineageEdge]:
-    """Every edge upstream and downstream of ``dataset`` (breadth first, bounded)."""
-    seen, queue = {dataset}, deque([dataset])
+def _walk(session: Session, start: str, up: bool) -> dict[int, LineageEdge]:
+    """The edges upstream (``up``) or downstream of ``start``, transitively (bounded)."""
+    seen, queue = {start}, deque([start])
     found: dict[int, LineageEdge] = {}
+    near, far = (LineageEdge.downstream, "upstream") if up else (LineageEdge.upstream, "downstream")
     while queue and len(found) < MAX_GRAPH:
         node = queue.popleft()
-        for edge in session.scalars(select(LineageEdge).where(
-                (LineageEdge.downstream == node) | (LineageEdge.upstream == node))):
+        for edge in session.scalars(select(LineageEdge).where(near == node)):
             found[edge.id] = edge
-            for other in (edge.upstream, edge.downstream):
-                if other not in seen:
-                    seen.add(other)
-                    queue.append(other)
-    return list(found.values())
+            other = getattr(edge, far)
+            if other not in seen:
+                seen.add(other)
+                queue.append(other)
+    return found
+
+
+def _edges(session: Session, dataset: str) -> list[LineageEdge]:
+    """The dataset's lineage: everything it comes from and everything that comes from it."""
+    return list({**_walk(session, dataset, up=True), **_walk(session, dataset, up=False)}.values())
+
+
+def _category(name: str) -> str:
+    return "source-system" if ":" in name.split(".", 1)[0] else layer_of(name)
 
 
 def _graph(edges: list[LineageEdge], dataset: str, columns: bool) -> dict[str, Any]:
@@ -83,7 +92,7 @@ def _graph(edges: list[LineageEdge], dataset: str, columns: bool) -> dict[str, A
         return name
 
     for e in edges:
-        up, down = node(e.upstream, layer_of(e.upstream)), node(e.downstream, layer_of(e.downstream))
+        up, down = node(e.upstream, _category(e.upstream)), node(e.downstream, _category(e.downstream))
         if columns and e.upstream_column and e.downstream_column:
             uc = node(f"{e.upstream}.{e.upstream_column}", "column")
             dc = node(f"{e.downstream}.{e.downstream_column}", "column")

@@ -165,7 +165,23 @@
     });
   }
 
-  const LAYERS = ["source-system", "raw", "staging", "intermediate", "source", "resource", "clue", "column"];
+  const LAYERS = ["source-system", "raw", "staging", "intermediate", "source", "resource", "clue"];
+
+  function layered(graph) {  // x = longest path from a root, so every edge points right
+    const depth = {}, into = {};
+    graph.nodes.forEach((n) => { depth[n.name] = 0; into[n.name] = []; });
+    graph.links.forEach((l) => { into[l.target].push(l.source); });
+    for (let round = 0; round < graph.nodes.length; round++) {
+      let moved = false;
+      graph.links.forEach((l) => {
+        if (depth[l.target] < depth[l.source] + 1 && depth[l.source] + 1 < graph.nodes.length) {
+          depth[l.target] = depth[l.source] + 1; moved = true;
+        }
+      });
+      if (!moved) break;
+    }
+    return depth;
+  }
 
   async function lineageChart(el) {
     const columns = document.getElementById("lineage-columns");
@@ -174,20 +190,22 @@
       const r = await fetch(el.dataset.src + (columns && columns.checked ? "?columns=true" : ""), { credentials: "same-origin" });
       if (!r.ok) return;
       const graph = await r.json();
-      const depth = {};
-      graph.nodes.forEach((n) => { depth[n.name] = Math.max(0, LAYERS.indexOf(n.category)); });
-      const perDepth = {};
+      const depth = layered(graph), rows = {};
+      const categories = [...LAYERS, "column"];
       const nodes = graph.nodes.map((n) => {
-        const d = depth[n.name], k = (perDepth[d] = (perDepth[d] || 0) + 1);
-        return { name: n.name, category: Math.max(0, LAYERS.indexOf(n.category)), x: d * 220, y: k * 46,
-                 symbolSize: n.focus ? 18 : 11, label: { show: true, fontWeight: n.focus ? "bold" : "normal" } };
+        const d = depth[n.name], k = (rows[d] = (rows[d] || 0) + 1);
+        const short = n.category === "column" ? n.name.split(".").pop() : n.name;
+        return { name: n.name, value: n.category, category: Math.max(0, categories.indexOf(n.category)),
+                 x: d * 160, y: k * 40, symbolSize: n.focus ? 20 : 10,
+                 label: { show: true, formatter: short, fontWeight: n.focus ? "bold" : "normal" } };
       });
       chart.setOption({
-        animation: false, tooltip: {},
-        legend: { data: LAYERS },
-        series: [{ type: "graph", layout: "none", roam: true, data: nodes, links: graph.links,
-                   categories: LAYERS.map((name) => ({ name })), edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
-                   label: { position: "right", fontSize: 10 }, lineStyle: { color: "#8896a5", curveness: 0.1 } }],
+        animation: false, tooltip: { formatter: (p) => p.dataType === "node" ? p.name + " (" + p.value + ")" : "" },
+        legend: { data: categories, top: 0, textStyle: { fontSize: 11 } },
+        series: [{ type: "graph", layout: "none", roam: true, top: 50, bottom: 20, left: 20, right: 120,
+                   data: nodes, links: graph.links,
+                   categories: categories.map((name) => ({ name })), edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
+                   label: { position: "bottom", fontSize: 10 }, lineStyle: { color: "#8896a5", curveness: 0.15 } }],
       }, true);
     }
     if (columns) columns.addEventListener("change", draw);
