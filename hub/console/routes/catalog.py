@@ -92,6 +92,8 @@ def _graph(edges: list[LineageEdge], dataset: str, columns: bool) -> dict[str, A
         return name
 
     for e in edges:
+        if e.upstream == e.downstream:  # a self-edge draws nothing (and no diagram takes a cycle)
+            continue
         up, down = node(e.upstream, _category(e.upstream)), node(e.downstream, _category(e.downstream))
         if columns and e.upstream_column and e.downstream_column:
             uc = node(f"{e.upstream}.{e.upstream_column}", "column")

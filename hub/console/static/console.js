@@ -165,24 +165,11 @@
     });
   }
 
-  const LAYERS = ["source-system", "raw", "staging", "intermediate", "source", "resource", "clue"];
+  const LAYERS = ["source-system", "raw", "staging", "intermediate", "source", "resource", "clue", "column"];
+  const COLOURS = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4"];
 
-  function layered(graph) {  // x = longest path from a root, so every edge points right
-    const depth = {}, into = {};
-    graph.nodes.forEach((n) => { depth[n.name] = 0; into[n.name] = []; });
-    graph.links.forEach((l) => { into[l.target].push(l.source); });
-    for (let round = 0; round < graph.nodes.length; round++) {
-      let moved = false;
-      graph.links.forEach((l) => {
-        if (depth[l.target] < depth[l.source] + 1 && depth[l.source] + 1 < graph.nodes.length) {
-          depth[l.target] = depth[l.source] + 1; moved = true;
-        }
-      });
-      if (!moved) break;
-    }
-    return depth;
-  }
-
+  // Lineage as a Sankey diagram: ECharts lays a DAG out left to right by depth, from the source
+  // systems through raw, staging and the published layers to clues; colours name the layer.
   async function lineageChart(el) {
     const columns = document.getElementById("lineage-columns");
     const chart = echarts.init(el);
@@ -190,22 +177,23 @@
       const r = await fetch(el.dataset.src + (columns && columns.checked ? "?columns=true" : ""), { credentials: "same-origin" });
       if (!r.ok) return;
       const graph = await r.json();
-      const depth = layered(graph), rows = {};
-      const categories = [...LAYERS, "column"];
       const nodes = graph.nodes.map((n) => {
-        const d = depth[n.name], k = (rows[d] = (rows[d] || 0) + 1);
-        const short = n.category === "column" ? n.name.split(".").pop() : n.name;
-        return { name: n.name, value: n.category, category: Math.max(0, categories.indexOf(n.category)),
-                 x: d * 160, y: k * 40, symbolSize: n.focus ? 20 : 10,
-                 label: { show: true, formatter: short, fontWeight: n.focus ? "bold" : "normal" } };
+        const layer = Math.max(0, LAYERS.indexOf(n.category));
+        return { name: n.name, value: n.category, itemStyle: { color: COLOURS[layer] },
+                 label: { fontWeight: n.focus ? "bold" : "normal", color: n.focus ? "#a4161a" : "#1d2733",
+                          formatter: n.category === "column" ? n.name.split(".").pop() : n.name } };
       });
       chart.setOption({
-        animation: false, tooltip: { formatter: (p) => p.dataType === "node" ? p.name + " (" + p.value + ")" : "" },
-        legend: { data: categories, top: 0, textStyle: { fontSize: 11 } },
-        series: [{ type: "graph", layout: "none", roam: true, top: 50, bottom: 20, left: 20, right: 120,
-                   data: nodes, links: graph.links,
-                   categories: categories.map((name) => ({ name })), edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
-                   label: { position: "bottom", fontSize: 10 }, lineStyle: { color: "#8896a5", curveness: 0.15 } }],
+        animation: false,
+        tooltip: { formatter: (p) => p.dataType === "node" ? p.name + " (" + p.data.value + ")" : p.data.source + " → " + p.data.target },
+        legend: { show: false },
+        graphic: LAYERS.map((name, i) => ({ type: "text", left: 8 + i * 80, top: 0,
+                                            style: { text: "■ " + name, fill: COLOURS[i], font: "11px sans-serif" } })),
+        series: [{ type: "sankey", top: 28, bottom: 8, left: 8, right: 150, nodeAlign: "left", nodeWidth: 10,
+                   nodeGap: 10, draggable: false, data: nodes,
+                   links: graph.links.map((l) => ({ source: l.source, target: l.target, value: 1 })),
+                   lineStyle: { color: "source", opacity: 0.25, curveness: 0.5 },
+                   label: { fontSize: 10, position: "right" } }],
       }, true);
     }
     if (columns) columns.addEventListener("change", draw);
