@@ -42,6 +42,7 @@ CONSOLE_PREVIEW = "console.preview"  # an exposure preview of an application (wh
 CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
 CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
 CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
+AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 
 
 @dataclass(frozen=True)

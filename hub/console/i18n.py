@@ -74,6 +74,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "purpose": ("用途", "Purpose"),
     "clear_columns": ("明文信息项", "Clear columns"),
     "validity": ("有效期", "Validity"),
+    "all_regions": ("全部地区（不按属地过滤）", "All regions (no jurisdiction filter)"),
     "rows_per_day": ("每日行数上限", "Rows per day"),
     "requested_by": ("申请人", "Requested by"),
     "created_at": ("提交时间", "Filed"),

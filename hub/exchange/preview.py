@@ -62,7 +62,7 @@ def _as_grant(app: Application, provider: str) -> Grant:
     return Grant(id=PREVIEW_GRANT, application_id=app.id, partner_id=app.partner_id, dataset_id=app.dataset_id,
                  purposes=[app.purpose], columns=list(app.columns), clear_columns=list(app.clear_columns),
                  valid_from=app.valid_from, valid_until=app.valid_until, max_rows_per_day=app.max_rows_per_day,
-                 requested_by=app.requested_by, approvals=approvals)
+                 all_regions=app.all_regions, requested_by=app.requested_by, approvals=approvals)
 
 
 def _decide(exchange: Exchange, app: Application, subject_input: dict[str, Any], resource: dict[str, Any],

@@ -5,7 +5,7 @@ used once) and ``console_sessions`` (the console's server-side sessions with the
 CSRF token and timeouts).
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 21:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
