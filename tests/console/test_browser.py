@@ -7,7 +7,6 @@ Screenshots of every page at 1440×900 are saved under the pytest temp dir (prin
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import zipfile
@@ -21,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hub import workflow
+from hub.audit import decode_receipt
 from hub.audit.export import verify_export
 from hub.console import links
 from hub.console.i18n import SHANGHAI
@@ -174,7 +174,7 @@ def test_two_officers_approve_and_the_preview_is_what_the_partner_receives(
     served = _partner_get(base, world, "hz-xihu-jw", f"/v1/datasets/{SUBSIDY}/rows", purpose="statistics", limit=10)
     assert served.status_code == 200, served.text
     assert served.json()["rows"] == previewed
-    receipt = json.loads(base64.urlsafe_b64decode(served.headers["X-Hub-Receipt"] + "=="))
+    receipt = decode_receipt(served.headers["X-Hub-Receipt"])
     assert receipt["response_sha256"] == preview_sha
 
 
@@ -269,7 +269,7 @@ def test_verify_a_receipt_and_the_chain(browser: Browser, base: str, world: Worl
                                         tmp_path: Path) -> None:
     served = _partner_get(base, world, "hz-xihu-jw", f"/v1/datasets/{SUBSIDY}/rows", purpose="case-verification",
                           limit=2)
-    receipt = json.loads(base64.urlsafe_b64decode(served.headers["X-Hub-Receipt"] + "=="))
+    receipt = decode_receipt(served.headers["X-Hub-Receipt"])
     good = tmp_path / "receipt.json"
     good.write_text(json.dumps(receipt))
     context, page = _officer(browser, base, world, "sec-1")

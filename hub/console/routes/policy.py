@@ -49,7 +49,7 @@ def policy(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
 
 @router.get("/console/policy/tests")
 def policy_tests(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
-    point = PolicyPoint(RegopyEngine(), exchange_of(request.app, ctx).point.policies, StaticData({}))
+    point = PolicyPoint(RegopyEngine(), exchange_of(request.app, ctx).point.policies, StaticData({}), recheck_seconds=0)
     outcomes = [run_case(point, case) for case in load_cases()]
     return render(request, "_policy_tests.html", current=current, outcomes=outcomes)
 

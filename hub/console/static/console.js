@@ -187,7 +187,7 @@
         animation: false,
         tooltip: { formatter: (p) => p.dataType === "node" ? p.name + " (" + p.data.value + ")" : p.data.source + " → " + p.data.target },
         legend: { show: false },
-        graphic: LAYERS.map((name, i) => ({ type: "text", left: 8 + i * 80, top: 0,
+        graphic: LAYERS.map((name, i) => ({ type: "text", left: 8 + i * 92, top: 0,
                                             style: { text: "■ " + name, fill: COLOURS[i], font: "11px sans-serif" } })),
         series: [{ type: "sankey", top: 28, bottom: 8, left: 8, right: 150, nodeAlign: "left", nodeWidth: 10,
                    nodeGap: 10, draggable: false, data: nodes,
