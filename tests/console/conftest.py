@@ -58,3 +58,23 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    """Playwright for one module only (overrides pytest-playwright's session-wide one).
+
+    The sync API installs an event loop in the main thread while it runs; kept for the whole
+    session it would sit under every later test that runs the pipeline (Dagster, SQLMesh)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any, browser_type_launch_args: dict[str, Any]) -> Iterator[Any]:
+    """Debian's chromium, launched with the arguments above, for one module."""
+    launched = playwright.chromium.launch(**browser_type_launch_args)
+    yield launched
+    launched.close()
