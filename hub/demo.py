@@ -5,7 +5,8 @@ and holds their keys: the first two by the one-time bootstrap, the third signed 
 both), registers two partners and grants approved by two officers' signed
 statements (idempotently), starts the exchange API,
 shows side by side what each partner receives of the same rows through the real
-HTTP path, prints ready-to-run commands, and keeps serving (unless ``--no-serve``).
+HTTP path, prints ready-to-run commands and a one-time officer console link for
+``security-1``, and keeps serving (unless ``--no-serve``).
 Everything here goes through the public contracts: CLI functions, the workflow,
 and HTTP.
 """
@@ -225,6 +226,25 @@ def _side_by_side(base: str, keys: dict[str, Path], console: Console) -> None:
         console.print(table)
 
 
+CONSOLE_OFFICER = "security-1"
+
+
+def _console_link(settings: Settings, store: Any, sink: Any, signers: dict[str, Any], base: str,
+                  console: Console) -> str:
+    """A one-time console login link for ``security-1``, issued to a login statement signed with
+    its key (which the demo holds), as ``hub console login --key`` would."""
+    from hub.console import links
+
+    with store.session() as s:
+        link = links.issue(s, sink, links.sign_login(signers[CONSOLE_OFFICER], CONSOLE_OFFICER),
+                           secret=links.console_secret(settings.keys_dir), base_url=base)
+    console.print(f"\n[bold]Officer console[/bold] (监督管理台) for {CONSOLE_OFFICER}: open within 5 minutes, once:\n"
+                  f"  {link.url}\n  (a new link: HUB_OFFICER_PASSPHRASE={DEMO_PASSPHRASE.decode()} hub console login "
+                  f"--key {settings.home / 'officers' / (CONSOLE_OFFICER + '.key')} --url {base})",
+                  soft_wrap=True, highlight=False)
+    return link.url
+
+
 def _instructions(base: str, key: Path, console: Console) -> None:
     console.print(f"""
 [bold]Try it[/bold] (the exchange API is at {base}; OpenAPI at {base}/docs):
@@ -273,6 +293,7 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
         server.start()
         _side_by_side(base, keys, console)
         _instructions(base, keys["partner:hz-xihu-jw"].resolve(), console)
+        _console_link(settings, store, audit.sink, signers, base, console)
         if serve:
             console.print(f"\n[bold green]serving on {base}[/bold green] (Ctrl-C to stop)")
             server.thread.join()

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from hub import console
 from hub.api import audit as audit_api
 from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
 from hub.api.auth import token_rejected
@@ -108,5 +109,6 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     for module in (oauth, wellknown, health, catalog, data, workflow, audit_api):
         app.include_router(module.router)
     health.install(app)
+    console.mount(app)  # the officer console (监督管理台) under /console/
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

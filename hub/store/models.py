@@ -379,6 +379,45 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(Text)  # base64url Ed25519 signature
 
 
+# --- officer console --------------------------------------------------------------
+
+
+class ConsoleLoginLink(Base):
+    """A one-time console login link (``hub.console.links``), issued to a signed login statement.
+
+    ``id`` is the SHA-256 of the link's nonce (the URL carries the nonce, the store
+    never does); ``used_at`` is set once, by the first visit: a replay finds it set.
+    """
+
+    __tablename__ = "console_login_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    statement_id: Mapped[str] = mapped_column(String(64))  # officer_statements.id of the login statement
+    issued_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ConsoleSession(Base):
+    """A server-side console session (``hub.console.sessions``); the cookie carries its token.
+
+    ``id`` is the SHA-256 of the token.  Idle and absolute timeouts are checked against
+    ``last_seen_at`` and ``created_at``; ``ended_at`` is set at logout or expiry.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    provider: Mapped[str] = mapped_column(String(32))  # how the officer proved itself (officer-statement, oidc…)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _ts()
+    last_seen_at: Mapped[datetime] = _ts()
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # logout | idle | absolute
+
+
 # --- ingest ---------------------------------------------------------------------
 
 
