@@ -29,6 +29,8 @@ OFFICER_REGISTERED = "officer.registered"
 PARTNER_LOCKDOWN = "partner.lockdown"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
+CATALOG_REVIEWED = "catalog.reviewed"
+PROVIDER_REGISTERED = "provider.registered"
 OPERATOR_READ = "operator.read"
 
 

@@ -34,7 +34,6 @@ from hub.store.models import ClientKey, Officer, Partner, Suspension
 
 KINDS = ("partner", "officer")
 ROLES = ("owner", "security")
-PROVIDERS = ("finance", "state_assets", "audit", "statistics")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 PURPOSE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _JURISDICTION = re.compile(r"[1-9][0-9]{5}")
@@ -205,14 +204,27 @@ def register_partner(session: Session, sink: EventSink, partner_id: str, *, clea
     return Registration(cid, key.kid, private)
 
 
+def _check_provider(session: Session, sink: EventSink, owner_of: str | None) -> None:
+    """An owner officer speaks for a registered provider (``hub.providers``)."""
+    from hub import providers
+
+    if not owner_of:
+        known = ", ".join(sorted(providers.codes(session) | set(providers.declared()))) or "none registered"
+        raise IdentityError(f"an owner officer needs --owner-of PROVIDER (one of {known})")
+    try:
+        providers.require(session, owner_of, sink)
+    except providers.UnknownProvider as exc:
+        raise IdentityError(f"--owner-of: {exc}") from None
+
+
 def register_officer(session: Session, sink: EventSink, officer_id: str, *, role: str,
                      owner_of: str | None = None, public_pem: bytes | None = None) -> Registration:
     """Register an officer (owner of one provider, or security) and its key."""
     _check_local_id("officer", officer_id)
     if role not in ROLES:
         raise IdentityError(f"role `{role}` must be one of {', '.join(ROLES)}")
-    if role == "owner" and owner_of not in PROVIDERS:
-        raise IdentityError(f"an owner officer needs --owner-of, one of {', '.join(PROVIDERS)}")
+    if role == "owner":
+        _check_provider(session, sink, owner_of)
     if role == "security" and owner_of is not None:
         raise IdentityError("a security officer speaks for no provider; drop --owner-of")
     if session.get(Officer, officer_id) is not None:

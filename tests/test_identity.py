@@ -113,12 +113,13 @@ def test_officer_add_owner_and_security(hub_home: Path) -> None:
     officers = {o.id: (o.role, o.owner_of) for o in rows(hub_home, Officer)}
     assert officers == {"fin-owner": ("owner", "finance"), "sec-1": ("security", None)}
     assert stat.S_IMODE((hub_home / "clients" / "officer:sec-1.pem").stat().st_mode) == 0o600
-    assert {e.event for e in rows(hub_home, AuditRecord)} == {"officer.registered"}
+    # the owner's provider, declared by the finance connector, is registered at its first use
+    assert {e.event for e in rows(hub_home, AuditRecord)} == {"officer.registered", "provider.registered"}
 
 
 @pytest.mark.parametrize("args, message", [
     (["--role", "owner"], "an owner officer needs --owner-of"),
-    (["--role", "owner", "--owner-of", "police"], "an owner officer needs --owner-of"),
+    (["--role", "owner", "--owner-of", "police"], "provider `police` is not registered"),
     (["--role", "security", "--owner-of", "finance"], "a security officer speaks for no provider"),
     (["--role", "admin"], "role `admin` must be one of owner, security"),
 ])

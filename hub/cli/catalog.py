@@ -21,7 +21,7 @@ app = typer.Typer(help="The resource catalog.", no_args_is_help=True)
 def list_(
     q: Annotated[str | None, typer.Option(help="search in ids, names, summaries")] = None,
     level: Annotated[int | None, typer.Option(help="only this level (1-5)")] = None,
-    provider: Annotated[str | None, typer.Option(help="finance|state_assets|audit|statistics")] = None,
+    provider: Annotated[str | None, typer.Option(help="a provider code (hub provider list)")] = None,
     layer: Annotated[str | None, typer.Option(help="raw | staging | source | resource | clue")] = None,
 ) -> None:
     """List catalog entries."""
@@ -64,3 +64,37 @@ def export(
         console.print(f"wrote {len(doc['dcat:dataset'])} datasets to {out}")
     else:
         typer.echo(text)
+
+
+def _column_class(value: str) -> tuple[str, str | None]:
+    column, sep, cls = value.partition("=")
+    if not sep or not column or not cls:
+        raise typer.BadParameter(f"`{value}`: give COLUMN=CLASS, e.g. applicant_id=CN_RESIDENT_ID or note=none")
+    return column, None if cls.lower() == "none" else cls
+
+
+@app.command("review")
+def review(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET")],
+    officer: Annotated[str, typer.Option(help="reviewing officer: the provider's owner or a security officer")],
+    level: Annotated[int | None, typer.Option(help="level 1-5 (default: the draft's proposal)")] = None,
+    sharing_type: Annotated[str | None, typer.Option(
+        help="unconditional | conditional | none (default: the draft's proposal)")] = None,
+    region_column: Annotated[str | None, typer.Option(
+        help="column with the administrative code, or `none` (default: the draft's)")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        help="COLUMN=CLASS over the scanner's class, CLASS a `hub pii scan` type or none (repeatable)")] = None,
+    comment: Annotated[str, typer.Option(help="kept with the review in the audit log")] = "",
+) -> None:
+    """Review a catalog entry: fix level, sharing type, region column, column classes; makes it exchangeable."""
+    from catalog.review import ReviewRequest
+    from catalog.review import review as do_review
+    from hub.cli._audited import run_audited
+
+    request = ReviewRequest(dataset=dataset, officer=officer, level=level, sharing_type=sharing_type,
+                            region_column=region_column, column_classes=dict(map(_column_class, column or [])),
+                            comment=comment)
+    doc = run_audited(lambda s, sink: listing.summary(do_review(s, sink, request)))
+    console.print(f"[bold]{dataset}[/bold] reviewed by officer:{officer.removeprefix('officer:')}: level "
+                  f"{doc['level']} {doc['level_name']}, sharing {doc['sharing_type']}; exchangeable once "
+                  "published (the next `hub run` publishes it)")

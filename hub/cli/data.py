@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,6 +34,8 @@ def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
     console.print(table)
     if result.checks_failed:
         console.print("[yellow]asset checks failed:[/yellow] " + ", ".join(result.checks_failed))
+    for refusal in result.refused:
+        console.print(f"[red]refused:[/red] {escape(refusal)} — nothing of it was published", soft_wrap=True)
     return result
 
 
