@@ -51,6 +51,7 @@ class DatasetFacts:
     quality: dict[str, object] = field(default_factory=dict)
     provider: str | None = None  # the source's provider, when the pipeline knows it
     draft: Draft | None = None  # the connector's proposed entry
+    primary_key: list[str] = field(default_factory=list)  # the model's grain, when it declares one
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ def reviewed_classes(col: DatasetColumn, review: DatasetReview | None, floor: in
     col.level = levels.column_level(col.pii_class, floor)
 
 
-def _from_draft(ds: Dataset, draft: Draft | None) -> None:
+def _from_draft(ds: Dataset, draft: Draft | None, primary_key: list[str]) -> None:
+    if primary_key:
+        ds.meta = {**(ds.meta or {}), "primary_key": primary_key}
     if draft is None:
         ds.name_en = ds.name_en or ds.id
         return
@@ -189,7 +192,7 @@ def _apply(ds: Dataset, facts: DatasetFacts, entry: Entry, layer: str, provider:
     if entry.reviewed is not None:
         _from_repository(ds, entry.reviewed)
     else:
-        _from_draft(ds, entry.draft)
+        _from_draft(ds, entry.draft, facts.primary_key)
     if entry.review is not None:
         apply_review(ds, entry.review)
 

@@ -61,7 +61,7 @@ def _facts(datasets: list[str], project: Project) -> list[DatasetFacts]:
             continue
         columns = [(up, up_col, col) for col, pairs in info.column_lineage.items() for up, up_col in pairs]
         facts.append(DatasetFacts(name, upstream=list(info.upstream), column_lineage=columns,
-                                  draft=project.drafts.get(name)))
+                                  draft=project.drafts.get(name), primary_key=list(info.grain)))
     return facts
 
 
