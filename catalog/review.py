@@ -10,8 +10,10 @@ inferred ones, never loosen them (``catalog.levels``).  The review is stored, ap
 at once and on every later refresh (``catalog.entries``), and written to the audit
 log in the same transaction; the next ``hub run`` publishes the dataset.
 
-The acting officer is named by id (``--officer``), as the approval workflow does
-today; once officer statements are signed, the review is one more signed statement.
+This module resolves what a review decides (``resolve``: the officer's choices over
+the draft's proposals, validated) and applies it (``apply``).  The officer's signed
+statement over the resolved terms — the one thing that makes a review happen — is
+checked in ``hub.reviews``, like every other officer action.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from catalog.entries import (
     reviewed_classes,
 )
 from catalog.errors import UnknownDataset
-from hub.errors import BadRequest, Forbidden, NotFound
+from hub.errors import BadRequest, Forbidden
 from hub.events import CATALOG_REVIEWED, AuditEvent, EventSink
 from hub.store.models import Dataset, DatasetColumn, DatasetReview, Officer
 
@@ -46,23 +48,33 @@ class ReviewRequest:
     """What the officer decides; ``None`` takes the draft's proposal (or the inferred value)."""
 
     dataset: str
-    officer: str
     level: int | None = None
     sharing_type: str | None = None
     region_column: str | None = None  # a column, NOT_REGIONAL, or None for the draft's
     column_classes: dict[str, str | None] = field(default_factory=dict)  # column → class (None: not personal)
-    comment: str = ""
 
 
-def _officer(session: Session, officer_id: str, ds: Dataset) -> Officer:
-    officer = session.get(Officer, officer_id.removeprefix("officer:"))
-    if officer is None or not officer.active:
-        raise NotFound(f"officer `{officer_id}` is not registered or not active", officer=officer_id)
+@dataclass(frozen=True)
+class Resolved:
+    """A review with every choice made: exactly what the officer signs."""
+
+    dataset: str
+    level: int
+    sharing_type: str
+    region_column: str | None
+    column_classes: dict[str, str | None]
+
+    def terms(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "level": self.level, "sharing_type": self.sharing_type,
+                "region_column": self.region_column, "column_classes": dict(sorted(self.column_classes.items()))}
+
+
+def check_reviewer(officer: Officer, ds: Dataset) -> None:
+    """The provider's owner officer or a security officer reviews; ``Forbidden`` otherwise."""
     if officer.role == "owner" and officer.owner_of != ds.provider:
         raise Forbidden(f"owner officer `{officer.id}` speaks for `{officer.owner_of}`, not for "
                         f"`{ds.provider}`: the provider's owner or a security officer reviews `{ds.id}`",
                         dataset=ds.id)
-    return officer
 
 
 def _draft(ds: Dataset) -> dict[str, Any]:
@@ -80,7 +92,7 @@ def _region(req: ReviewRequest, ds: Dataset, columns: set[str]) -> str | None:
     if chosen not in columns:
         raise BadRequest(f"dataset `{ds.id}` has no column `{chosen}` for the region", dataset=ds.id,
                          column=chosen)
-    return chosen
+    return str(chosen)
 
 
 def _classes(req: ReviewRequest, ds: Dataset, columns: set[str]) -> dict[str, str | None]:
@@ -107,25 +119,41 @@ def _level_and_sharing(req: ReviewRequest, ds: Dataset) -> tuple[int, str]:
     return int(level), str(sharing)
 
 
-def review(session: Session, sink: EventSink, req: ReviewRequest, *, now: datetime | None = None) -> Dataset:
-    """Record and apply an officer's review of ``req.dataset``; return the updated entry."""
-    ds = session.get(Dataset, req.dataset)
+def _dataset(session: Session, dataset: str) -> Dataset:
+    ds = session.get(Dataset, dataset)
     if ds is None:
-        raise UnknownDataset(req.dataset)
+        raise UnknownDataset(dataset)
     if ds.layer not in EXCHANGEABLE_LAYERS:
         raise BadRequest(f"dataset `{ds.id}` is a {ds.layer} layer: never exchanged, nothing to review "
                          f"(review the published layers: {', '.join(EXCHANGEABLE_LAYERS)})", dataset=ds.id)
-    officer = _officer(session, req.officer, ds)
-    cols = list(session.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == ds.id)))
-    names = {c.name for c in cols}
+    return ds
+
+
+def _columns(session: Session, dataset: str) -> list[DatasetColumn]:
+    return list(session.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == dataset)))
+
+
+def resolve(session: Session, req: ReviewRequest) -> Resolved:
+    """The review ``req`` asks for, every default taken from the draft; ``BadRequest`` naming a bad choice."""
+    ds = _dataset(session, req.dataset)
+    names = {c.name for c in _columns(session, ds.id)}
     level, sharing = _level_and_sharing(req, ds)
+    return Resolved(ds.id, level, sharing, _region(req, ds, names), _classes(req, ds, names))
+
+
+def apply(session: Session, sink: EventSink, resolved: Resolved, officer: Officer, *, comment: str = "",
+          evidence: dict[str, Any] | None = None, now: datetime | None = None) -> Dataset:
+    """Store and apply a review the officer signed; audit it (with ``evidence``, the signed statement)."""
+    ds = _dataset(session, resolved.dataset)
+    check_reviewer(officer, ds)
     row = session.get(DatasetReview, ds.id) or DatasetReview(dataset_id=ds.id)
-    row.officer_id, row.role, row.level, row.sharing_type = officer.id, officer.role, level, sharing
-    row.region_column, row.column_classes = _region(req, ds, names), _classes(req, ds, names)
-    row.comment, row.reviewed_at = req.comment, now or datetime.now(UTC)
+    row.officer_id, row.role, row.level = officer.id, officer.role, resolved.level
+    row.sharing_type, row.region_column = resolved.sharing_type, resolved.region_column
+    row.column_classes, row.comment, row.reviewed_at = resolved.column_classes, comment, now or datetime.now(UTC)
     session.add(row)
     before = {"level": effective_level(ds), "sharing_type": effective_sharing(ds), "exchangeable": ds.exchangeable}
     floor = floor_of(session, ds.provider)
+    cols = _columns(session, ds.id)
     for col in cols:
         reviewed_classes(col, row, floor)
     infer(ds, cols, floor)
@@ -133,8 +161,8 @@ def review(session: Session, sink: EventSink, req: ReviewRequest, *, now: dateti
     ds.exchangeable = True
     session.flush()
     sink(session, AuditEvent(CATALOG_REVIEWED, subject=f"officer:{officer.id}", action="review", dataset=ds.id,
-                             decision="ok", reasons=[req.comment] if req.comment else [],
+                             decision="ok", reasons=[comment] if comment else [],
                              details={"before": before, "level": effective_level(ds),
-                                      "sharing_type": effective_sharing(ds), "region_column": row.region_column,
-                                      "column_classes": row.column_classes, "role": officer.role}))
+                                      "sharing_type": effective_sharing(ds), "role": officer.role,
+                                      **resolved.terms(), **(evidence or {})}))
     return ds

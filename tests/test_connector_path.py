@@ -34,6 +34,7 @@ import duckdb
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from hub import statements
 from tests.api.conftest import BASE_URL, TOKEN_URL, AsgiClient, get_token
 
 pytestmark = pytest.mark.slow
@@ -153,7 +154,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("developer")
     home, work, site = base / "hub-home", base / "work", base / "site"
     work.mkdir()
-    env = {**os.environ, "HUB_HOME": str(home), "PYTHONPATH": str(site), "COLUMNS": "250"}
+    env = {**os.environ, "HUB_HOME": str(home), "PYTHONPATH": str(site), "COLUMNS": "250",
+           "HUB_OFFICER_PASSPHRASE": "walk-through passphrase"}
     for name in ("HUB_DATABASE_URL", "HUB_OPA_URL"):
         env.pop(name, None)
     _make_connector(work, env)
@@ -171,6 +173,21 @@ def _catalog(world: World, dataset: str) -> dict[str, Any]:
     import json
 
     return dict(json.loads(world.hub("catalog", "show", dataset).stdout))
+
+
+def _records(world: World, event: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from hub.settings import load_settings
+    from hub.store.db import open_store
+    from hub.store.models import AuditRecord
+
+    store = open_store(load_settings(home=world.home).metadata_url)
+    try:
+        with store.session() as session:
+            return list(session.scalars(select(AuditRecord).where(AuditRecord.event == event)))
+    finally:
+        store.dispose()
 
 
 def _app(world: World):  # type: ignore[no-untyped-def]
@@ -213,9 +230,13 @@ def test_a_new_source_reaches_a_partner_without_editing_the_hub(world: World) ->
     assert (entry["provider"], entry["layer"], entry["name_zh"]) == ("city", "source", "city_grants 条目")
     assert entry["review"]["status"] == "pending officer review" and entry["exchangeable"] is False
     assert {c["name"]: c["pii"] for c in entry["columns"]}["name"] == "PERSON"  # the scanner classified it
-    # the provider the connector declares was registered by the run, so its owner can enrol
-    world.hub("officer", "add", "city-owner", "--role", "owner", "--owner-of", "city")
-    world.hub("officer", "add", "sec-1", "--role", "security")
+    # the provider the connector declares was registered by the run, so its owner can enrol;
+    # each officer makes its own key and enrols with it (the hub's one-time bootstrap)
+    owner_key, security_key = world.work / "city-owner.key", world.work / "sec-1.key"
+    world.hub("officer", "keygen", "--out", str(owner_key))
+    world.hub("officer", "keygen", "--out", str(security_key))
+    world.hub("officer", "bootstrap", "city-owner", "--role", "owner", "--owner-of", "city", "--key", str(owner_key))
+    world.hub("officer", "bootstrap", "sec-1", "--role", "security", "--key", str(security_key))
     key = world.home / "partner.pem"
     world.hub("partner", "add", "city-platform", "--clearance", "3", "--jurisdiction", "330106",
               "--purpose", "case-verification", "--key-out", str(key))
@@ -229,19 +250,21 @@ def test_a_new_source_reaches_a_partner_without_editing_the_hub(world: World) ->
             listed = client.get("/v1/catalog", headers={"Authorization": f"Bearer {token}"}).json()
             assert "city.items" not in {d["dataset"] for d in listed["datasets"]}
 
-            wrong = world.hub("catalog", "review", "city.items", "--officer", "sec-1", "--column", "nope=PERSON",
-                              ok=False)
+            unsigned = world.hub("catalog", "review", "city.items", ok=False)
+            assert unsigned.returncode == 1 and "signed with the officer's own key" in unsigned.stderr
+            wrong = world.hub("catalog", "review", "city.items", "--column", "nope=PERSON", "--key",
+                              str(security_key), ok=False)
             assert wrong.returncode == 1 and "has no column `nope`" in wrong.stderr
-            world.hub("catalog", "review", "city.items", "--officer", "city-owner", "--comment", "查验无误")
+            world.hub("catalog", "review", "city.items", "--comment", "查验无误", "--key", str(owner_key))
             world.hub("run")  # publishes the reviewed dataset
             assert _catalog(world, "city.items")["version"] == "v1"
 
             applied = _apply(client, token)
             assert applied.status_code == 201, applied.text
             application = applied.json()["id"]
-            world.hub("application", "approve", application, "--officer", "city-owner")
-            assert "status approved" in world.hub("application", "approve", application, "--officer",
-                                                  "sec-1").stdout.replace("\n", " ")
+            world.hub("application", "approve", application, "--key", str(owner_key))
+            assert "status approved" in world.hub("application", "approve", application, "--key",
+                                                  str(security_key)).stdout.replace("\n", " ")
             rows = client.get("/v1/datasets/city.items/rows", headers={"Authorization": f"Bearer {token}"},
                               params={"purpose": "case-verification", "format": "json", "limit": 50})
             assert rows.status_code == 200, rows.text
@@ -257,6 +280,10 @@ def test_a_new_source_reaches_a_partner_without_editing_the_hub(world: World) ->
                   "raw_statistics.indicators"):
         assert world.warehouse(f"SELECT count(*) FROM {table}")[0][0] > 0, table
     assert _catalog(world, "finance.subsidy_payment")["version"] is not None
+    world.hub("audit", "verify")  # the chain verifies, the officers' signatures included
+    reviews = _records(world, "catalog.reviewed")
+    assert [(r.subject, r.details["target"]) for r in reviews] == [("officer:city-owner", "dataset:city.items")]
+    assert statements.parse(reviews[0].details["signed"][0]["statement"]).action == "review"
     assert _tree_digest() == world.tree_before, "a file of the hub's source tree changed"
     assert _git_status() == world.git_before
 

@@ -119,6 +119,30 @@ class ClientKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class OfficerStatement(Base):
+    """A signed officer statement the hub accepted (``hub.statements``, ``hub.officers``).
+
+    Its id is SHA-256 of ``officer NUL nonce``, so a statement is never accepted twice
+    (replay).  Actions that need two officers (lift a lockdown, enrol or remove an
+    officer) wait here with ``consumed_at`` unset until a second officer signs the
+    same action, target and digest.
+    """
+
+    __tablename__ = "officer_statements"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    kid: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime] = _ts()
+    accepted_at: Mapped[datetime] = _ts()
+    consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    statement: Mapped[str] = mapped_column(Text)  # the compact JWS as signed
+
+
 class TokenJti(Base):
     """Replay cache: client-assertion ``jti`` values seen until they expire."""
 
@@ -289,7 +313,9 @@ class Approval(Base):
     role: Mapped[str] = mapped_column(String(16))  # role of the officer when deciding
     decision: Mapped[str] = mapped_column(String(16))  # approve | reject
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()  # when the hub accepted this officer's signed statement
+    kid: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the key that signed it
+    statement_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # officer_statements.id
 
 
 class Grant(Base):
