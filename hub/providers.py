@@ -95,11 +95,12 @@ def get(session: Session, code: str) -> DataProvider | None:
 
 
 def require(session: Session, code: str, sink: EventSink | None = None) -> DataProvider:
-    """The registered provider ``code`` (declared ones are registered first when ``sink`` is given)."""
+    """The registered provider ``code``; one an installed connector declares is registered now when
+    ``sink`` is given; ``UnknownProvider`` otherwise."""
     row = session.get(DataProvider, code)
-    if row is None and sink is not None:
-        sync_declared(session, sink)
-        row = session.get(DataProvider, code)
+    if row is None and sink is not None and code in (found := declared()):
+        connector, provider = found[code]
+        row = register(session, sink, provider, f"connector:{connector}")
     if row is None:
         known = ", ".join(p.code for p in all_providers(session)) or "none yet"
         raise UnknownProvider(f"provider `{code}` is not registered (registered: {known}); "
