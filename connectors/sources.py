@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from connectors.errors import ConnectorConfigError
+from connectors.errors import ConnectorConfigError, ConnectorNotFound
 from connectors.provider import Provider
 from connectors.registry import discover, get_connector
 from connectors.sdk import ConnectorDef, SandboxEnv, Source
@@ -127,7 +127,10 @@ def _one(name: str, default: tuple[ConnectorDef, dict[str, Any]] | None,
     if default is None and not kind:
         raise ConnectorConfigError(f"hub.yaml: source `{name}` needs `connector: NAME`")
     if kind and (default is None or kind != default[0].name):
-        cdef = get_connector(kind)
+        try:
+            cdef = get_connector(kind)
+        except ConnectorNotFound as exc:
+            raise ConnectorConfigError(f"hub.yaml: source `{name}`: {exc} (`hub connector list`)") from None
     else:
         assert default is not None
         cdef = default[0]
