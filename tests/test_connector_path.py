@@ -107,7 +107,9 @@ class World:
     git_before: str | None
 
     def hub(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([HUB, *args], env=self.env, cwd=self.work, capture_output=True, text=True, timeout=900)
+        # a hung command is stopped with SIGABRT, so that faulthandler prints where it hung
+        done = subprocess.run(["timeout", "-s", "ABRT", "400", HUB, *args], env=self.env, cwd=self.work,
+                              capture_output=True, text=True)
         if ok:
             assert done.returncode == 0, f"hub {' '.join(args)}: {done.stdout}\n{done.stderr}"
         return done
@@ -155,7 +157,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home, work, site = base / "hub-home", base / "work", base / "site"
     work.mkdir()
     env = {**os.environ, "HUB_HOME": str(home), "PYTHONPATH": str(site), "COLUMNS": "250",
-           "HUB_OFFICER_PASSPHRASE": "walk-through passphrase"}
+           "HUB_OFFICER_PASSPHRASE": "walk-through passphrase", "PYTHONFAULTHANDLER": "1"}
     for name in ("HUB_DATABASE_URL", "HUB_OPA_URL"):
         env.pop(name, None)
     _make_connector(work, env)
