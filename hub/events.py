@@ -36,6 +36,7 @@ CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 CATALOG_REVIEWED = "catalog.reviewed"
 PROVIDER_REGISTERED = "provider.registered"
 OPERATOR_READ = "operator.read"
+AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +171,19 @@ def pending_event(session: Session, sink: EventSink, signed: Signed) -> None:
 # --- enrolment ------------------------------------------------------------------------
 
 
+# pg_advisory_xact_lock key of officer enrolment: b"hub-offc" read as a big-endian signed 64-bit integer.
+_ENROLMENT_LOCK = int.from_bytes(b"hub-offc", "big", signed=True)
+
+
+def lock_enrolment(session: Session) -> None:
+    """Serialize bootstraps, enrolments and removals until this transaction ends, so two at once
+    cannot both pass a count check (a third bootstrap officer, or fewer than two active)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ENROLMENT_LOCK})
+    else:  # a write statement takes SQLite's write lock for the rest of the transaction
+        session.execute(text("UPDATE officers SET id = id WHERE 0 = 1"))
+
+
 def bootstrap_open(session: Session) -> bool:
     """The one-time bootstrap is open while fewer than two officers were ever enrolled."""
     return int(session.scalar(select(func.count()).select_from(Officer)) or 0) < 2
@@ -195,6 +208,7 @@ def bootstrap(session: Session, sink: EventSink, officer_id: str, *, role: str, 
     moment = _now(now)
     check_officer(officer_id, role, owner_of, session, sink)
     key = public_key(public_pem)
+    lock_enrolment(session)
     if not bootstrap_open(session):
         raise Forbidden("the one-time officer bootstrap is closed: two officers are enrolled; "
                         "new officers are enrolled with two officers' signatures (`hub officer add`)")
@@ -246,6 +260,7 @@ def remove(session: Session, sink: EventSink, officer_id: str, statement: str, *
     """One officer's signature on removing another; at the second the officer is
     deactivated and its keys revoked.  ``None`` while it waits."""
     moment = _now(now)
+    lock_enrolment(session)
     officer = session.get(Officer, officer_id)
     if officer is None or not officer.active:
         raise NotFound(f"officer `{officer_id}` is not enrolled", officer=officer_id)

@@ -64,6 +64,7 @@ class ApplicationRequest:
     clear_columns: tuple[str, ...] = ()
     justification: str = ""
     requested_by: str | None = None
+    all_regions: bool = False  # 属地: every region, no jurisdiction row filter (approved as such)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -117,6 +118,14 @@ def _check_columns(session: Session, dataset: Dataset, req: ApplicationRequest) 
         raise BadRequest("an application names at least one column")
 
 
+def _check_jurisdiction(dataset: Dataset, req: ApplicationRequest) -> None:
+    """A dataset without a jurisdiction column is served to no partner unless all regions are asked for."""
+    if not dataset.region_column and not req.all_regions:
+        raise BadRequest(f"rule jurisdiction: dataset `{dataset.id}` has no jurisdiction (region) column, so "
+                         "it is served to a partner only under a grant for all regions: apply with "
+                         "all_regions", dataset=dataset.id)
+
+
 # A grant's window is stored, served to the policies in RFC 3339 (UTC+8) and compared in
 # int64 nanoseconds; these bounds keep every instant representable in all three.
 EARLIEST_VALIDITY = datetime(2000, 1, 1, tzinfo=UTC)
@@ -158,17 +167,19 @@ def apply(session: Session, sink: EventSink, req: ApplicationRequest, *,
     _check_exchangeable(dataset)
     _check_terms(partner, req)
     _check_columns(session, dataset, req)
+    _check_jurisdiction(dataset, req)
     app = Application(
         id=f"app-{secrets.token_hex(4)}", partner_id=partner.id, dataset_id=dataset.id, purpose=req.purpose,
         columns=list(req.columns), clear_columns=list(req.clear_columns), justification=req.justification,
         valid_from=req.valid_from, valid_until=req.valid_until, max_rows_per_day=req.max_rows_per_day,
+        all_regions=bool(req.all_regions),
         requested_by=req.requested_by or f"partner:{partner.id}", status="pending", created_at=_now(now))
     session.add(app)
     session.flush()
     sink(session, AuditEvent(APPLICATION_CREATED, subject=app.requested_by, action="apply",
                              dataset=dataset.id, purpose=req.purpose, decision="ok",
                              details={"application": app.id, "columns": app.columns,
-                                      "clear_columns": app.clear_columns}))
+                                      "clear_columns": app.clear_columns, "all_regions": app.all_regions}))
     return app
 
 
@@ -260,14 +271,16 @@ def _grant_from(session: Session, sink: EventSink, app: Application, approvals: 
         id=f"g-{secrets.token_hex(4)}", application_id=app.id, partner_id=app.partner_id,
         dataset_id=app.dataset_id, purposes=[app.purpose], columns=list(app.columns),
         clear_columns=list(app.clear_columns), valid_from=app.valid_from, valid_until=app.valid_until,
-        max_rows_per_day=app.max_rows_per_day, requested_by=app.requested_by, created_at=moment,
+        max_rows_per_day=app.max_rows_per_day, all_regions=app.all_regions, requested_by=app.requested_by,
+        created_at=moment,
         approvals=[_approval_entry(a, deciders[a.officer_id]) for a in approvals])
     session.add(grant)
     app.status, app.decided_at = "approved", moment
     session.flush()
     sink(session, AuditEvent(GRANT_CREATED, subject=f"partner:{app.partner_id}", action="approve",
                              dataset=app.dataset_id, purpose=app.purpose, decision="ok", grant=grant.id,
-                             details={"application": app.id, "approvals": grant.approvals}))
+                             details={"application": app.id, "approvals": grant.approvals,
+                                      "all_regions": grant.all_regions}))
     return grant
 
 

@@ -191,3 +191,54 @@ def test_a_bootstrap_statement_must_be_signed_by_the_enrolled_key(hub_home: Path
             assert session.query(Officer).count() == 0
     finally:
         store.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_bootstraps_on_postgres_enrol_two_officers_not_three(postgres_url: str) -> None:
+    """Two bootstraps racing for the second slot: one waits for the other's commit and is refused."""
+    import threading
+
+    from hub.errors import Forbidden
+
+    store = open_store(postgres_url)
+    desk = Desk()
+
+    def statement(name: str) -> tuple[bytes, str]:
+        key = desk.signer(name)
+        terms = statements.enrolment_terms(name, "security", None, key.kid, key.algorithm,
+                                           key.public_pem().decode())
+        return key.public_pem(), statements.sign(key, name, "bootstrap", f"officer:{name}", terms, now=NOW)
+
+    def enrol(session, name: str) -> None:  # type: ignore[no-untyped-def]
+        pem, signed = statement(name)
+        officers.bootstrap(session, discard, name, role="security", owner_of=None, public_pem=pem,
+                           statement=signed, now=NOW)
+
+    try:
+        with store.session() as session:
+            enrol(session, "sec-1")
+        outcome: dict[str, object] = {}
+        first_done = threading.Event()
+        with store.session() as first:
+            enrol(first, "sec-2")  # holds the enrolment lock until this session commits
+
+            def second() -> None:
+                try:
+                    with store.session() as session:
+                        enrol(session, "sec-3")
+                    outcome["sec-3"] = "enrolled"
+                except Forbidden as exc:
+                    outcome["sec-3"] = str(exc)
+                first_done.wait()
+
+            racer = threading.Thread(target=second)
+            racer.start()
+            racer.join(timeout=1)
+            assert racer.is_alive(), "the second bootstrap must wait for the first one's transaction"
+        first_done.set()
+        racer.join(timeout=30)
+        assert "bootstrap is closed" in str(outcome["sec-3"])
+        with store.session() as session:
+            assert sorted(session.scalars(select(Officer.id))) == ["sec-1", "sec-2"]
+    finally:
+        store.dispose()

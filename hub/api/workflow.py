@@ -28,6 +28,7 @@ from hub.api.data import exchange_of
 from hub.errors import BadRequest, Forbidden, NotFound, Unavailable
 from hub.events import EventSink
 from hub.identity import Subject
+from hub.policy.decision import PolicyError
 from hub.store.models import Application, Grant
 
 router = APIRouter(tags=["workflow"])
@@ -52,6 +53,9 @@ class ApplicationBody(BaseModel):
     valid_until: datetime
     max_rows_per_day: Annotated[int, Field(ge=1, le=100_000_000)]
     justification: Annotated[Text, Field(max_length=2000)] = ""
+    all_regions: Annotated[bool, Field(
+        strict=True, description="属地: ask for every region (no jurisdiction row filter); officers approve "
+        "it as such, and a dataset without a jurisdiction column is served only under such a grant")] = False
 
 
 STATEMENT_HELP = ("compact JWS (header typ `hub-statement+jwt`, alg EdDSA or ES256, kid of your registered "
@@ -106,7 +110,8 @@ def _application(app: Application) -> dict[str, Any]:
     doc = {"id": app.id, "partner": app.partner_id, "dataset": app.dataset_id, "purpose": app.purpose,
            "columns": list(app.columns), "clear_columns": list(app.clear_columns),
            "valid_from": app.valid_from.isoformat(), "valid_until": app.valid_until.isoformat(),
-           "max_rows_per_day": app.max_rows_per_day, "status": app.status,
+           "max_rows_per_day": app.max_rows_per_day, "all_regions": app.all_regions,
+           "status": app.status,
            "requested_by": app.requested_by, "created_at": app.created_at.isoformat()}
     return _with_terms(doc, statements.application_terms(app))
 
@@ -115,7 +120,8 @@ def _grant(g: Grant) -> dict[str, Any]:
     doc = {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
            "columns": list(g.columns), "clear_columns": list(g.clear_columns),
            "valid_from": g.valid_from.isoformat(), "valid_until": g.valid_until.isoformat(),
-           "max_rows_per_day": g.max_rows_per_day, "approvals": list(g.approvals),
+           "max_rows_per_day": g.max_rows_per_day, "all_regions": g.all_regions,
+           "approvals": list(g.approvals),
            "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
     return _with_terms(doc, statements.grant_terms(g))
 
@@ -127,7 +133,8 @@ def apply(body: ApplicationBody, subject: CurrentSubject, ctx: Ctx) -> dict[str,
     req = workflow.ApplicationRequest(
         partner=_local(subject), dataset=body.dataset, purpose=body.purpose, columns=body.columns,
         clear_columns=tuple(body.clear_columns), valid_from=body.valid_from, valid_until=body.valid_until,
-        max_rows_per_day=body.max_rows_per_day, justification=body.justification, requested_by=subject.id)
+        max_rows_per_day=body.max_rows_per_day, justification=body.justification, requested_by=subject.id,
+        all_regions=body.all_regions)
     with ctx.store.session() as session:
         return _application(workflow.apply(session, sink_of(ctx), req))
 
@@ -259,5 +266,7 @@ def simulate(request: Request, body: SimulateBody, subject: CurrentSubject, ctx:
     _check_policy_input(body.model_dump())
     point = exchange_of(request.app, ctx).point
     decision = point.decide(body.subject, body.action, body.resource, body.request, body.context or None)
+    if decision.error:  # an engine that cannot decide is an outage (503), not a policy outcome
+        raise PolicyError("policy engine unavailable")
     return {**decision.to_dict(), "revision": decision.revision,
             "obligations_digest": decision.obligations_digest()}

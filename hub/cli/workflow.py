@@ -34,6 +34,7 @@ from hub.cli._signing import (
 from hub.events import EventSink
 from hub.settings import get_settings
 from hub.store.db import open_store
+from hub.store.models import Partner
 
 application_app = typer.Typer(help="Applications for grants.", no_args_is_help=True)
 grant_app = typer.Typer(help="Grants in force.", no_args_is_help=True)
@@ -64,20 +65,29 @@ def _day(value: object) -> str:
     return str(value)[:19]
 
 
+def _regions(session: Session, all_regions: bool, partner_id: str) -> str:
+    """How far a grant reaches (属地): every region, or the partner's own jurisdiction."""
+    if all_regions:
+        return "[bold red]ALL regions[/bold red]"
+    partner = session.get(Partner, partner_id)
+    return f"own jurisdiction {partner.jurisdiction}" if partner else "own jurisdiction"
+
+
 @application_app.command("list")
 def application_list(
     status: Annotated[str | None, typer.Option(help="pending | approved | rejected | expired")] = None,
 ) -> None:
     """List applications and their approvals."""
-    table = Table("id", "partner", "dataset", "purpose", "columns (clear)", "valid", "rows/day", "status",
-                  "decisions", title="applications")
+    table = Table("id", "partner", "dataset", "purpose", "columns (clear)", "regions", "valid", "rows/day",
+                  "status", "decisions", title="applications")
 
     def rows(session: Session, _sink: EventSink) -> None:
         for app in workflow.list_applications(session, status):
             decisions = ", ".join(f"{a.officer_id}({a.role}) {a.decision}"
                                   for a in workflow.approvals_of(session, app.id))
             columns = ", ".join(c + ("*" if c in app.clear_columns else "") for c in app.columns)
-            table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns,
+            reach = _regions(session, app.all_regions, app.partner_id)
+            table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns, reach,
                           f"{_day(app.valid_from)} → {_day(app.valid_until)}", str(app.max_rows_per_day),
                           app.status, decisions or "—")
 
@@ -148,7 +158,7 @@ def grant_list(
     all_: Annotated[bool, typer.Option("--all", help="include revoked grants")] = False,
 ) -> None:
     """List grants."""
-    table = Table("id", "partner", "dataset", "purposes", "columns (clear)", "valid", "rows/day",
+    table = Table("id", "partner", "dataset", "purposes", "columns (clear)", "regions", "valid", "rows/day",
                   "approved by", "revoked", title="grants")
 
     def rows(session: Session, _sink: EventSink) -> None:
@@ -156,7 +166,8 @@ def grant_list(
             columns = ", ".join(c + ("*" if c in g.clear_columns else "") for c in g.columns)
             approvers = ", ".join(f"{a.get('officer')}({a.get('role')}) {str(a.get('at', ''))[:19]}"
                                   for a in g.approvals)
-            table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns,
+            reach = _regions(session, g.all_regions, g.partner_id)
+            table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns, reach,
                           f"{_day(g.valid_from)} → {_day(g.valid_until)}", str(g.max_rows_per_day),
                           approvers, f"{_day(g.revoked_at)} by {g.revoked_by}" if g.revoked_at else "—")
 

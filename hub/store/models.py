@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -295,6 +296,8 @@ class Application(Base):
     valid_from: Mapped[datetime] = _ts()
     valid_until: Mapped[datetime] = _ts()
     max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
+    # 属地: true asks for every region (no jurisdiction row filter); officers approve it as such
+    all_regions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_by: Mapped[str] = mapped_column(String(160))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = _ts()
@@ -336,6 +339,8 @@ class Grant(Base):
     valid_until: Mapped[datetime] = _ts()
     max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
     approvals: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # copied from the approved application: lifts the jurisdiction row filter for this grant only
+    all_regions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_by: Mapped[str] = mapped_column(String(160), default="")
     created_at: Mapped[datetime] = _ts()
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -71,6 +71,16 @@ OFFICERS: dict[str, tuple[str, str | None]] = {
     "own-fin": ("owner", "finance"), "sec-1": ("security", None), "sec-2": ("security", None)}
 
 
+def enrol_officer(world: World, officer: str, role: str, owner_of: str | None) -> Client:
+    """Enrol one more officer, signed by the first two; it holds its own key."""
+    with world.store.session() as session:
+        for by in list(OFFICERS)[:2]:
+            world.desk.enrol(session, world.audit.sink, officer, role, owner_of, by=by)
+    signer = world.desk.signer(officer)
+    client = world.clients[officer] = Client(f"officer:{officer}", signer.kid, world.desk.private[officer])
+    return client
+
+
 def _enrol_officers(world: World) -> None:
     """The first two by the bootstrap, sec-2 with their two signatures; each holds its key."""
     with world.store.session() as session:
