@@ -67,8 +67,14 @@ class Entry:
         return self.reviewed is not None or self.review is not None
 
 
-def layer_of(dataset: str, provider_codes: set[str]) -> str:
-    """raw | source (a registered provider's schema) | staging | resource | clue | intermediate."""
+def layer_of(dataset: str, provider_codes: set[str] | None = None) -> str:
+    """raw | source (a provider's schema) | staging | resource | clue | intermediate.
+
+    ``provider_codes`` are the registered providers; without them, the providers the
+    installed connectors declare.
+    """
+    if provider_codes is None:
+        provider_codes = set(providers.declared())
     schema = dataset.split(".", 1)[0]
     if schema.startswith("raw_"):
         return "raw"
