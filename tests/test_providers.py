@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,13 @@ def test_hub_provider_add_and_list(hub_home: Path) -> None:
     assert added.exit_code == 0, added.output
     again = runner.invoke(app, ["provider", "add", "city", "--name-zh", "城市管理局"])
     assert again.exit_code != 0 and "already registered" in str(again.exception)
-    listed = runner.invoke(app, ["provider", "list"], env={"COLUMNS": "250"})
-    assert listed.exit_code == 0
-    assert "城市管理局" in listed.output and "operator:cli" in listed.output
-    assert "declared by connector finance" in listed.output  # not registered until its first use
+    listed = runner.invoke(app, ["provider", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    by_code = {p["code"]: p for p in json.loads(listed.output)}
+    assert (by_code["city"]["name_zh"], by_code["city"]["registered_by"]) == ("城市管理局", "operator:cli")
+    # declared by the finance connector, not registered until its first use
+    assert (by_code["finance"]["registered_by"], by_code["finance"]["declared_by"]) == (None, "connector:finance")
+    assert runner.invoke(app, ["provider", "list"]).exit_code == 0  # the table
     store = open_store(f"sqlite:///{hub_home / 'hub.sqlite'}")
     with store.session() as session:
         row = session.get(DataProvider, "city")

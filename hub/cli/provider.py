@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -31,24 +32,28 @@ def add(
 
 
 @app.command("list")
-def list_() -> None:
+def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
     """List registered providers, their owner officers, and declared ones not yet registered."""
     from hub import providers
 
+    def rows(session: Session) -> list[dict[str, Any]]:
+        found = [{"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "default_level": p.default_level,
+                  "owners": providers.owners(session, p.code), "registered_by": p.registered_by}
+                 for p in providers.all_providers(session)]
+        known = {r["code"] for r in found}
+        return found + [{"code": code, "name_zh": d.name_zh, "name_en": d.name_en, "default_level": d.default_level,
+                         "owners": [], "registered_by": None, "declared_by": f"connector:{connector}"}
+                        for code, (connector, d) in sorted(providers.declared().items()) if code not in known]
+
+    found = read_only(rows)
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
     table = Table("code", "名称", "name", "default level", "owner officers", "registered by")
-
-    def rows(session: Session) -> None:
-        known = set()
-        for p in providers.all_providers(session):
-            known.add(p.code)
-            table.add_row(p.code, p.name_zh, p.name_en, str(p.default_level),
-                          ", ".join(providers.owners(session, p.code)) or "—", p.registered_by)
-        for code, (connector, d) in sorted(providers.declared().items()):
-            if code not in known:
-                table.add_row(code, d.name_zh, d.name_en, str(d.default_level), "—",
-                              f"(declared by connector {connector}; registered at its first run)")
-
-    read_only(rows)
+    for r in found:
+        by = r["registered_by"] or f"(declared by {r['declared_by']}; registered at its first use)"
+        table.add_row(r["code"], r["name_zh"], r["name_en"], str(r["default_level"]),
+                      ", ".join(r["owners"]) or "—", by)
     console.print(table)
 
 
