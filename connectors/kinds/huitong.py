@@ -472,6 +472,35 @@ def _arrow(body: bytes, hub: str, dataset: str) -> pa.Table:
         raise ConnectorError(f"hub `{hub}` sent a page of `{dataset}` that is not an Arrow stream: {exc}") from None
 
 
+# --- applying at the origin -------------------------------------------------------------
+
+
+def apply(config: HuitongConfig, dataset: str, *, days: int, max_rows_per_day: int,
+          clear_columns: list[str] | None = None, all_regions: bool = False, justification: str = "") -> Any:
+    """File this hub's application at the origin for a configured dataset (its declared columns);
+    returns the origin's answer (the application, pending until two of its officers approve)."""
+    from datetime import timedelta
+
+    spec = next((d for d in config.datasets if d.dataset == dataset), None)
+    if spec is None:
+        listed = ", ".join(d.dataset for d in config.datasets)
+        raise ConnectorConfigError(f"source `remote_{config.hub}` lists no dataset `{dataset}` (lists: {listed})")
+    now = datetime.now(UTC)
+    body = {"dataset": dataset, "purpose": config.purpose, "columns": list(spec.columns),
+            "clear_columns": list(clear_columns or []), "valid_from": now.isoformat(),
+            "valid_until": (now + timedelta(days=days)).isoformat(), "max_rows_per_day": max_rows_per_day,
+            "all_regions": all_regions, "justification": justification}
+    remote = _Remote(config)
+    try:
+        response = remote._send(lambda: remote.http.post("/v1/applications", json=body, headers={
+            "Authorization": f"Bearer {remote.token()}"}), "POST /v1/applications")
+        if response.status_code != 201:
+            raise _refusal(config, response, "the application")
+        return response.json()
+    finally:
+        remote.close()
+
+
 # --- the connector ------------------------------------------------------------------------
 
 

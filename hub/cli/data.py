@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -84,6 +84,8 @@ def run(
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    fd: Annotated[int | None, typer.Option(help="serve on this already bound, inherited socket instead "
+                                                 "(its address is HUB_PUBLIC_URL's)")] = None,
 ) -> None:
     """Serve the exchange API."""
     import uvicorn
@@ -101,7 +103,8 @@ def serve(
     listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
     try:
         app = create_app(settings, audit=audit.append, store=store)
-        uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
+        options: dict[str, Any] = {"fd": fd} if fd is not None else {}
+        uvicorn.Server(server_config(app, settings, host=host, port=port, **options)).run()
     finally:
         if listener is not None:
             listener.stop()

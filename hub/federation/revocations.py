@@ -29,7 +29,7 @@ from hub.federation import identity, publishers, signed
 from hub.federation.errors import FederationError, PackageRefused
 from hub.federation.manifest import NAME, VERSION
 from hub.settings import Settings
-from hub.store.models import InstalledModel, ModelRevocation
+from hub.store.models import InstalledModel, ModelRevocation, TrustedPublisher
 
 TYPE = "hub-model-revocation+jws"
 ALL_VERSIONS = "*"
@@ -126,7 +126,7 @@ def sync(session: Session, sink: EventSink, fetch: Fetch) -> SyncReport:
     report = SyncReport([], [], [])
     installed = session.scalars(select(InstalledModel).where(InstalledModel.revoked_at.is_(None)))
     for hub in sorted({row.publisher for row in installed}):
-        publisher = session.get(publishers.TrustedPublisher, hub)
+        publisher = session.get(TrustedPublisher, hub)
         if publisher is None or not publisher.url:
             report.problems.append(f"publisher `{hub}` has no registered URL: its revocations cannot be fetched")
             continue
