@@ -21,13 +21,18 @@ A violation refuses the whole package, naming the file and what it holds.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from sqlglot import exp
-from sqlmesh.core.dialect import Model as ModelBlock
-from sqlmesh.core.dialect import parse
+from pydantic.warnings import PydanticDeprecatedSince20
+
+with warnings.catch_warnings():  # SQLMesh's import-time pydantic deprecation (see hub.transform)
+    warnings.filterwarnings("ignore", message=".*json_encoders.*", category=PydanticDeprecatedSince20)
+    from sqlglot import exp
+    from sqlmesh.core.dialect import Model as ModelBlock
+    from sqlmesh.core.dialect import parse
 
 from hub.federation.errors import PackageRefused
 from hub.federation.manifest import MANIFEST, Manifest
