@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -103,8 +104,9 @@ def serve(
     listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
     try:
         app = create_app(settings, audit=audit.append, store=store)
-        options: dict[str, Any] = {"fd": fd} if fd is not None else {}
-        uvicorn.Server(server_config(app, settings, host=host, port=port, **options)).run()
+        server = uvicorn.Server(server_config(app, settings, host=host, port=port))
+        # an inherited socket is adopted with its own family (uvicorn's `fd` option assumes AF_UNIX)
+        server.run(sockets=[socket.socket(fileno=fd)] if fd is not None else None)
     finally:
         if listener is not None:
             listener.stop()
