@@ -21,6 +21,7 @@ Both hubs start from copies of the session's pipeline output (the same data).
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,13 +40,13 @@ from catalog.listing import show
 from connectors.kinds import huitong
 from hub.audit.canonical import b64url
 from hub.cli import app as cli
-from hub.federation import publishers
+from hub.federation import identity, local, publishers
 from hub.identity import register_partner
 from hub.pipeline import run_pipeline
 from hub.settings import get_settings
 from hub.store.models import Dataset
 from tests.conftest import PipelineOutput
-from tests.federation.conftest import SAMPLE, make_publisher
+from tests.federation.conftest import SAMPLE, Publisher, make_publisher
 from tests.federation.hubs import Hub, make_hub
 
 DUP = "clues.duplicate_subsidy"
@@ -280,6 +281,14 @@ def test_the_county_model_installed_from_the_province_yields_the_same_clues(
     assert refused.exit_code != 0
     assert "`rogue_hub` is not a trusted model publisher" in str(refused.exception), refused.exception
 
+    files = local.files_of(SAMPLE)
+    files["model.yaml"] = files["model.yaml"].replace("region_code]", "region_code, ghost_column]")
+    unmet = tmp_path / "unmet.hubmodel"
+    unmet.write_text(Publisher(province.settings, identity.load(province.settings)).package(files), encoding="ascii")
+    refused = _hub(monkeypatch, county, ["model", "install", str(unmet)])
+    assert refused.exit_code != 0 and "its input contract is not met here: dataset `state_assets.asset_disposal` " \
+        "has no column(s) ghost_column" in str(refused.exception), refused.exception
+
     installed = _hub(monkeypatch, county, ["model", "install", str(package)])
     assert installed.exit_code == 0, installed.output
     assert "installed" in installed.output
@@ -295,6 +304,22 @@ def test_the_county_model_installed_from_the_province_yields_the_same_clues(
             con.close()
     at_province, at_county = results
     assert at_province and at_county == at_province
+    with county.store.session() as session:  # results stay local: not exchangeable before a review and a grant
+        clue = session.get(Dataset, "clues.disposal_discount")
+        assert clue is not None and not clue.exchangeable
+    with province.store.session() as session:  # the pulled dataset published at the province keeps its origin
+        entry = show(session, "county_330106.clues__duplicate_subsidy")
+        assert entry["origin"]["hub"] == "county_330106" and entry["level"] >= 4, entry
+
+    revoked = _hub(monkeypatch, province, ["model", "revoke", "disposal_discount", "--reason", "阈值口径有误"])
+    assert revoked.exit_code == 0, revoked.output
+    synced = _hub(monkeypatch, county, ["model", "sync"])  # the revocations fetched from the province over HTTP
+    assert synced.exit_code == 0 and "withdrawn: disposal_discount 1.0.0" in synced.output, synced.output
+    listed = _hub(monkeypatch, county, ["model", "list", "--json"])
+    state = {m["name"]: m["state"] for m in json.loads(listed.output)}
+    assert state["disposal_discount"].startswith("withdrawn by its publisher")
+    again = _hub(monkeypatch, county, ["model", "install", str(package)])
+    assert again.exit_code != 0 and "withdrawn by its publisher" in str(again.exception), again.exception
 
 
 def _hub(monkeypatch: pytest.MonkeyPatch, hub: Hub, args: list[str]) -> Any:
