@@ -5,7 +5,8 @@ pair, clearance, jurisdiction, purpose), applies there over HTTP for
 ``clues.duplicate_subsidy``, two county officers approve (the two-person rule), and the
 province pulls it with the ``huitong`` connector — the real ingest asset, Arrow pages
 over real HTTP, every receipt verified against the county's published audit keys —
-twice, the second pull taking only what changed.  The provenance and the county's
+twice, the second pull taking only what changed (and a full read once the county retired
+the version last pulled).  The provenance and the county's
 level land in the province's catalog (就高从严).  A forged receipt stops a load with
 nothing written; a grant revoked at the county stops the next pull, the last good
 version staying.
@@ -120,8 +121,9 @@ def origin(province: Hub) -> dict[str, Any]:
     return found
 
 
-def republish_with_one_more_row(county: Hub) -> str:
-    """A new clue row at the county (a copy of one with a new payment id), published as a new version."""
+def republish_with_one_more_row(county: Hub, retention: int | None = None) -> str:
+    """A new clue row at the county (a copy of one with a new payment id), published as a new version
+    (keeping ``retention`` versions: the county's setting unless given)."""
     from catalog.publish import publish
 
     con = duckdb.connect(str(county.settings.warehouse_path))
@@ -142,7 +144,7 @@ def republish_with_one_more_row(county: Hub) -> str:
             ds = session.get(Dataset, DUP)
             assert ds is not None
             version = publish(session, con, ds, county.settings.published_dir, redact,
-                              county.settings.published_retention)
+                              retention or county.settings.published_retention)
             assert version is not None
             return version.version
     finally:
@@ -208,6 +210,13 @@ def test_the_province_pulls_the_county_clues_twice_every_receipt_verified(pair: 
     assert second["rows"] == 1 and sum(r["rows"] for r in second["receipts"]) == 1
     assert len(after) == len(before) + 1
     assert {r["payment_id"] for r in before} < {r["payment_id"] for r in after}
+
+    republish_with_one_more_row(county, retention=1)  # the county retires the version last pulled (410)
+    latest = republish_with_one_more_row(county, retention=1)
+    assert pull(province) == []
+    third = origin(province)
+    assert third["version"] == latest and third["mode"] == f"full (version {newer} retired or unknown there)"
+    assert third["rows"] == len(after) + 2 and len(landed(province)) == len(after) + 2
 
 
 def _county_rows(county: Hub) -> list[dict[str, Any]]:
