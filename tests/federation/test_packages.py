@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from hub.events import discard
-from hub.federation import packages, publishers, revocations, signed
+from hub.federation import local, packages, publishers, revocations, signed
 from hub.federation.errors import PackageRefused, PublisherRefused
+from hub.settings import Settings
 from hub.store import Store, open_store
 from hub.store.models import InstalledModel, TrustedPublisher
 from tests.federation.conftest import Publisher, make_publisher, trust
@@ -141,3 +142,29 @@ def test_a_revocation_withdraws_the_installed_version_and_a_forged_one_does_not(
     with store.session() as session:
         installed = session.get(InstalledModel, "disposal_discount")
         assert installed is not None and installed.revoked_at is not None and installed.revocation == text
+
+
+def test_an_installed_package_altered_on_disk_leaves_the_project(store: Store, desk: Desk, province: Publisher,
+                                                                 settings: Settings) -> None:
+    """What ``hub model install`` leaves behind, then one edited threshold: refused at the next run."""
+    trust(store, desk, province)
+    text = province.package()
+    folder = local.models_dir(settings) / "disposal_discount"
+    with store.session() as session:
+        package = packages.read(session, text)
+        for relative, content in package.files.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(content, encoding="utf-8")
+        (folder / local.SIGNED).write_text(text, encoding="ascii")
+        session.add(InstalledModel(name="disposal_discount", version="1.0.0", publisher="zj_province",
+                                   kid=package.kid, package_sha256=package.sha256, installed_by="operator:hub",
+                                   installed_at=datetime.now(UTC)))
+    with store.session() as session:
+        joined, refused = local.project_packages(settings, session)
+    assert [p.connector for p in joined] == ["disposal_discount"] and refused == []
+    sql = folder / "models" / "disposal_discount.sql"
+    sql.write_text(sql.read_text(encoding="utf-8").replace("0.9)", "0.5)"), encoding="utf-8")
+    with store.session() as session:
+        joined, refused = local.project_packages(settings, session)
+    assert joined == [] and len(refused) == 1
+    assert "differ from what `zj_province` signed (altered on disk)" in str(refused[0])
