@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
     public_url: str = Field(default="http://127.0.0.1:8000", description="URL partners reach the API at")
     token_ttl_s: int = Field(default=600, ge=1, le=600, description="access-token lifetime")
+    staleness_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="how old an API process's view of grants, lockdowns and key revocations made by "
+                    "another process may be, in seconds (changes made through the process itself apply "
+                    "to its very next request)",
+    )
+    quota_lease_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="lease of a daily-budget reservation: a crashed process's reservation is given back "
+                    "this long after it was made (plus one sweep) unless the audit log shows its delivery",
+    )
+    audit_lock_timeout_s: float = Field(
+        default=5.0, gt=0, le=60,
+        description="how long an audit append waits for the store's write lock before failing closed",
+    )
     exchange_memory_rows: int = Field(
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",

@@ -27,8 +27,8 @@ def _differences(engine: Engine) -> list[object]:
         return list(compare_metadata(context, Base.metadata))
 
 
-def test_models_declare_sixteen_tables() -> None:
-    assert len(MODEL_TABLES) == 16
+def test_models_declare_seventeen_tables() -> None:
+    assert len(MODEL_TABLES) == 17
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
@@ -51,12 +51,12 @@ def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(Base.metadata.tables["row_usage"].insert(), {"partner_id": "p", "grant_id": "g",
-                                                                       "day": "2026-11-27", "rows": 5})
+        connection.execute(Base.metadata.tables["quota_days"].insert(), {"grant_id": "g", "day": "2026-11-27",
+                                                                        "budget": 100, "charged": 5})
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
-        assert connection.execute(Base.metadata.tables["row_usage"].select()).one().rows == 5
+        assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 5
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -116,12 +116,12 @@ def test_store_made_by_create_all_is_adopted_at_head(engine: Engine) -> None:
     """Stores created before migrations existed (``create_all``) are stamped, data kept."""
     Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        connection.execute(Base.metadata.tables["row_usage"].insert(), {"partner_id": "p", "grant_id": "g",
-                                                                       "day": "2026-11-27", "rows": 7})
+        connection.execute(Base.metadata.tables["quota_days"].insert(), {"grant_id": "g", "day": "2026-11-27",
+                                                                        "budget": 100, "charged": 7})
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
-        assert connection.execute(Base.metadata.tables["row_usage"].select()).one().rows == 7
+        assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 7
 
 
 def test_unversioned_store_that_differs_is_refused(engine: Engine) -> None:

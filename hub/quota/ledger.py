@@ -1,0 +1,267 @@
+"""The quota ledger: a grant's daily row budget charged in the metadata store.
+
+Issue 26: the budget two officers approved holds whatever the deployment looks like.
+Rows are charged **before they leave**, in the store, by one atomic statement that every
+API process shares (``reserve``):
+
+- ``quota_days`` holds, per (grant, day), the rows ``charged`` — delivered, or held by a
+  request in flight — and the ``budget``; the charge is one conditional upsert whose
+  ``WHERE charged + n <= budget`` makes any number of processes together stop exactly at
+  the budget (PostgreSQL: one statement, a CTE that also records the reservation;
+  SQLite: the upsert and the reservation in one write transaction);
+- ``quota_reservations`` remembers each charge by ``request_id`` until the audit log
+  confirms its delivery (``hub.quota.reconcile``): a reservation whose delivery record
+  reached the audit log counts as used even if its process died before settling it; one
+  with no delivery record is given back once its lease has expired.
+
+A page that does not fit in what is left of the budget is refused whole (``QuotaExceeded``,
+a 403 whose reason names the budget, the rows charged and the rows asked for): a partner
+asks for fewer rows or waits for the next day.  Truncating the page instead would hand
+out a short page the partner did not ask for and that its cursor would have to explain.
+
+The request flow (``hub.exchange.service``): decide (cached) → ``reserve`` the page's
+rows → build the page → ``Hold.begin_append`` (refuses once the lease is too short for
+the audit append to finish inside it) → append the decision and delivery records → settle
+with the rows delivered.  ``Hold`` gives the reservation back if the request fails
+before the append began and leaves it to reconciliation if the append may have landed.
+
+Days are local (UTC+8, Asia/Shanghai has no daylight saving) and come from an injected
+clock, so tests never depend on the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub import metrics
+from hub.errors import Forbidden, SettingsError, Unavailable
+from hub.policy.decision import Quota
+from hub.store.db import Store
+from hub.store.models import UtcDateTime
+
+log = logging.getLogger(__name__)
+CST = timezone(timedelta(hours=8), "UTC+8")
+#: Reconciliation gives back an expired reservation only this long after its expiry, so
+#: API hosts whose clocks disagree by less than this never release a live one early.
+CLOCK_SKEW_S = 1.0
+
+
+def quota_day(now: datetime) -> str:
+    """The quota day of ``now``: its date in UTC+8 (YYYY-MM-DD); naive times are UTC."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(CST).strftime("%Y-%m-%d")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class QuotaExceeded(Forbidden):
+    """The page does not fit in what is left of the grant's daily budget (403)."""
+
+    title = "daily row budget exhausted"
+
+    def __init__(self, quota: Quota, day: str, charged: int, rows: int) -> None:
+        reason = (f"rule quota: grant `{quota.grant}` daily budget of {quota.max_rows_per_day} rows on {day}: "
+                  f"{charged} charged, {rows} more requested")
+        super().__init__(reason, grant=quota.grant, day=day)
+        self.reasons = [reason]
+
+
+class LedgerUnavailable(Unavailable):
+    """The quota ledger could not charge or settle; no rows leave (503)."""
+
+    title = "quota ledger unavailable"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Rows charged for ``request_id`` against ``grant`` on ``day``."""
+
+    request_id: str
+    grant: str
+    day: str
+    rows: int
+    deadline: float  # monotonic: the last moment the delivery's audit append may begin
+
+
+def holder_id() -> str:
+    """This process, as reservations name it: ``host:pid:nonce``."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# --- statements ---------------------------------------------------------------------------
+
+# The charge: one conditional upsert; it returns a row only when the rows fit in the budget.
+_UPSERT = (
+    "INSERT INTO quota_days AS q (grant_id, day, budget, charged) "
+    "SELECT CAST(:grant AS VARCHAR), CAST(:day AS VARCHAR), CAST(:budget AS BIGINT), CAST(:rows AS BIGINT) "
+    "WHERE CAST(:rows AS BIGINT) <= CAST(:budget AS BIGINT) "
+    "ON CONFLICT (grant_id, day) DO UPDATE SET charged = q.charged + excluded.charged, budget = excluded.budget "
+    "WHERE q.charged + excluded.charged <= excluded.budget "
+)
+
+
+def _instants(statement: TextClause) -> TextClause:
+    """``statement`` with its two instants bound as the models store them (UTC on every backend)."""
+    return statement.bindparams(bindparam("created", type_=UtcDateTime()),
+                                bindparam("expires", type_=UtcDateTime()))
+
+
+# PostgreSQL: the charge and the reservation in one statement (one round trip).
+PG_RESERVE = _instants(text(
+    "WITH charged AS (" + _UPSERT + "RETURNING q.grant_id) "  # noqa: S608 - constants, no input
+    "INSERT INTO quota_reservations (request_id, grant_id, day, rows, holder, created_at, expires_at) "
+    "SELECT :rid, :grant, :day, :rows, :holder, :created, :expires FROM charged RETURNING request_id"))
+# SQLite: the same two writes in one write transaction.
+SQLITE_CHARGE = text(_UPSERT + "RETURNING charged")
+SQLITE_RECORD = _instants(text(
+    "INSERT INTO quota_reservations (request_id, grant_id, day, rows, holder, created_at, expires_at) "
+    "VALUES (:rid, :grant, :day, :rows, :holder, :created, :expires)"))
+# Give back ``rows - delivered`` of one reservation and close it (PostgreSQL: one statement).
+PG_CLOSE = text("WITH r AS (DELETE FROM quota_reservations WHERE request_id = :rid "
+                "RETURNING grant_id, day, rows) "
+                "UPDATE quota_days AS q SET charged = q.charged - (r.rows - :delivered) FROM r "
+                "WHERE q.grant_id = r.grant_id AND q.day = r.day")
+SQLITE_DELETE = text("DELETE FROM quota_reservations WHERE request_id = :rid RETURNING grant_id, day, rows")
+GIVE_BACK = text("UPDATE quota_days SET charged = charged - :give WHERE grant_id = :grant AND day = :day")
+CHARGED = text("SELECT charged FROM quota_days WHERE grant_id = :grant AND day = :day")
+
+
+# --- the ledger ---------------------------------------------------------------------------
+
+
+class Ledger:
+    """Charges pages against daily budgets in one metadata store (see the module docstring)."""
+
+    def __init__(self, store: Store, *, lease_s: float, append_bound_s: float,
+                 clock: Callable[[], datetime] = utc_now, monotonic: Callable[[], float] = time.monotonic,
+                 holder: str | None = None) -> None:
+        if lease_s <= append_bound_s + 1:
+            raise SettingsError(f"HUB_QUOTA_LEASE_S: {lease_s} s must exceed the audit append bound "
+                                f"({append_bound_s:.0f} s, from HUB_AUDIT_LOCK_TIMEOUT_S) by more than 1 s")
+        self.store = store
+        self.lease_s = lease_s
+        self.append_bound_s = append_bound_s
+        self.clock = clock
+        self.monotonic = monotonic
+        self.holder = holder or holder_id()
+        self.dialect = store.engine.dialect.name
+
+    def reserve(self, request_id: str, quota: Quota, rows: int, now: datetime | None = None) -> Reservation:
+        """Charge ``rows`` for ``request_id`` against ``quota`` (``QuotaExceeded`` if they do not fit)."""
+        now = now or self.clock()
+        started = self.monotonic()
+        day = quota_day(now)
+        params = {"rid": request_id, "grant": quota.grant, "day": day, "rows": rows,
+                  "budget": quota.max_rows_per_day, "holder": self.holder,
+                  "created": now, "expires": now + timedelta(seconds=self.lease_s)}
+        try:
+            with self.store.engine.begin() as conn:
+                charged = self._charge(conn, params)
+                if charged is None:
+                    current = conn.execute(CHARGED, params).scalar()
+        except SQLAlchemyError as exc:
+            metrics.QUOTA_RESERVATIONS.labels("error").inc()
+            raise LedgerUnavailable(f"quota ledger: no charge for grant `{quota.grant}`: "
+                                    f"{type(exc).__name__}") from None
+        if charged is None:
+            metrics.QUOTA_RESERVATIONS.labels("refused").inc()
+            raise QuotaExceeded(quota, day, int(current or 0), rows)
+        metrics.QUOTA_RESERVATIONS.labels("charged").inc()
+        return Reservation(request_id, quota.grant, day, rows,
+                           deadline=started + self.lease_s - self.append_bound_s)
+
+    def _charge(self, conn: Connection, params: dict[str, Any]) -> bool | None:
+        """Run the charge; True when charged and recorded, None when refused."""
+        if self.dialect == "postgresql":
+            return True if conn.execute(PG_RESERVE, params).first() is not None else None
+        if conn.execute(SQLITE_CHARGE, params).first() is None:
+            return None
+        conn.execute(SQLITE_RECORD, params)
+        return True
+
+    def close(self, reservation: Reservation, delivered: int) -> None:
+        """Give back what ``reservation`` charged beyond ``delivered`` rows, and close it."""
+        params = {"rid": reservation.request_id, "delivered": delivered}
+        try:
+            with self.store.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(PG_CLOSE, params)
+                    return
+                found = conn.execute(SQLITE_DELETE, params).first()
+                if found is not None:
+                    conn.execute(GIVE_BACK, {"give": found.rows - delivered, "grant": found.grant_id,
+                                             "day": found.day})
+        except SQLAlchemyError as exc:
+            # Nothing is lost: reconciliation closes it from the audit log after its lease.
+            log.warning("quota reservation %s not closed (%s); reconciliation will",
+                        reservation.request_id, type(exc).__name__)
+
+    def settle(self, reservation: Reservation, delivered: int) -> None:
+        """The delivery record of ``reservation`` is durable with ``delivered`` rows.
+
+        A full page needs no write: the audit log confirms it and reconciliation closes the
+        reservation in a batch.  A short page gives back the rows it did not use at once.
+        """
+        if delivered < reservation.rows:
+            self.close(reservation, delivered)
+
+    def release(self, reservation: Reservation) -> None:
+        """Nothing was, or ever will be, delivered for ``reservation``: give it all back."""
+        self.close(reservation, 0)
+
+    @contextmanager
+    def hold(self, reservation: Reservation | None) -> Iterator[Hold]:
+        """Guard a request's reservation: given back on failure unless the append began."""
+        held = Hold(self, reservation)
+        try:
+            yield held
+        except BaseException:
+            if reservation is not None and not held.appending and not held.settled:
+                self.release(reservation)
+            raise
+
+
+@dataclass
+class Hold:
+    """One request's reservation while its page is built and recorded."""
+
+    ledger: Ledger
+    reservation: Reservation | None
+    appending: bool = field(default=False)
+    settled: bool = field(default=False)
+
+    def begin_append(self) -> None:
+        """Call just before appending the delivery record: refuse if the lease is too short.
+
+        After this, a failure leaves the reservation to reconciliation (the record may have
+        landed), which needs the append to finish inside the lease: hence the deadline.
+        """
+        res = self.reservation
+        if res is not None and self.ledger.monotonic() > res.deadline:
+            raise LedgerUnavailable(f"quota reservation of request `{res.request_id}` is too old to "
+                                    f"deliver within its {self.ledger.lease_s:.0f} s lease; retry")
+        self.appending = True
+
+    def settle(self, delivered: int) -> None:
+        """The delivery record is durable with ``delivered`` rows."""
+        if self.reservation is not None and not self.settled:
+            if delivered > self.reservation.rows:
+                log.error("request %s delivered %d rows on a reservation of %d",
+                          self.reservation.request_id, delivered, self.reservation.rows)
+            self.ledger.settle(self.reservation, delivered)
+        self.settled = True
