@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import SettingsError
@@ -76,6 +76,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_quota_lease(self) -> Settings:
+        # A delivery append must finish inside its reservation's lease (hub.quota.ledger).
+        bound = self.audit_lock_timeout_s * 2 + 5
+        if self.quota_lease_s <= bound + 1:
+            raise ValueError(f"HUB_QUOTA_LEASE_S ({self.quota_lease_s:g} s) must exceed the audit append bound "
+                             f"(2 × HUB_AUDIT_LOCK_TIMEOUT_S + 5 = {bound:g} s) by more than 1 s")
+        return self
 
     @property
     def metadata_url(self) -> str:

@@ -22,6 +22,7 @@ from hub.cli import identity as identity_cmds
 from hub.cli import pii as pii_cmds
 from hub.cli import policy as policy_cmds
 from hub.cli import quarantine as quarantine_cmds
+from hub.cli import quota as quota_cmds
 from hub.cli import sandbox as sandbox_cmds
 from hub.cli import workflow as workflow_cmds
 
@@ -44,6 +45,7 @@ app.add_typer(connector_cmds.app, name="connector")
 app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
+app.add_typer(quota_cmds.app, name="quota")
 app.add_typer(workflow_cmds.application_app, name="application")
 app.add_typer(workflow_cmds.grant_app, name="grant")
 
