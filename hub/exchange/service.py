@@ -117,7 +117,7 @@ class Exchange:
         self.snapshots = Snapshots(settings, store)
         self.quota = Ledger(store, lease_s=settings.quota_lease_s,
                             append_bound_s=append_bound_s(settings.audit_lock_timeout_s), clock=self.clock)
-        self.sweeper = Sweeper(store, min(5.0, settings.quota_lease_s / 4), clock=self.clock)
+        self.sweeper = Sweeper(self.quota, min(2.0, settings.quota_lease_s / 4), clock=self.clock)
         atexit.register(self.sweeper.stop)
         self._refusal_swept: dict[tuple[str, str], float] = {}
         self.pseudonym_secret = load_secret(settings.keys_dir)
@@ -133,8 +133,9 @@ class Exchange:
             threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
 
     def close(self) -> None:
-        """Stop the background reconciliation of quota reservations."""
+        """Stop the background reconciliation of quota reservations; close the ledger."""
         self.sweeper.stop()
+        self.quota.dispose()
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)

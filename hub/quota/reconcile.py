@@ -14,8 +14,10 @@ A reservation (``hub.quota.ledger``) stays open until one of two things is known
 
 Each reservation is closed exactly once (one ``DELETE … RETURNING`` decides who closes
 it), so any number of processes may reconcile at the same time.  Every API process
-sweeps in the background (``Sweeper``); ``hub quota verify`` reconciles before it
-compares, and a refused reservation reconciles its own grant and day before refusing.
+sweeps in the background (``Sweeper``): it deletes the rows of its own settled full pages
+(it knows their delivery records are durable: no audit lookup) and reconciles the
+expired reservations of any process; ``hub quota verify`` reconciles everything before
+it compares, and a refused reservation reconciles its own grant and day first.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub import metrics
 from hub.events import DATA_DELIVERY
-from hub.quota.ledger import CLOCK_SKEW_S, GIVE_BACK, LedgerUnavailable, utc_now
+from hub.quota.ledger import CLOCK_SKEW_S, GIVE_BACK, Ledger, LedgerUnavailable, utc_now
 from hub.store.db import Store
 from hub.store.models import AuditRecord, QuotaReservation
 
@@ -71,16 +73,19 @@ def delivered_rows(store: Store, request_ids: list[str]) -> dict[str, int]:
     return dict(found)
 
 
-def _batch(store: Store, now: datetime, grant: str | None, day: str | None, size: int) -> Reconciled:
+def _batch(store: Store, now: datetime, grant: str | None, day: str | None, size: int,
+           expired_only: bool) -> Reconciled:
+    # The time is read before the audit log: a lease over by then has no delivery still to come.
+    expired_before = now - timedelta(seconds=CLOCK_SKEW_S)
     query = select(_R.c.request_id, _R.c.expires_at).order_by(_R.c.expires_at).limit(size)
     if grant is not None:
         query = query.where(_R.c.grant_id == grant)
     if day is not None:
         query = query.where(_R.c.day == day)
+    if expired_only:
+        query = query.where(_R.c.expires_at <= expired_before)
     with store.session() as session:
         candidates = [(rid, expires) for rid, expires in session.execute(query)]  # UtcDateTime: aware
-    # The time is read before the audit log: a lease over by then has no delivery still to come.
-    expired_before = now - timedelta(seconds=CLOCK_SKEW_S)
     delivered = delivered_rows(store, [rid for rid, _ in candidates])
     closable = [rid for rid, expires in candidates if rid in delivered or expires <= expired_before]
     done = Reconciled(still_open=len(candidates) - len(closable))
@@ -106,13 +111,14 @@ def _batch(store: Store, now: datetime, grant: str | None, day: str | None, size
 
 
 def reconcile(store: Store, now: datetime | None = None, *, grant: str | None = None, day: str | None = None,
-              batch: int = 2000) -> Reconciled:
-    """Close every closable reservation (of ``grant`` on ``day`` if given); see the module docstring."""
+              batch: int = 2000, expired_only: bool = False) -> Reconciled:
+    """Close every closable reservation (of ``grant`` on ``day`` if given; only those whose lease
+    is over with ``expired_only``); see the module docstring."""
     now = now or utc_now()
     total = Reconciled()
     try:
         while True:
-            done = _batch(store, now, grant, day, batch)
+            done = _batch(store, now, grant, day, batch, expired_only)
             total.add(done)
             if done.confirmed + done.released == 0 or done.confirmed + done.released + done.still_open < batch:
                 return total
@@ -121,10 +127,11 @@ def reconcile(store: Store, now: datetime | None = None, *, grant: str | None = 
 
 
 class Sweeper:
-    """Reconciles in a background thread every ``period_s`` (one per API process)."""
+    """One API process's background sweep, every ``period_s``: its own settled reservations
+    deleted, then every expired reservation reconciled."""
 
-    def __init__(self, store: Store, period_s: float, clock: Callable[[], datetime] = utc_now) -> None:
-        self.store, self.period_s, self.clock = store, period_s, clock
+    def __init__(self, ledger: Ledger, period_s: float, clock: Callable[[], datetime] = utc_now) -> None:
+        self.ledger, self.store, self.period_s, self.clock = ledger, ledger.store, period_s, clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -138,10 +145,15 @@ class Sweeper:
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):
-            try:
-                reconcile(self.store, self.clock())
-            except Exception:  # noqa: BLE001 - a failed sweep is retried next period
-                log.warning("quota reconciliation sweep failed", exc_info=True)
+            self.sweep()
+
+    def sweep(self) -> None:
+        """One pass (a failure is logged and retried next period)."""
+        try:
+            self.ledger.flush_confirmed()
+            reconcile(self.store, self.clock(), expired_only=True)
+        except Exception:  # noqa: BLE001 - a failed sweep is retried next period
+            log.warning("quota reconciliation sweep failed", exc_info=True)
 
     def stop(self) -> None:
         """Stop the sweep thread."""
@@ -149,3 +161,4 @@ class Sweeper:
         thread = self._thread
         if thread is not None:
             thread.join(timeout=10)
+        self.ledger.flush_confirmed()

@@ -56,9 +56,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(store: Store, clock: Clock) -> Ledger:
-    return Ledger(store, lease_s=LEASE_S, append_bound_s=APPEND_BOUND_S, clock=clock, monotonic=clock.monotonic,
+def ledger(store: Store, clock: Clock) -> Iterator[Ledger]:
+    made = Ledger(store, lease_s=LEASE_S, append_bound_s=APPEND_BOUND_S, clock=clock, monotonic=clock.monotonic,
                   holder="test-host:1:abcd")
+    yield made
+    made.dispose()
 
 
 @pytest.fixture

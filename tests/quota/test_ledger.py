@@ -77,7 +77,9 @@ def test_a_short_page_gives_back_at_once_and_a_full_one_needs_no_write(ledger: L
     ledger.settle(short, 5)
     ledger.settle(full, 20)
     assert charged(store) == 25
-    assert open_reservations(store) == {"full": 20}  # confirmed later from the audit log
+    assert open_reservations(store) == {"full": 20}  # deleted in a batch by the sweep
+    assert ledger.flush_confirmed() == 1
+    assert charged(store) == 25 and open_reservations(store) == {}
 
 
 def test_release_gives_everything_back_once(ledger: Ledger, store: Store) -> None:

@@ -121,3 +121,20 @@ def test_a_lease_never_outlives_its_bound(ledger: Ledger, store: Store, clock: C
         assert held is not None
         assert held.expires_at - held.created_at == timedelta(seconds=ledger.lease_s)
         assert held.created_at == clock() and held.holder == "test-host:1:abcd"
+
+
+def test_a_sweep_deletes_its_own_settled_rows_and_closes_only_expired_ones(
+        ledger: Ledger, store: Store, audit: AuditLog, clock: Clock) -> None:
+    from hub.quota import Sweeper
+
+    mine = ledger.reserve("mine", quota(), 20)
+    ledger.settle(mine, 20)  # delivered in full by this process
+    ledger.reserve("in-flight", quota(), 20)  # a live request of another process, not delivered yet
+    ledger.reserve("delivered-elsewhere", quota(), 20)
+    deliver(audit, "delivered-elsewhere", "g-1", 20)  # its process died before settling
+    sweeper = Sweeper(ledger, 3600, clock=clock)
+    sweeper.sweep()
+    assert open_reservations(store) == {"in-flight": 20, "delivered-elsewhere": 20}  # not expired yet
+    clock.advance(ledger.lease_s + CLOCK_SKEW_S)
+    sweeper.sweep()
+    assert open_reservations(store) == {} and charged(store) == 40  # 20 released, 40 delivered
