@@ -34,9 +34,10 @@ import pytest
 from hub.audit import AuditLog
 from hub.quota import CLOCK_SKEW_S, grant_days, quota_day, reconcile
 from hub.settings import load_settings
+from hub.statements import lockdown_terms
 from hub.store.db import Store, open_store
 from hub.store.models import QuotaReservation
-from tests.api.exchange_world import SUBSIDY, World, _register, grant
+from tests.api.exchange_world import SUBSIDY, World, _enrol_officers, _register, grant
 from tests.api.replicas import HUB, Server, pg_home, server_env, token
 
 pytestmark = pytest.mark.postgres
@@ -94,8 +95,7 @@ def replicas(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     settings = load_settings(home=root / "home", database_url=pg_url)
     store = open_store(pg_url)
     world = World(root / "home", settings, store, AuditLog.from_settings(store, settings))
-    _register(world, "officer", "own-fin", role="owner", owner_of="finance")
-    _register(world, "officer", "sec-1", role="security")
+    _enrol_officers(world)
     built = Replicas(world, pg_url, [], root)
     built.servers = [Server.start(built.env(), root / f"server-{n}.log") for n in range(2)]
     yield built
@@ -249,7 +249,9 @@ def test_a_lockdown_through_one_replica_is_refused_by_the_other_within_the_bound
     with httpx.Client() as client:
         assert fetch(client, b, partner, 5)[0] == 200
         assert fetch(client, b, partner, 5)[0] == 200  # token and decision now cached in b
-        locked = client.post(f"{a}/v1/partners/to-lock/lockdown", json={"reason": "leaked extract"},
+        statement = replicas.world.desk.sign("sec-1", "lockdown", "partner:to-lock", lockdown_terms("to-lock"),
+                                             note="leaked extract")
+        locked = client.post(f"{a}/v1/partners/to-lock/lockdown", json={"statement": statement},
                              headers=officer, timeout=30)
         assert locked.status_code == 200, locked.text
         assert fetch(client, a, partner, 5)[0] == 401  # the process that locked down: at once
@@ -266,8 +268,7 @@ def test_workers_share_the_ledger_on_sqlite(request: pytest.FixtureRequest,
     settings = load_settings(home=root / "home")
     store = open_store(settings.metadata_url)
     world = World(root / "home", settings, store, AuditLog.from_settings(store, settings))
-    for officer, kw in (("own-fin", {"role": "owner", "owner_of": "finance"}), ("sec-1", {"role": "security"})):
-        _register(world, "officer", officer, **kw)
+    _enrol_officers(world)
     _register(world, "partner", "eager", clearance=3, jurisdiction="330000", purposes=["case-verification"])
     gid = grant(world, "eager", SUBSIDY, "case-verification", ["payment_id", "amount", "township_code"], [],
                 max_rows=100)

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from hub import tokens, workflow
+from hub import statements, tokens, workflow
 from hub.api.app import token_config
 from hub.identity import load_subject
 from hub.keys import KeyStore
 from hub.revocations import Revocations, RevocationsUnavailable
 from hub.settings import Settings
+from hub.signers import KeySigner
 from hub.store.db import Store
 from hub.store.models import ClientKey, Partner
 from hub.tokens import TokenRejected, authenticate_client, issue_access_token
@@ -85,13 +86,20 @@ def test_a_verified_token_is_remembered_until_its_exp_and_not_past_it(
     assert len(counted) == 2
 
 
+def lock_down(store: Store, audit: RecordingAuditFake, officer: Client, partner_id: str = "hz-xihu-jw") -> None:
+    """A lockdown of ``partner_id`` signed by the security officer ``officer`` (through this process)."""
+    statement = statements.sign(KeySigner(officer.key), "sec-1", "lockdown", f"partner:{partner_id}",
+                                statements.lockdown_terms(partner_id), note="leaked extract")
+    with store.session() as session:
+        workflow.lockdown(session, audit.sink, partner_id, statement)
+
+
 def test_a_lockdown_through_this_process_refuses_the_very_next_request(
         verifier: AccessVerifier, store: Store, keys: KeyStore, settings: Settings, partner: Client,
-        audit: RecordingAuditFake) -> None:
+        audit: RecordingAuditFake, officer: Client) -> None:
     token, _ = issue(store, keys, settings, partner)
     verifier.subject(token)
-    with store.session() as session:
-        workflow.lockdown(session, audit.sink, "hz-xihu-jw", "officer:sec-1", "leaked extract")
+    lock_down(store, audit, officer)
     with pytest.raises(TokenRejected) as refused:
         verifier.subject(token)
     assert refused.value.reason == "suspended"
@@ -138,12 +146,12 @@ def test_an_unreadable_revocation_state_refuses(store: Store, keys: KeyStore, tm
 
 
 def test_the_api_refuses_a_locked_down_partner_on_its_next_request(
-        client: AsgiClient, store: Store, partner: Client, audit: RecordingAuditFake) -> None:
+        client: AsgiClient, store: Store, partner: Client, audit: RecordingAuditFake, officer: Client) -> None:
     token = get_token(client, partner.assertion()).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/test/whoami", headers=headers).status_code == 200
     assert client.get("/test/whoami", headers=headers).status_code == 200  # remembered
+    lock_down(store, audit, officer)
     with store.session() as session:
-        workflow.lockdown(session, audit.sink, "hz-xihu-jw", "officer:sec-1", "leaked extract")
         assert load_subject(session, partner.client_id).suspended  # type: ignore[union-attr]
     assert client.get("/test/whoami", headers=headers).status_code == 401

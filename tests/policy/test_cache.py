@@ -14,6 +14,7 @@ from hub.events import discard
 from hub.policy import PolicyPoint, RegopyEngine, StoreData, load_policies
 from hub.store import Store, open_store
 from hub.store.models import Partner
+from tests.officer_desk import Desk
 from tests.policy.helpers import NOW, READ, SUBJECT, request, resource, seed
 from tests.policy.test_point import Counting
 
@@ -31,24 +32,33 @@ class Clock:
         return self.now
 
 
-def _approve(session: Any, **overrides: Any) -> None:
+def _approve(session: Any, desk: Desk, **overrides: Any) -> None:
     app = workflow.apply(session, discard, request(**overrides), now=NOW)
-    workflow.decide(session, discard, app.id, "own-fin", "approve", now=NOW)
-    workflow.decide(session, discard, app.id, "sec-1", "approve", now=NOW)
+    desk.approve(session, discard, app.id, "own-fin", "sec-1", now=NOW)
 
 
 @pytest.fixture
-def store(hub_home: Path) -> Iterator[Store]:
+def seeded(hub_home: Path) -> Iterator[tuple[Store, Desk]]:
     s = open_store(f"sqlite:///{hub_home / 'hub.sqlite'}")
     with s.session() as session:
-        seed(session)
+        desk = seed(session)
         session.add(Partner(id="hz-city-jw", clearance=3, jurisdiction="330100", purposes=["case-verification"],
                             created_at=NOW))
         session.flush()
-        _approve(session, valid_until=CLOSES)
-        _approve(session, partner="hz-city-jw")
-    yield s
+        _approve(session, desk, valid_until=CLOSES)
+        _approve(session, desk, partner="hz-city-jw")
+    yield s, desk
     s.dispose()
+
+
+@pytest.fixture
+def store(seeded: tuple[Store, Desk]) -> Store:
+    return seeded[0]
+
+
+@pytest.fixture
+def desk(seeded: tuple[Store, Desk]) -> Desk:
+    return seeded[1]
 
 
 @pytest.fixture
@@ -95,12 +105,13 @@ def test_an_explicit_time_is_part_of_the_key_and_never_expires(point: PolicyPoin
     assert calls(point) == 1
 
 
-def test_approving_a_grant_for_one_partner_keeps_the_others_entries(point: PolicyPoint, store: Store) -> None:
+def test_approving_a_grant_for_one_partner_keeps_the_others_entries(point: PolicyPoint, store: Store,
+                                                                   desk: Desk) -> None:
     point.decide(SUBJECT, "read", resource(), READ)
     point.decide(OTHER, "read", resource(), READ)
     county_scope, city_scope = point.scopes.of(SUBJECT)[0], point.scopes.of(OTHER)[0]
     with store.session() as session:  # a second grant for the county partner only
-        _approve(session, purpose="case-verification", columns=["amount"], clear_columns=())
+        _approve(session, desk, purpose="case-verification", columns=["amount"], clear_columns=())
     hits, evaluations = point.cache.hits, calls(point)
     assert point.decide(OTHER, "read", resource(), READ).allow
     assert (point.cache.hits, calls(point)) == (hits + 1, evaluations)  # the city partner's entry stayed
@@ -111,22 +122,22 @@ def test_approving_a_grant_for_one_partner_keeps_the_others_entries(point: Polic
 
 
 def test_revoking_a_grant_denies_the_next_request_and_spares_the_other_partner(
-        point: PolicyPoint, store: Store) -> None:
+        point: PolicyPoint, store: Store, desk: Desk) -> None:
     assert point.decide(SUBJECT, "read", resource(), READ).allow
     assert point.decide(OTHER, "read", resource(), READ).allow
     county = point.decide(SUBJECT, "read", resource(), READ).grant
     with store.session() as session:
-        workflow.revoke(session, discard, str(county), "officer:sec-1", "case closed")
+        desk.revoke(session, discard, str(county), "sec-1", "case closed", now=NOW)
     after = point.decide(SUBJECT, "read", resource(), READ)
     assert not after.allow and any("holds no grant" in r for r in after.reasons)
     hits = point.cache.hits
     assert point.decide(OTHER, "read", resource(), READ).allow and point.cache.hits == hits + 1
 
 
-def test_a_lockdown_denies_the_next_request(point: PolicyPoint, store: Store) -> None:
+def test_a_lockdown_denies_the_next_request(point: PolicyPoint, store: Store, desk: Desk) -> None:
     assert point.decide(SUBJECT, "read", resource(), READ).allow
     with store.session() as session:
-        workflow.lockdown(session, discard, "hz-xihu-jw", "officer:sec-1", "leaked extract")
+        desk.lockdown(session, discard, "hz-xihu-jw", "sec-1", "leaked extract", now=NOW)
     after = point.decide(SUBJECT, "read", resource(), READ)
     assert not after.allow and any("rule lockdown" in r for r in after.reasons)
 

@@ -9,7 +9,7 @@ counts were never the source of truth (the audit log's delivery records are) and
 not carried over.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004 (written on 0002; re-chained after merging main)
 Create Date: 2026-12-06 20:00:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
