@@ -63,9 +63,13 @@ class Replicas:
         return self.servers[index]
 
     def partner(self, name: str, budget: int) -> str:
+        """Register a partner and approve its grant, through this test process: the servers see
+        it within the staleness bound, which is waited out (a request before may be denied)."""
         _register(self.world, "partner", name, clearance=3, jurisdiction="330000", purposes=["case-verification"])
-        return grant(self.world, name, SUBSIDY, "case-verification", ["payment_id", "amount", "township_code"],
-                     [], max_rows=budget)
+        gid = grant(self.world, name, SUBSIDY, "case-verification", ["payment_id", "amount", "township_code"],
+                    [], max_rows=budget)
+        time.sleep(STALENESS_S)
+        return gid
 
 
 @pytest.fixture(scope="module")
