@@ -14,9 +14,11 @@ Per backend, in the same run and on the same store:
   the sweep's deletion of settled full pages (``flush_confirmed``, 500 per statement)
   and ``reconcile`` of reservations left by a crashed process, confirmed from the audit
   log's delivery records in batches of 2000;
-- ``--workers`` processes reserving at once for ``--seconds``, all on ONE grant (every
-  replica serving one partner: they queue on that grant-day's row) and each on its own
-  grant, against the same processes doing the baseline insert.
+- ``--threads`` threads of ONE process reserving at once on one grant (one API process
+  under many connections), and ``--workers`` processes reserving at once, all on ONE
+  grant (every replica serving one partner: they queue on that grant-day's row) and each
+  on its own grant; each against the same threads or processes doing the baseline insert,
+  for ``--seconds``.
 
 PostgreSQL is the local server (README, "Tests and PostgreSQL"); a fresh database is
 made and dropped.  The full request path with and without two replicas is measured by
@@ -70,6 +72,27 @@ def _scratch(store: Store) -> None:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_scratch (id VARCHAR(64) PRIMARY KEY, n BIGINT)"))
 
 
+def _insert_relaxed(ledger) -> None:  # type: ignore[no-untyped-def]
+    """A one-row insert through the ledger's own write path (driver connection, relaxed commit)."""
+    from hub.quota.ledger import _for
+
+    sql = _for(ledger.dialect, "INSERT INTO bench_scratch (id, n) VALUES (:id, 1)")
+    ledger._write(lambda cur: cur.execute(sql, {"id": uuid.uuid4().hex}))
+
+
+def _insert_durable(store: Store) -> None:
+    """The same insert on the store's driver connection, committed durably (an fsync)."""
+    from hub.quota.ledger import _for
+
+    raw = store.engine.raw_connection()
+    try:
+        raw.cursor().execute(_for(store.engine.dialect.name, "INSERT INTO bench_scratch (id, n) VALUES (:id, 1)"),
+                             {"id": uuid.uuid4().hex})
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def sequential(store: Store, n: int) -> dict[str, list[float]]:
     """Interleaved batches of each operation, so machine noise hits every side alike."""
     _scratch(store)
@@ -77,19 +100,19 @@ def sequential(store: Store, n: int) -> dict[str, list[float]]:
     quota = Quota("g-seq", BIG)
     results: dict[str, list[float]] = {"select 1": [], "insert (baseline)": [], "insert, durable": [],
                                        "reserve": [], "settle short page": []}
-    insert = text("INSERT INTO bench_scratch (id, n) VALUES (:id, 1)")
 
     def select_one(_: int) -> None:
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1")).scalar()
+        raw = ledger.engine.raw_connection()
+        try:
+            raw.cursor().execute("SELECT 1").fetchone()
+        finally:
+            raw.close()
 
     def insert_one(_: int) -> None:
-        with ledger.engine.begin() as conn:
-            conn.execute(insert, {"id": uuid.uuid4().hex})
+        _insert_relaxed(ledger)
 
     def insert_durably(_: int) -> None:
-        with store.engine.begin() as conn:
-            conn.execute(insert, {"id": uuid.uuid4().hex})
+        _insert_durable(store)
 
     held: list = []  # type: ignore[type-arg]
 
@@ -148,7 +171,6 @@ def _worker(url: str, mode: str, grant: str, seconds: float, start_at: float, ou
     store = open_store(url, migrate=False)
     ledger = _ledger(store)
     quota = Quota(grant, BIG)
-    insert = text("INSERT INTO bench_scratch (id, n) VALUES (:id, 1)")
     while time.time() < start_at:
         time.sleep(0.001)
     lat = []
@@ -158,8 +180,7 @@ def _worker(url: str, mode: str, grant: str, seconds: float, start_at: float, ou
         if mode == "reserve":
             ledger.reserve(uuid.uuid4().hex, quota, 20)
         else:
-            with ledger.engine.begin() as conn:
-                conn.execute(insert, {"id": uuid.uuid4().hex})
+            _insert_relaxed(ledger)
         lat.append(time.perf_counter() - t0)
     ledger.dispose()
     store.dispose()
@@ -181,6 +202,29 @@ def concurrent(url: str, mode: str, workers: int, seconds: float, one_grant: boo
     return len(lat) / seconds, _pct(lat, 0.5), _pct(lat, 0.99)
 
 
+def threaded(store: Store, mode: str, threads: int, seconds: float) -> tuple[float, float, float]:
+    """(operations/s over ``threads`` threads of this process, p50 ms, p99 ms), on one grant."""
+    ledger = _ledger(store)
+    quota = Quota("g-threads", BIG)
+
+    def one(_: int) -> list[float]:
+        lat = []
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            if mode == "reserve":
+                ledger.reserve(uuid.uuid4().hex, quota, 20)
+            else:
+                _insert_relaxed(ledger)
+            lat.append(time.perf_counter() - t0)
+        return lat
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        lat = [x for batch in pool.map(one, range(threads)) for x in batch]
+    ledger.dispose()
+    return len(lat) / seconds, _pct(lat, 0.5), _pct(lat, 0.99)
+
+
 def run_backend(name: str, url: str, home: Path, args: argparse.Namespace) -> None:
     store = open_store(url)
     print(f"\n== {name} ==")
@@ -196,6 +240,10 @@ def run_backend(name: str, url: str, home: Path, args: argparse.Namespace) -> No
     per = reconcile_cost(store, home, min(args.n, 2000))
     print(f"{'sweep: crashed holder':<22} {per * 1e6:7.1f} us per reservation confirmed from the audit log "
           "(batches of 2000)")
+    b_rate, b50, b99 = threaded(store, "insert", args.threads, args.seconds)
+    r_rate, r50, r99 = threaded(store, "reserve", args.threads, args.seconds)
+    print(f"{args.threads} threads, one process: insert {b_rate:8,.0f}/s  p50 {b50:6.2f} ms  p99 {b99:6.2f} ms;"
+          f"  reserve {r_rate:8,.0f}/s  p50 {r50:6.2f} ms  p99 {r99:6.2f} ms   x{r_rate / b_rate:4.2f}")
     store.dispose()
     b_rate, b50, b99 = concurrent(url, "insert", args.workers, args.seconds, False)
     print(f"{args.workers} processes, one-row insert (baseline) {b_rate:8,.0f}/s  p50 {b50:6.2f} ms  p99 {b99:6.2f} ms")
@@ -229,6 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="sequential operations per side")
     parser.add_argument("--workers", type=int, default=4, help="concurrent processes")
+    parser.add_argument("--threads", type=int, default=16, help="concurrent threads of one process")
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each concurrent run")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
