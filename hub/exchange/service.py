@@ -219,6 +219,8 @@ class Exchange:
         key = (grant, day)
         if time.monotonic() - self._refusal_swept.get(key, float("-inf")) < 1.0:
             return False
+        if len(self._refusal_swept) > 10_000:
+            self._refusal_swept.clear()
         self._refusal_swept[key] = time.monotonic()
         try:
             return reconcile(self.store, now, grant=grant, day=day).rows_returned > 0
@@ -282,8 +284,9 @@ class Exchange:
 
         ``hold.begin_append()`` comes right before the delivery append (see ``hub.quota``).
         """
+        # Never more rows than were charged against the daily budget.
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
-                         max_rows=decision.max_rows or 0)
+                         max_rows=hold.reservation.rows if hold.reservation else (decision.max_rows or 0))
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
         with self.tables.lease(snap.path) as table:

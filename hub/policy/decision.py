@@ -120,6 +120,10 @@ def parse_decision(raw: Any, policy_revision: str, data_revision: str) -> Decisi
     max_rows = raw["max_rows"]
     _check(max_rows is None or _integer(max_rows), "`max_rows` is not an integer or null")
     quota = _quota(raw["quota"], raw["allow"], raw["grant"])
+    # A grant's rows are charged against its budget: an allow under a grant without one would
+    # serve them uncounted (a policy out of step with the hub, say), so it is no decision.
+    _check(quota is not None or not (raw["allow"] and raw["grant"] is not None),
+           "an allow under a grant carries no `quota` obligation")
     return Decision(allow=raw["allow"], reasons=tuple(reasons), grant=raw["grant"], columns=columns,
                     row_filter=raw["row_filter"], max_rows=max_rows, quota=quota,
                     policy_revision=policy_revision, data_revision=data_revision)

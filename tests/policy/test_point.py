@@ -176,10 +176,20 @@ def test_opa_backend_decides_from_store_data(store: Store, desk: Desk, double_ur
 
 @pytest.mark.parametrize("raw", [
     None, [], "allow", {"allow": True}, {"allow": "yes", "reasons": ["r"], "grant": None, "columns": {},
-                                        "row_filter": None, "max_rows": 0},
-    {"allow": True, "reasons": [], "grant": None, "columns": {}, "row_filter": None, "max_rows": 0},
-    {"allow": True, "reasons": ["r"], "grant": None, "columns": {"a": 1}, "row_filter": None, "max_rows": 0},
-    {"allow": True, "reasons": ["r"], "grant": None, "columns": {}, "row_filter": None, "max_rows": True},
+                                        "row_filter": None, "max_rows": 0, "quota": None},
+    {"allow": True, "reasons": [], "grant": None, "columns": {}, "row_filter": None, "max_rows": 0, "quota": None},
+    {"allow": True, "reasons": ["r"], "grant": None, "columns": {"a": 1}, "row_filter": None, "max_rows": 0,
+     "quota": None},
+    {"allow": True, "reasons": ["r"], "grant": None, "columns": {}, "row_filter": None, "max_rows": True,
+     "quota": None},
+    {"allow": True, "reasons": ["r"], "grant": "g-1", "columns": {}, "row_filter": None, "max_rows": 5,
+     "quota": None},
+    {"allow": True, "reasons": ["r"], "grant": "g-1", "columns": {}, "row_filter": None, "max_rows": 5,
+     "quota": {"grant": "g-2", "max_rows_per_day": 5}},
+    {"allow": False, "reasons": ["r"], "grant": None, "columns": {}, "row_filter": None, "max_rows": 0,
+     "quota": {"grant": "g-1", "max_rows_per_day": 5}},
+    {"allow": True, "reasons": ["r"], "grant": "g-1", "columns": {}, "row_filter": None, "max_rows": 5,
+     "quota": {"grant": "g-1", "max_rows_per_day": -1}},
 ])
 def test_malformed_engine_answers_are_rejected(raw: Any) -> None:
     with pytest.raises(PolicyError, match="malformed decision"):
