@@ -46,18 +46,28 @@ class Hub:
     desk: Desk = field(default_factory=Desk)
     url: str = ""
     process: subprocess.Popen[bytes] | None = None
+    listener: socket.socket | None = None  # bound, not yet handed to its server
+
+    def bind(self) -> str:
+        """Bind and listen on a free port (the server starts later, ``serve``); return the base URL."""
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        return self.url
 
     def serve(self) -> str:
-        """Start ``hub serve`` on an inherited socket bound to a free port; return its base URL."""
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        """Start ``hub serve`` on the inherited socket (bound now unless ``bind`` did); return its base URL."""
+        if self.listener is None:
+            self.bind()
+        sock, self.listener = self.listener, None
+        assert sock is not None
         env = {**os.environ, "HUB_HOME": str(self.home), "HUB_PUBLIC_URL": self.url}
         env.pop("HUB_DATABASE_URL", None)
         log = (self.home.parent / f"{self.name}-serve.log").open("wb")
-        self.process = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve", "--fd", str(sock.fileno())],
-                                        env=env, pass_fds=(sock.fileno(),), stdout=log, stderr=subprocess.STDOUT)
+        command = [str(Path(sys.executable).parent / "hub"), "serve", "--fd", str(sock.fileno())]
+        self.process = subprocess.Popen(command, env=env, pass_fds=(sock.fileno(),), stdout=log,
+                                        stderr=subprocess.STDOUT)
         sock.close()
         log.close()
         return self.url
