@@ -12,7 +12,9 @@ audited at the origin.  This connector is that partner's client:
   first read — or a ``since`` the origin retired (410) or no longer knows — is a full
   read of ``/rows``;
 * it verifies EVERY page's receipt (``X-Hub-Receipt``, a JWS) against the origin's
-  published audit keys (``/.well-known/audit-jwks.json``) — signature, and that it
+  published audit keys (``/.well-known/audit-jwks.json``), or only against the keys
+  pinned in the config (``audit_jwks``, received out of band: then even an attacker
+  who serves both keys and receipts on the channel is caught) — signature, and that it
   states exactly this page: request id, subject, dataset, version, row count and the
   SHA-256 of the bytes received.  A receipt that does not verify raises before the page
   is handed on, so the load's one transaction rolls back: nothing half-written, the
@@ -121,6 +123,9 @@ class HuitongConfig(BaseModel):
     client_id: str = Field(pattern=r"^partner:[a-z0-9][a-z0-9._-]{0,63}$")
     key_path: Path  # this hub's private key (PEM) registered at the origin
     audience: str | None = None  # the origin's token URL when it differs from <url>/oauth/token
+    # the origin's audit keys (its /.well-known/audit-jwks.json, a JWKS or PEM) received out of band:
+    # receipts then verify only against them, never against keys served on the channel they came by
+    audit_jwks: Path | None = None
     purpose: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     datasets: list[RemoteDataset] = Field(min_length=1)
     page_size: int = Field(default=10_000, ge=1, le=100_000)
@@ -277,11 +282,25 @@ def _page(response: httpx.Response) -> _Page:
 
 
 class _Receipts:
-    """Verifies receipts against the origin's published audit keys (fetched again on an unknown key)."""
+    """Verifies receipts against the origin's audit keys: pinned (``audit_jwks``), or as published
+    there (fetched again on an unknown key)."""
 
     def __init__(self, remote: _Remote) -> None:
         self.remote = remote
-        self.keys = self._fetch()
+        self.pinned = remote.config.audit_jwks is not None
+        self.keys = self._pinned() if self.pinned else self._fetch()
+
+    def _pinned(self) -> dict[str, Any]:
+        from hub.audit.errors import EvidenceError
+        from hub.audit.pubkeys import parse_public_keys
+
+        path = self.remote.config.audit_jwks
+        assert path is not None
+        try:
+            return parse_public_keys(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, EvidenceError) as exc:
+            raise ConnectorConfigError(f"hub `{self.remote.config.hub}`: the pinned audit keys `{path}` are "
+                                       f"unusable: {exc}") from None
 
     def _fetch(self) -> dict[str, Any]:
         from hub.audit.pubkeys import parse_public_keys
@@ -301,7 +320,7 @@ class _Receipts:
             raise ReceiptRejected(f"hub `{hub}` delivered a page of `{dataset}` without a receipt: the load stops")
         try:
             receipt = from_jws(page.receipt)
-            if str(parse_jws(page.receipt)[0].get("kid")) not in self.keys:
+            if str(parse_jws(page.receipt)[0].get("kid")) not in self.keys and not self.pinned:
                 self.keys = self._fetch()  # the origin may have rotated its audit key
             verify_receipt(receipt, self.keys)
         except EvidenceError as exc:

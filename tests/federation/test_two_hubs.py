@@ -8,7 +8,8 @@ over real HTTP, every receipt verified against the county's published audit keys
 twice, the second pull taking only what changed (and a full read once the county retired
 the version last pulled).  The provenance and the county's
 level land in the province's catalog (就高从严).  A forged receipt stops a load with
-nothing written; a grant revoked at the county stops the next pull, the last good
+nothing written — also when the attacker serves forged audit keys, once the county's keys
+are pinned at the province; a grant revoked at the county stops the next pull, the last good
 version staying.
 
 Downward: the province publishes a model package (``hub model publish``); two county
@@ -231,15 +232,24 @@ def _county_rows(county: Hub) -> list[dict[str, Any]]:
 
 
 class _Forger(httpx.HTTPTransport):
-    """The network attacker: every receipt replaced by one with the same claims and key id, signed by another key."""
+    """The network attacker: every receipt replaced by one with the same claims and key id, signed by another
+    key; with ``keys``, the origin's published audit keys replaced too (the attacker's key under their kids)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: bool = False) -> None:
         super().__init__()
         self.key = Ed25519PrivateKey.generate()
+        self.keys = keys
         self.forged = 0
+
+    def _jwks(self, genuine: httpx.Response) -> httpx.Response:
+        x = b64url(self.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+        keys = [{**k, "x": x} for k in json.loads(genuine.read())["keys"]]
+        return httpx.Response(200, json={"keys": keys})
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
+        if self.keys and request.url.path == huitong.AUDIT_JWKS:
+            return self._jwks(response)
         receipt = response.headers.get("x-hub-receipt")
         if not receipt:
             return response
@@ -262,6 +272,22 @@ def test_a_forged_receipt_stops_the_load_nothing_written(pair: Pair, monkeypatch
     assert forger.forged >= 1
     assert len(failures) == 1 and "does not verify" in failures[0] and "nothing of it is kept" in failures[0]
     assert landed(province) == before and origin(province)["version"] == kept["version"]
+
+    # an attacker serving forged keys as well: caught by the county's audit keys pinned at the province
+    pinned = province.home / "keys" / "county_330106-audit-jwks.json"
+    pinned.write_text(county.get(huitong.AUDIT_JWKS).text, encoding="utf-8")  # received out of band
+    config = yaml.safe_load((province.home / "hub.yaml").read_text(encoding="utf-8"))
+    config["sources"][SOURCE]["audit_jwks"] = str(pinned)
+    (province.home / "hub.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    forger = _Forger(keys=True)
+    monkeypatch.setattr(huitong, "make_transport", lambda: forger)
+    failures = pull(province)
+    assert forger.forged >= 1 and len(failures) == 1 and "does not verify" in failures[0], failures
+    assert landed(province) == before and origin(province)["version"] == kept["version"]
+
+    monkeypatch.setattr(huitong, "make_transport", lambda: None)  # the honest channel: the pinned keys verify
+    assert pull(province) == []
+    assert len(landed(province)) == len(before) + 1 and origin(province)["version"] != kept["version"]
 
 
 def test_the_county_model_installed_from_the_province_yields_the_same_clues(
