@@ -34,6 +34,14 @@ PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 OPERATOR_READ = "operator.read"
+ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
+ALERT_RESOLVED = "alert.resolved"
+DATASET_SUSPENDED = "dataset.suspended"  # circuit breaker (一键熔断): no partner reads the dataset
+DATASET_RESUMED = "dataset.resumed"
+PARTNER_KEY_REVOKED = "partner.key_revoked"  # forced key rotation
+PARTNER_KEY_ADDED = "partner.key_added"
+SECURITY_CHECK = "security.check"  # the periodic security check wrote its report
 
 
 @dataclass(frozen=True)
