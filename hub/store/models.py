@@ -426,6 +426,7 @@ class Alert(Base):
     count: Mapped[int] = mapped_column(BigInteger, default=1)
     evidence: Mapped[list[int]] = mapped_column(JsonType, default=list)
     detected_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # newest evidence counted
     details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     state: Mapped[str] = mapped_column(String(16), default="open", index=True)

@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('count', sa.BigInteger(), nullable=False),
     sa.Column('evidence', sa.JSON(), nullable=False),
     sa.Column('detected_seq', sa.BigInteger(), nullable=True),
+    sa.Column('last_seq', sa.BigInteger(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('actions', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
