@@ -31,7 +31,7 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _dataset(session: Session, dataset_id: str) -> Dataset:
+def get_dataset(session: Session, dataset_id: str) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"dataset `{dataset_id}` is not in the catalog", dataset=dataset_id)
@@ -66,7 +66,7 @@ def _record(session: Session, sink: EventSink, dataset_id: str, reason: str, by:
 def suspend(session: Session, sink: EventSink, dataset_id: str, statement: str, *, now: datetime | None = None,
             signer: str | None = None) -> DatasetSuspension:
     """Suspend exchange of a dataset on a security officer's signed statement (its note is the reason)."""
-    _dataset(session, dataset_id)
+    get_dataset(session, dataset_id)
     moment, terms = _now(now), statements.suspend_terms(dataset_id)
     signed = officers.accept(session, statement, actions=("suspend",), target=f"dataset:{dataset_id}",
                              terms=terms, now=moment, signer=signer)
@@ -81,7 +81,7 @@ def suspend(session: Session, sink: EventSink, dataset_id: str, statement: str, 
 def system_suspend(session: Session, sink: EventSink, dataset_id: str, reason: str, *, alert_id: str,
                    now: datetime | None = None) -> DatasetSuspension | None:
     """Suspend a dataset for an alert (containment playbook); None when one already stands."""
-    _dataset(session, dataset_id)
+    get_dataset(session, dataset_id)
     if standing(session, dataset_id):
         return None
     return _record(session, sink, dataset_id, reason, SYSTEM, _now(now), alert_id, {"alert": alert_id})
@@ -90,7 +90,7 @@ def system_suspend(session: Session, sink: EventSink, dataset_id: str, reason: s
 def resume(session: Session, sink: EventSink, dataset_id: str, statement: str, *, now: datetime | None = None,
            signer: str | None = None) -> list[DatasetSuspension] | None:
     """One officer's signature on resuming a dataset; resumed at the second officer's (None while waiting)."""
-    _dataset(session, dataset_id)
+    get_dataset(session, dataset_id)
     found = standing(session, dataset_id)
     if not found:
         raise Conflict(f"dataset `{dataset_id}` is not suspended", dataset=dataset_id)

@@ -249,7 +249,8 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
         keys = _register(settings, store, audit.sink, console)
         _grant(store, audit.sink, signers, console)
         base = f"http://127.0.0.1:{port}"
-        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), port)
+        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base,
+                                    awareness=settings.awareness_watch), port)
         server.start()
         _side_by_side(base, keys, console)
         _instructions(base, keys["partner:hz-xihu-jw"].resolve(), console)

@@ -70,7 +70,7 @@ def serve(
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
     try:
-        app = create_app(settings, audit=audit.append, store=store)
+        app = create_app(settings, audit=audit.append, store=store, awareness=settings.awareness_watch)
         # no access log: query strings carry filters and cursors
         uvicorn.run(app, host=host, port=port, access_log=False)
     finally:
