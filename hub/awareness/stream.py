@@ -38,6 +38,7 @@ from hub.events import DATA_DECISION, DATA_DELIVERY, TOKEN_ISSUED, TOKEN_REJECTE
 SENSITIVE_LEVEL = 3
 IGNORED_TOKEN_REASONS = frozenset({"suspended"})  # a locked-down client being refused is no attack
 DAY_S = 86400.0
+TRAFFIC = frozenset({DATA_DECISION, DATA_DELIVERY, TOKEN_ISSUED})
 
 
 class StreamDetectors:
@@ -58,10 +59,10 @@ class StreamDetectors:
         """Feed one record; return what it makes visible (nothing when ``warm``)."""
         if obs.event == TOKEN_REJECTED:
             return self._token_failure(obs, warm)
-        if not obs.partner_or_officer:
+        if not obs.partner_or_officer or obs.event not in TRAFFIC:
             return []
         found: list[Finding] = []
-        if not warm:
+        if not warm:  # history starts with the first request, not with the registration
             self.history.since(str(obs.subject), obs.ts)
         if obs.event == DATA_DECISION:
             found = self._decision(obs, warm)
@@ -149,7 +150,12 @@ class StreamDetectors:
         total = sum(s.count for s in seen.values())
         if total < self.t.offhours_min_reads:
             return self.t.work_hours
-        learnt = {int(h) for h, s in seen.items() if s.count >= max(2, 0.01 * total)}
+        # an hour is usual once the subject read sensitive data in it on more than one day, so one
+        # night of off-hours reads does not make that night usual
+        learnt = {int(h) for h, s in seen.items()
+                  if s.count >= max(3, 0.01 * total) and s.first_seen[:10] != s.last_seen[:10]}
+        if not learnt:  # no hour seen on two days yet: the configured work hours still apply
+            return self.t.work_hours
         return frozenset((h + d) % 24 for h in learnt for d in (-1, 0, 1))
 
     def _off_hours(self, obs: Observation, rows: int, level: int, warm: bool) -> list[Finding]:

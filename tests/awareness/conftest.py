@@ -20,7 +20,7 @@ from hub.keys import KeyStore
 from hub.settings import Settings, load_settings
 from hub.store.db import Store, open_store
 
-START = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 10:00 in UTC+8, a Monday
+START = datetime(2026, 11, 1, 16, 0, tzinfo=UTC)  # midnight starting Monday 2 November in UTC+8
 
 
 @dataclass
