@@ -75,6 +75,16 @@ class Webhook:
     sleep: Callable[[float], None] = time.sleep
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=5.0))
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+    def __enter__(self) -> Webhook:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def post(self, payload: dict[str, Any]) -> tuple[bool, int, str]:
         """POST one message with retries; ``(delivered, attempts made, last error)``."""
         body = body_of(payload)

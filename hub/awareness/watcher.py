@@ -58,6 +58,8 @@ class Watcher:
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads = []
+        if self.webhook is not None:
+            self.webhook.close()
 
     def _loop(self, work: Callable[[], None]) -> None:
         while not self._stop.is_set():
