@@ -100,7 +100,8 @@ def _by_dataset(grants: list[Grant], delivered: list[tuple[str, str, str | None,
     for name in names:
         mine = [g for g in grants if g.dataset_id == name]
         rows = sum(n for d, _, _, n in delivered if d == name)
-        partners = {g.partner_id for g in mine} | {s for d, s, _, _ in delivered if d == name}
+        partners = {g.partner_id for g in mine} | {s.removeprefix("partner:") for d, s, _, _ in delivered
+                                                    if d == name}
         clear = sum(_clear_pii(g, pii) for g in mine)
         level = _level(datasets.get(name))
         out.append({"dataset": name, "score": _score(level, clear, rows, len(partners)),
