@@ -65,8 +65,8 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         for partner in ("hz-xihu-jw", "zj-province"):
             headers = bearer(http, world.clients[partner])
             for limit in (50, 120, 80):
-                assert http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": "case-verification",
-                                                                        "limit": limit}, headers=headers).status_code == 200
+                params = {"purpose": "case-verification", "limit": limit}
+                assert http.get(f"/v1/datasets/{SUBSIDY}/rows", params=params, headers=headers).status_code == 200
         leaky = bearer(http, world.clients["leaky"])
         for _ in range(25):
             http.get("/v1/datasets/audit.findings/rows", params={"purpose": "case-verification"}, headers=leaky)
