@@ -44,6 +44,7 @@ class Finding:
     seqs: list[int]
     title: str
     details: dict[str, Any] = field(default_factory=dict)
+    at_seq: int | None = None  # the record whose observation raised it (None: a state check)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def record(session: Session, finding: Finding, now: datetime | None = None) -> C
         alert = Alert(id=f"al-{secrets.token_hex(6)}", kind=finding.kind, severity=finding.severity,
                       subject=finding.subject, dataset=finding.dataset, title=finding.title,
                       first_seen=finding.ts, last_seen=finding.ts, count=max(1, len(finding.seqs)),
-                      evidence=finding.seqs[:MAX_EVIDENCE], detected_seq=max(finding.seqs, default=None),
+                      evidence=finding.seqs[:MAX_EVIDENCE],
+                      detected_seq=finding.at_seq if finding.at_seq is not None else max(finding.seqs, default=None),
                       last_seq=max(finding.seqs, default=None), details=dict(finding.details), actions=[],
                       state="open", created_at=now or datetime.now(UTC))
         session.add(alert)

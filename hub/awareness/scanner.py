@@ -64,9 +64,9 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     for f in findings:
         key = (f.kind, f.subject, f.dataset)
         had = merged.get(key)
-        if had is None:
+        if had is None:  # the first finding keeps ``at_seq``: the record that raised it
             merged[key] = Finding(f.kind, f.severity, f.subject, f.dataset, f.ts, list(f.seqs), f.title,
-                                  dict(f.details))
+                                  dict(f.details), f.at_seq)
             continue
         had.seqs = sorted(set(had.seqs) | set(f.seqs))
         had.ts = max(had.ts, f.ts)

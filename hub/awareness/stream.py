@@ -104,7 +104,7 @@ class StreamDetectors:
         return [Finding("enumeration", severity, obs.subject, obs.dataset, obs.ts, _unique(self.lookups.seqs(key)),
                         f"{obs.subject}: {distinct} distinct lookup values on `{obs.dataset}` within "
                         f"{self.t.enumeration_window_s} s (enumeration)",
-                        {"distinct_values": distinct, "threshold": self.t.enumeration_distinct})]
+                        {"distinct_values": distinct, "threshold": self.t.enumeration_distinct}, obs.seq)]
 
     # --- deliveries -----------------------------------------------------------------------
 
@@ -143,7 +143,8 @@ class StreamDetectors:
         return [Finding("volume_spike", severity, subject, None, obs.ts, window.seqs(subject),
                         f"{subject}: {value:,.0f} {metric} in the last hour; {basis}",
                         {f"{metric}_last_hour": value, f"{metric}_threshold": round(threshold, 1),
-                         "median": base.median, "sigma": round(base.sigma, 1), "history_hours": base.hours})]
+                         "median": base.median, "sigma": round(base.sigma, 1), "history_hours": base.hours},
+                        obs.seq)]
 
     def _usual_hours(self, subject: str) -> frozenset[int]:
         seen = self.history.seen(subject, "hour")
@@ -172,7 +173,8 @@ class StreamDetectors:
         return [Finding("off_hours", severity, subject, obs.dataset, obs.ts, self.offhours.seqs(key),
                         f"{subject}: read level-{level} `{obs.dataset}` at {hour:02d}h (UTC+8), outside its usual "
                         f"hours; {rows_hour:,.0f} rows in the last hour",
-                        {"hour": hour, "usual_hours": sorted(usual), "rows_last_hour": rows_hour, "level": level})]
+                        {"hour": hour, "usual_hours": sorted(usual), "rows_last_hour": rows_hour, "level": level},
+                        obs.seq)]
 
     def _established(self, subject: str, obs: Observation) -> bool:
         since = self.history.since(subject, obs.ts)
@@ -189,7 +191,7 @@ class StreamDetectors:
         via = f" from new client IP {obs.client_ip}" if new_ip else ""
         return [Finding("unusual_dataset", severity, subject, dataset, obs.ts, [obs.seq],
                         f"{subject}: read `{dataset}` (level {level}) for the first time{via}",
-                        {"level": level, "client_ip": obs.client_ip, "new_ip": new_ip})]
+                        {"level": level, "client_ip": obs.client_ip, "new_ip": new_ip}, obs.seq)]
 
     def _new_ip(self, obs: Observation) -> list[Finding]:
         subject, ip = str(obs.subject), obs.client_ip
@@ -199,7 +201,7 @@ class StreamDetectors:
         if self.history.note(subject, "ip", ip, obs.ts) is not None or not established:
             return []
         return [Finding("new_client_ip", "warning", subject, None, obs.ts, [obs.seq],
-                        f"{subject}: first request from client IP {ip}", {"ip": ip})]
+                        f"{subject}: first request from client IP {ip}", {"ip": ip}, obs.seq)]
 
     # --- credentials and bursts ----------------------------------------------------------
 
@@ -224,7 +226,7 @@ class StreamDetectors:
         if severity is None:
             return []
         return [Finding(kind, severity, key, None, obs.ts, window.seqs(key), title.format(n=n),
-                        {"count": n, "threshold": threshold})]
+                        {"count": n, "threshold": threshold}, obs.seq)]
 
 
 def _unique(seqs: list[int]) -> list[int]:
