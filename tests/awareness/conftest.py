@@ -86,8 +86,9 @@ def sim_clock() -> Iterator[SimClock]:
     set_clock(None)
 
 
-def make_hub(home: Path, clock: SimClock, partners: tuple[str, ...] = ("p1", "p2")) -> Hub:
-    settings = load_settings(home=home)
+def make_hub(home: Path, clock: SimClock, partners: tuple[str, ...] = ("p1", "p2"),
+             database_url: str | None = None) -> Hub:
+    settings = load_settings(home=home, database_url=database_url)
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
     for partner in partners:

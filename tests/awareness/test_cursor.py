@@ -105,3 +105,29 @@ def test_two_scanners_racing_record_each_record_once(hub: Hub) -> None:
     assert first.run_once(check_state=False).records == 6  # the 5 denials and the second's alert.raised
     assert second.run_once(check_state=False).records == 0
     assert [(a["kind"], a["count"]) for a in _alerts(hub)] == [("denial_burst", 35)]
+
+
+@pytest.mark.postgres
+def test_the_cursor_on_postgresql(tmp_path: Path, sim_clock: SimClock, postgres_url: str) -> None:
+    """The same guarantees on PostgreSQL (row lock on the cursor, ON CONFLICT upserts of the history)."""
+    hub = make_hub(tmp_path / "pg", sim_clock, database_url=postgres_url)
+    try:
+        scanners = _traffic(hub, [12, 30])
+        [burst] = [a for a in _alerts(hub) if a["kind"] == "denial_burst"]
+        assert burst["count"] == BURSTS and len(burst["evidence"]) == BURSTS
+        first, second = hub.scanner(), scanners[-1]
+        for _ in range(3):
+            hub.deny("partner:p1")
+        claim = first._claim
+
+        def claim_after_the_other_won(session: Any, expected: int) -> bool:
+            assert second.run_once(check_state=False).records == 3
+            return claim(session, expected)
+
+        first._claim = claim_after_the_other_won  # type: ignore[method-assign]
+        assert first.run_once(check_state=False).lost_race
+        [burst] = [a for a in _alerts(hub) if a["kind"] == "denial_burst"]
+        assert burst["count"] == BURSTS + 3
+    finally:
+        hub.audit.close()
+        hub.store.dispose()
