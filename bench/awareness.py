@@ -121,23 +121,24 @@ def free_port() -> int:
 
 
 class Served:
-    """The exchange API under uvicorn in a thread, detectors on, proxy headers trusted from 127.0.0.1."""
+    """The exchange API under uvicorn in a thread, as ``hub serve`` runs it, detectors on, the bench
+    trusted as the reverse proxy (``HUB_TRUSTED_PROXIES=127.0.0.1``) so it can name client IPs."""
 
     def __init__(self, world: World, port: int) -> None:
         import uvicorn
 
+        from hub.api.server import server_config
+
         self.base = f"http://127.0.0.1:{port}"
         settings = world.settings.model_copy(update={
-            "awareness_interval_s": 0.5,
+            "trusted_proxies": "127.0.0.1", "awareness_interval_s": 0.5,
             # the audit writer's checkpoint timer runs on the real clock while record time leaps
             # ahead by hours: a record-time checkpoint lag means nothing here
             "awareness_checkpoint_lag_s": 10**9, "awareness_checkpoint_lag_records": 10**9})
         world.settings = settings
         app = create_app(settings, audit=world.audit.append, store=world.store, public_url=self.base,
                          awareness=True)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False,
-                                                   log_level="warning", proxy_headers=True,
-                                                   forwarded_allow_ips="127.0.0.1"))
+        self.server = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         while not self.server.started:

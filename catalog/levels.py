@@ -15,7 +15,7 @@ SHARING_NAMES = {"unconditional": "无条件共享", "conditional": "有条件�
 # Personal information is 一般-敏感 (3); anything else defaults by provider below.
 PII_LEVELS = {
     "CN_RESIDENT_ID": 3, "PERSON": 3, "CN_MOBILE": 3, "CN_BANK_CARD": 3, "CN_PASSPORT": 3,
-    "CN_LICENSE_PLATE": 3, "EMAIL": 3, "CN_USCC": 1,
+    "CN_LICENSE_PLATE": 3, "EMAIL": 3, "CN_LANDLINE": 3, "ADDRESS": 3, "CN_USCC": 1,
 }
 # Floor per layer: clues (问题线索) are 重要 whatever their columns hold.
 LAYER_FLOOR = {"clue": 4}

@@ -34,6 +34,7 @@ PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 OPERATOR_READ = "operator.read"
+AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
 ALERT_ACKNOWLEDGED = "alert.acknowledged"
 ALERT_RESOLVED = "alert.resolved"

@@ -113,10 +113,8 @@ granted_strategy(c, col) := "drop" if {
 } else := "clear" if {
 	name := c
 	clearable[name]
-} else := "redacted_text" if {
-	col.free_text == true
 } else := mask if {
-	mask := personal_masks[col.pii]
+	mask := personal_mask(col)
 } else := "clear"
 
 two_person_reasons := [msg |
