@@ -39,7 +39,7 @@ PASSPHRASE = "correct horse battery"
 
 def hub(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     monkeypatch.setattr(sys, "argv", ["hub", *args])
-    monkeypatch.setattr(_common.console, "width", 250)
+    monkeypatch.setattr(_common.console, "_width", 250)  # the private field: restored to None, not pinned
     return _common.run_app(hub_app)
 
 
