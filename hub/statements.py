@@ -39,6 +39,7 @@ from hub.store.models import Application, Grant
 TYP = "hub-statement+jwt"
 ALGORITHMS = ("EdDSA", "ES256")
 ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove",
+           "review", "login",  # login: an officer asks for a console login link (hub.console.links)
            "ack", "resolve", "suspend", "resume")  # the last four: alerts and dataset circuit breakers
 MAX_STATEMENT_BYTES = 16384
 MAX_NOTE = 2000
