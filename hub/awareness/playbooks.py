@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from hub import circuit, workflow
 from hub.awareness.thresholds import Thresholds
 from hub.events import PARTNER_KEY_REVOKED, AuditEvent, EventSink
+from hub.policy.data import changed_on_commit
 from hub.store.models import Alert, ClientKey, Partner
 
 SYSTEM = "system:awareness"
@@ -75,6 +76,7 @@ def rotate_key(session: Session, sink: EventSink, alert: Alert, now: datetime) -
                                                         ClientKey.revoked_at.is_(None))))
     for key in keys:
         key.revoked_at = now
+    changed_on_commit(session)  # this process's revocation set and decisions reload at commit
     sink(session, AuditEvent(PARTNER_KEY_REVOKED, subject=SYSTEM, action="rotate_key", decision="ok",
                              reasons=[_reason(alert)], details={"partner": partner, "alert": alert.id,
                                                                 "revoked_keys": sorted(k.kid for k in keys)}))

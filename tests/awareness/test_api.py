@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,20 @@ def test_officers_list_alerts_and_partners_cannot(world: World, http: AsgiClient
     assert http.get("/v1/alerts").status_code == 401
     bad = http.get("/v1/alerts", params={"state": "maybe"}, headers=bearer(http, world.clients["sec-1"]))
     assert bad.status_code == 400 and "state" in bad.text
+
+
+def test_the_console_overview_shows_the_live_alerts(world: World, alert_id: str) -> None:
+    from tests.console.helpers import log_in
+
+    with AsgiClient(world.app()) as console:
+        log_in(console, world.desk, "sec-1")
+        page = console.get("/console/", params={"lang": "en"})
+    assert page.status_code == 200
+    row = re.search(rf'<tr id="alert-{alert_id}">(.*?)</tr>', page.text)
+    assert row, "the overview does not list the open alert"
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+    assert cells[1:4] == ["high", "denial_burst", "partner:zj-province"] and cells[-2:] == ["30", "open"]
+    assert int(re.search(r'id="alerts-open">(\d+)<', page.text).group(1)) >= 1  # type: ignore[union-attr]
 
 
 def test_an_alert_is_acknowledged_and_resolved_with_signed_statements(world: World, http: AsgiClient,

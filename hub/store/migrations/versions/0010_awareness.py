@@ -8,7 +8,7 @@ log); ``dataset_suspensions`` are circuit breakers (一键熔断) on one dataset
 partner, honoured by the policies.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009 (re-chained at the merge of main)
 Create Date: 2026-12-06 21:10:00
 
 """
