@@ -8,7 +8,7 @@ log); ``dataset_suspensions`` are circuit breakers (一键熔断) on one dataset
 partner, honoured by the policies.
 
 Revision ID: 0010
-Revises: 0009 (re-chained at the merge of main)
+Revises: 0006 (re-chained at the merge of main: 0005 → 0008 → 0009 → 0006 → 0010)
 Create Date: 2026-12-06 21:10:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0009'
+down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
