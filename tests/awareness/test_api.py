@@ -126,6 +126,21 @@ def test_the_risk_report_shows_its_parts(world: World, http: AsgiClient) -> None
     assert report["grants_without_end"] == [] and report["stale_partner_keys"] == []
 
 
+def test_the_decision_record_holds_lookup_fingerprints_never_the_values(world: World, http: AsgiClient) -> None:
+    """What the enumeration detector counts: one keyed fingerprint per filter value, the value kept out."""
+    county = bearer(http, world.clients["hz-xihu-jw"])
+    for value in ("DB", "TK", "DB"):
+        response = http.get(f"/v1/datasets/{SUBSIDY}/rows", headers=county,
+                            params={"purpose": "case-verification", "limit": 1, "filter": f"program_code:eq:{value}"})
+        assert response.status_code == 200, response.text
+    records = http.get("/v1/audit", params={"event": "data.decision", "subject": "partner:hz-xihu-jw"},
+                       headers=bearer(http, world.clients["sec-1"])).json()["records"]
+    prints = [r["details"]["lookups"] for r in records[-3:]]
+    assert all(len(p) == 1 and p[0].startswith("program_code:eq:") for p in prints)
+    assert prints[0] == prints[2] != prints[1]  # equal values, equal fingerprints: distinct ones are countable
+    assert not any(p[0].endswith((":DB", ":TK")) for p in prints)
+
+
 def test_the_api_process_runs_the_detectors_in_a_thread(world: World, http: AsgiClient) -> None:
     """The watcher (what ``hub serve`` starts) picks new records up by itself; waits on its passes."""
     watcher = build_watcher(world.settings.model_copy(update={"awareness_interval_s": 0.05}), world.store,
