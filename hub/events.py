@@ -53,6 +53,14 @@ MODEL_REFUSED = "model.refused"  # a package was refused (signature, publisher, 
 MODEL_REVOKED = "model.revoked"  # this hub signed the revocation of a model it published
 MODEL_WITHDRAWN = "model.withdrawn"  # an installed model left the project on its publisher's revocation
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
+ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
+ALERT_RESOLVED = "alert.resolved"
+DATASET_SUSPENDED = "dataset.suspended"  # circuit breaker (一键熔断): no partner reads the dataset
+DATASET_RESUMED = "dataset.resumed"
+PARTNER_KEY_REVOKED = "partner.key_revoked"  # forced key rotation
+PARTNER_KEY_ADDED = "partner.key_added"
+SECURITY_CHECK = "security.check"  # the periodic security check wrote its report
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ here, with the publisher's signed revocation once withdrawn) and ``model_revocat
 (revocations this hub signed for models it published; served to installing hubs).
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0006'  # '0009' before merging main (0006: issue 26's quota ledger)
+down_revision: Union[str, Sequence[str], None] = '0010'  # re-chained at merges of main: 0009 → 0006 → 0010
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
