@@ -122,6 +122,14 @@ class Standing:
             clearance=details.get("clearance"), jurisdiction=details.get("jurisdiction"),
             purposes=details.get("purposes"), kids={str(details["kid"])})
 
+    def _partner_key_added(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        found = self.partners.get(str(record["subject"]).removeprefix("partner:"))
+        if found is not None and details.get("kid"):
+            found.kids.add(str(details["kid"]))
+
+    def _partner_key_revoked(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        self.revoked_kids.update(str(k) for k in details.get("revoked_keys") or [])
+
     def _lockdown(self, record: dict[str, Any], details: dict[str, Any]) -> None:
         if "suspension" in details:  # records of a hub that did not name the lockdown are skipped
             self.lockdowns[int(details["suspension"])] = str(details["partner"])
@@ -269,6 +277,8 @@ _LEARN = {
     "officer.registered": Standing._officer_registered,
     "officer.removed": Standing._officer_removed,
     "partner.registered": Standing._partner_registered,
+    "partner.key_added": Standing._partner_key_added,  # a partner's new key (hub partner add-key)
+    "partner.key_revoked": Standing._partner_key_revoked,  # forced key rotation (hub.awareness.playbooks)
     "partner.lockdown": Standing._lockdown,
     "partner.lockdown_lifted": Standing._lifted,
 }
