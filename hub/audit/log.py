@@ -2,7 +2,9 @@
 
 ``AuditLog.append(event)`` hands the event to one writer thread and waits; the
 writer drains every queued event into one transaction (group commit), so a commit's
-fsync is shared by all appends that arrived while the previous one ran.  An append
+fsync is shared by all appends that arrived while the previous one ran.
+``append_many(events)`` appends several events of one caller in the same batch, one
+after another, all or none (a data delivery's decision and delivery records).  An append
 returns only when its record is durable, and raises ``AuditUnavailable`` when it
 cannot be (disk full, store locked past the timeout, store unreachable): callers
 refuse the request (fail closed).  ``sink(session, event)`` appends inside the
@@ -106,7 +108,17 @@ class AuditLog:
 
     def append(self, event: AuditEvent) -> AuditRecordView:
         """Append ``event``; return its record once durable, else raise ``AuditUnavailable``."""
-        pending = Pending(Prepared.of(event))
+        return self.append_many([event])[0]
+
+    def append_many(self, events: list[AuditEvent]) -> list[AuditRecordView]:
+        """Append ``events`` together: one after another in one group-committed batch, or none.
+
+        Returns their records, in order, once durable; raises ``AuditUnavailable`` otherwise.
+        (A data delivery appends its decision and delivery records this way: one write.)
+        """
+        if not events:
+            return []
+        pending = Pending(*(Prepared.of(e) for e in events))
         self._submit(pending)
         woken = False
         try:
@@ -120,12 +132,18 @@ class AuditLog:
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
         if pending.error is not None:
             raise pending.error
-        return pending.view()
+        return pending.views()
 
     async def append_async(self, event: AuditEvent) -> AuditRecordView:
         """``append`` for asyncio callers: awaits durability without blocking the loop."""
-        future: Future[AuditRecordView] = Future()
-        self._submit(Pending(Prepared.of(event), future))
+        return (await self.append_many_async([event]))[0]
+
+    async def append_many_async(self, events: list[AuditEvent]) -> list[AuditRecordView]:
+        """``append_many`` for asyncio callers."""
+        if not events:
+            return []
+        future: Future[list[AuditRecordView]] = Future()
+        self._submit(Pending(*(Prepared.of(e) for e in events), future=future))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
@@ -248,7 +266,7 @@ class AuditLog:
                 return batch, stop
 
     def _commit(self, batch: list[Pending]) -> None:
-        prepared = [p.prepared for p in batch]
+        prepared = [event for p in batch for event in p.prepared]
         check_time = time.monotonic() >= self._time_check_at
         try:
             done = self._append_at_head(prepared) if not check_time else None
