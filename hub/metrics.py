@@ -24,7 +24,9 @@ DECISIONS = Counter("hub_decisions", "policy decisions by action and outcome (al
                     ["action", "outcome"], registry=REGISTRY)
 ROWS_DELIVERED = Counter("hub_rows_delivered", "rows delivered to partners by dataset and format",
                          ["dataset", "format"], registry=REGISTRY)
-AUDIT_APPEND = Histogram("hub_audit_append_seconds", "latency of one audit-log append",
+EXCHANGE_PAGES = Counter("hub_exchange_pages", "data pages served, by where they were cut (view | plan)",
+                         ["source"], registry=REGISTRY)
+AUDIT_APPEND = Histogram("hub_audit_append_seconds", "latency of one audit-log append (one batch of a caller's events)",
                          registry=REGISTRY)
 
 

@@ -50,19 +50,24 @@ def _day(value: object) -> str:
     return str(value)[:19]
 
 
+def _columns(columns: list[str], clear: list[str], lookup: list[str] | None) -> str:
+    """``a*, b?, c``: ``*`` marks a clear column, ``?`` a lookup column (``match``)."""
+    return ", ".join(c + ("*" if c in clear else "") + ("?" if c in (lookup or []) else "") for c in columns)
+
+
 @application_app.command("list")
 def application_list(
     status: Annotated[str | None, typer.Option(help="pending | approved | rejected | expired")] = None,
 ) -> None:
     """List applications and their approvals."""
-    table = Table("id", "partner", "dataset", "purpose", "columns (clear)", "valid", "rows/day", "status",
+    table = Table("id", "partner", "dataset", "purpose", "columns (*clear, ?lookup)", "valid", "rows/day", "status",
                   "decisions", title="applications")
 
     def rows(session: Session, _sink: EventSink) -> None:
         for app in workflow.list_applications(session, status):
             decisions = ", ".join(f"{a.officer_id}({a.role}) {a.decision}"
                                   for a in workflow.approvals_of(session, app.id))
-            columns = ", ".join(c + ("*" if c in app.clear_columns else "") for c in app.columns)
+            columns = _columns(app.columns, app.clear_columns, app.lookup_columns)
             table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns,
                           f"{_day(app.valid_from)} → {_day(app.valid_until)}", str(app.max_rows_per_day),
                           app.status, decisions or "—")
@@ -101,12 +106,12 @@ def grant_list(
     all_: Annotated[bool, typer.Option("--all", help="include revoked grants")] = False,
 ) -> None:
     """List grants."""
-    table = Table("id", "partner", "dataset", "purposes", "columns (clear)", "valid", "rows/day",
+    table = Table("id", "partner", "dataset", "purposes", "columns (*clear, ?lookup)", "valid", "rows/day",
                   "approved by", "revoked", title="grants")
 
     def rows(session: Session, _sink: EventSink) -> None:
         for g in workflow.list_grants(session, include_revoked=all_):
-            columns = ", ".join(c + ("*" if c in g.clear_columns else "") for c in g.columns)
+            columns = _columns(g.columns, g.clear_columns, g.lookup_columns)
             approvers = ", ".join(f"{a.get('officer')}({a.get('role')})" for a in g.approvals)
             table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns,
                           f"{_day(g.valid_from)} → {_day(g.valid_until)}", str(g.max_rows_per_day),

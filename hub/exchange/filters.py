@@ -2,7 +2,8 @@
 
 Columns must be ones the partner sees in clear (filtering on a masked column
 would leak what the mask hides); values are always bound parameters cast to the
-column's catalog type, never spliced into SQL.
+column's catalog type, never spliced into SQL.  The one exception is ``match`` on a
+grant's lookup columns, resolved by ``hub.exchange.lookups`` (never here).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from hub.errors import BadRequest
 from hub.masking import quote_ident
 
 OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-ALL_OPS = (*OPS, "in", "prefix")
+ALL_OPS = (*OPS, "in", "prefix", "match")
 MAX_FILTERS = 16
 MAX_VALUE_CHARS = 256
 MAX_IN_VALUES = 100
@@ -49,6 +50,9 @@ def to_sql(flt: Filter, clear_columns: dict[str, str]) -> tuple[str, list[object
             f"cannot filter on column `{flt.column[:64]}`: not a column you may see in clear",
             parameter="filter", column=flt.column[:64])
     col, sql_type = quote_ident(flt.column), clear_columns[flt.column]
+    if flt.op == "match":
+        raise BadRequest(f"cannot match on column `{flt.column[:64]}`: it is not a pseudonymised lookup "
+                         "column of your grant (filter it with eq)", parameter="filter", column=flt.column[:64])
     if flt.op == "prefix":
         return f"starts_with(CAST({col} AS VARCHAR), ?)", [flt.values[0]]
     if flt.op == "in":

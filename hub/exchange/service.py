@@ -1,20 +1,28 @@
-"""The per-request exchange flow: decide once, audit, plan, execute, encode, audit again.
+"""The per-request exchange flow: decide once, cut the page from a masked view, audit once.
 
 ``Exchange.read`` runs one data request (``/rows`` or ``/changes``) for an
 authenticated subject: it builds the decision input from the subject, the catalog
-entry and the request, asks the policy decision point ONCE, appends the decision to
-the audit log (refusing with 503 when that fails, and when the engine failed),
-refuses a deny with 403 and its reasons, then plans and runs one DuckDB query over
-the published snapshot (masks, row filter, partner filters, cursor, limit).
+entry and the request, asks the policy decision point ONCE and refuses a deny with
+403 and its reasons (the deny is appended to the audit log first: one record; 503
+when that fails, and when the engine failed).
 
-The page is materialised before it is sent (``execute.run`` returns an Arrow
-table), so the response digest is known before any byte leaves: the delivery
-record (rows, SHA-256) is appended BEFORE the response goes out, and the signed
-receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with
-no rows.  The daily quota: today's row usage of the subject's grants goes into the
-decision input (``context.rows_used_today``, from ``usage.UsageLedger``), and the page
-size is reserved against it under the same per-subject lock, so back-to-back and
-concurrent requests of a process never overrun a grant's rows per day.
+An allowed request is served from the partner's masked view of the snapshot
+(``hub.exchange.views``: masks and jurisdiction filter run by DuckDB once per view,
+not once per page; ``hub.exchange.pages`` cuts the page without SQL).  When no view
+can be kept (``HUB_EXCHANGE_VIEW_BYTES`` is 0, or the snapshot is larger than what
+the exchange holds in memory) one DuckDB query is planned for the page instead
+(``hub.exchange.plan``); both paths give the same rows and read each other's cursors.
+
+The page is encoded before it is sent, so the response digest is known before any
+byte leaves: the decision record and the delivery record (rows, SHA-256) are
+appended together — ONE group-committed audit batch (``AuditLog.append_many``) —
+BEFORE the response goes out, and the signed receipt rides in ``X-Hub-Receipt`` for
+every format; a failed append is a 503 with no rows.  A request refused after an
+allow (a bad filter, say) records the decision alone.  The daily quota: today's row
+usage of the subject's grants goes into the decision input
+(``context.rows_used_today``, from ``usage.UsageLedger``), and the page size is
+reserved against it under the same per-subject lock, so back-to-back and concurrent
+requests of a process never overrun a grant's rows per day.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import atexit
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,10 +46,11 @@ from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
-from hub.exchange import execute, filters, formats, usage
+from hub.exchange import execute, filters, formats, lookups, pages, usage
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
+from hub.exchange.views import ViewKey, Views
 from hub.identity import PURPOSE, Subject
 from hub.keys import KeyStore
 from hub.keys import load_secret as load_hub_secret
@@ -49,8 +59,10 @@ from hub.policy.decision import PolicyError
 from hub.pseudonym import load_secret, pads, partner_key
 from hub.settings import Settings
 from hub.store.db import Store
+from hub.store.models import Grant
 
 MAX_COLUMNS = 200
+SNAPSHOT = "__hub_snapshot"  # the in-memory snapshot, as a planned query names it
 
 
 class Denied(Forbidden):
@@ -90,6 +102,22 @@ def load_cursor_secret(keys_dir: Path) -> bytes:
     return load_hub_secret(keys_dir, "cursor")
 
 
+AppendMany = Callable[[list[AuditEvent]], list[object]]
+
+
+def batch_appender(audit: Audit) -> AppendMany:
+    """The ``append_many`` of the audit log behind ``audit`` (its bound ``append``).
+
+    An audit callable with no ``append_many`` (a single-event test fake) gets one call
+    per event instead; the hub's own audit log always writes the events together.
+    """
+    owner = getattr(audit, "__self__", None)
+    many = getattr(owner, "append_many", None) or getattr(audit, "append_many", None)
+    if callable(many):
+        return many  # type: ignore[no-any-return]
+    return lambda events: [audit(e) for e in events]
+
+
 def split_columns(raw: str | None) -> list[str] | None:
     """``a,b,c`` → ``["a", "b", "c"]``; ``None`` when absent."""
     if raw is None or not raw.strip():
@@ -112,7 +140,10 @@ class Exchange:
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
-        self.tables = SnapshotTables(self._db, settings.exchange_memory_rows)
+        self.tables = SnapshotTables(settings.exchange_memory_rows)
+        self.views = Views(self._db, settings.exchange_view_bytes)
+        self._append_many = batch_appender(audit)
+        self._lookup_columns: dict[str, frozenset[str]] = {}
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -154,6 +185,16 @@ class Exchange:
         finally:
             metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
 
+    def append_many(self, events: list[AuditEvent]) -> list[object]:
+        """Append ``events`` in one batch; any failure is ``AuditUnavailable`` (the caller refuses)."""
+        started = time.perf_counter()
+        try:
+            return self._append_many(events)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        finally:
+            metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
+
     def receipt(self, record: object) -> dict[str, Any] | None:
         """A signed receipt for a delivery record (None when the audit callable returns none)."""
         if not isinstance(record, AuditRecordView):
@@ -183,8 +224,13 @@ class Exchange:
             return self._subject_locks.setdefault(subject_id, threading.Lock())
 
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                request_id: str | None, client_ip: str | None) -> tuple[Decision, usage.Reservation | None]:
-        """Decide (with today's usage) and reserve the page against the grant's quota; audit the decision."""
+                request_id: str | None, client_ip: str | None
+                ) -> tuple[Decision, usage.Reservation | None, AuditEvent]:
+        """Decide (with today's usage) and reserve the page against the grant's quota.
+
+        A deny is audited here (one record) and raised; an allow returns its decision
+        record, appended with the delivery record in one batch (``_deliver``).
+        """
         request = {"purpose": query.purpose, "columns": list(query.columns or []), "rows_requested": limit}
         now = datetime.now(UTC)
         reservation = None
@@ -195,19 +241,20 @@ class Exchange:
             if decision.allow and decision.grant:
                 page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
                 reservation = self.usage.reserve(subject.id, decision.grant, page, now)
+        outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
+        metrics.DECISIONS.labels(action, outcome).inc()
+        event = AuditEvent(
+            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+            dataset_version=snap.version, purpose=query.purpose, decision=outcome,
+            reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
+            obligations_digest=decision.obligations_digest(), client_ip=client_ip)
+        if outcome == "allow":
+            return decision, reservation, event
         with self.usage.given_back_on_failure(reservation):
-            outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
-            metrics.DECISIONS.labels(action, outcome).inc()
-            self.append(AuditEvent(
-                DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-                dataset_version=snap.version, purpose=query.purpose, decision=outcome,
-                reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
-                obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+            self.append(event)
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
-        if not decision.allow:
-            raise Denied(list(decision.reasons))
-        return decision, reservation
+        raise Denied(list(decision.reasons))
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:
@@ -220,38 +267,83 @@ class Exchange:
             if not query.since:
                 raise BadRequest("query parameter `since` is required", parameter="since")
             since = self.snapshots.earlier(snap, query.since)
-        decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
+        decision, reservation, decided = self._decide(subject, action, snap, query, limit, request_id, client_ip)
         with self.usage.given_back_on_failure(reservation):
-            delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
-                                           request_id, client_ip)
+            delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision, decided)
         if reservation is not None:
             self.usage.settle(reservation, rows)
         return delivery
 
-    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                 since: Since | None, fmt: str, decision: Decision, request_id: str | None,
-                 client_ip: str | None) -> tuple[Delivery, int]:
-        """Plan, run and encode the page under ``decision``; record the delivery."""
+    def lookup_columns(self, grant_id: str | None) -> frozenset[str]:
+        """The lookup columns of grant ``grant_id`` (a grant's terms never change once made)."""
+        if not grant_id:
+            return frozenset()
+        found = self._lookup_columns.get(grant_id)
+        if found is None:
+            with self.store.session() as session:
+                grant = session.get(Grant, grant_id)
+                found = frozenset(grant.lookup_columns or []) if grant is not None else frozenset()
+            self._lookup_columns[grant_id] = found
+        return found
+
+    def _page(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
+              since: Since | None, fmt: str, decision: Decision) -> tuple[bytes, int, str | None, list[lookups.Lookup]]:
+        """The encoded page under ``decision``: from the masked view, or one planned query without one."""
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
                          max_rows=decision.max_rows or 0)
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
-        with self.tables.lease(snap.path) as table:
-            plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
-                         cursor_secret=self.cursor_secret, since=since, table=table,
-                         binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
-                                  "action": action, "purpose": query.purpose})
-            page = execute.run(self._con(), plan, fmt, self.cursor_secret)
-        body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
-        record = self.append(AuditEvent(
-            DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+        pads = self.pads_for(subject.id)
+        con = self._con()
+        found = lookups.resolve(con, filters.parse_all(req.filters), ob.columns,
+                                self.lookup_columns(decision.grant), pads)
+        binding = {"subject": subject.id, "dataset": snap.dataset, "version": snap.version, "action": action,
+                   "purpose": query.purpose}
+        snapshot = self.tables.table(snap.path)
+        if snapshot is not None and self.views.budget > 0:
+            view = self.views.view(ViewKey.of(snap.path, since, subject.id, snap.catalog, ob), snapshot,
+                                   snap.catalog, pads, since)
+            page = pages.select(con, self.views, view, snap.catalog, ob, req, cursor_secret=self.cursor_secret,
+                                binding=binding, since=since, lookups=found)
+            metrics.EXCHANGE_PAGES.labels("view").inc()
+            if fmt in ("json", "ndjson"):
+                body = formats.encode_lines(fmt, page.json_lines(self.views), page.next_cursor)
+            else:
+                body = b"".join(formats.encode(fmt, page.arrow(), page.next_cursor))
+            return body, page.rows, page.next_cursor, found
+        plan = build(snap.path, snap.catalog, ob, req, pads=pads, cursor_secret=self.cursor_secret, since=since,
+                     table=SNAPSHOT if snapshot is not None else None, binding=binding, lookups=found)
+        if snapshot is not None:
+            con.register(SNAPSHOT, snapshot)
+        try:
+            result = execute.run(con, plan, fmt, self.cursor_secret)
+        finally:
+            if snapshot is not None:
+                con.unregister(SNAPSHOT)
+        metrics.EXCHANGE_PAGES.labels("plan").inc()
+        body = b"".join(formats.encode(fmt, result.table, result.next_cursor))
+        return body, result.rows, result.next_cursor, found
+
+    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
+                 since: Since | None, fmt: str, decision: Decision, decided: AuditEvent) -> tuple[Delivery, int]:
+        """The page under ``decision``; its decision and delivery records appended in one batch first."""
+        try:
+            body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision)
+        except BaseException:
+            self.append(decided)  # refused after the allow (a bad filter, say): the decision alone
+            raise
+        details: dict[str, Any] = {"format": fmt}
+        if found:
+            details["lookups"] = [lk.audit() for lk in found]
+        records = self.append_many([decided, AuditEvent(
+            DATA_DELIVERY, subject=subject.id, action=action, request_id=decided.request_id, dataset=snap.dataset,
             dataset_version=snap.version, purpose=query.purpose, decision="ok", grant=decision.grant,
-            policy_revision=decision.revision, obligations_digest=decision.obligations_digest(),
-            rows=page.rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=client_ip,
-            details={"format": fmt}))
-        metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
-        return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
-                        self.receipt(record)), page.rows
+            policy_revision=decision.revision, obligations_digest=decided.obligations_digest,
+            rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
+            details=details)])
+        metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(rows)
+        return Delivery(body, formats.MEDIA_TYPES[fmt], rows, snap.version, next_cursor,
+                        self.receipt(records[-1])), rows
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

@@ -1,0 +1,223 @@
+"""Masked views: one partner's masked, jurisdiction-filtered projection of a snapshot, kept in memory.
+
+The decision for a (subject, snapshot version) names a strategy per column and a row
+filter (DESIGN.md §4).  ``Views.view`` materialises what that decision releases —
+every released column, masked by the SQL expressions of ``hub.masking`` and run by
+DuckDB over the in-memory snapshot (``hub.exchange.tables``), restricted to the
+partner's jurisdiction — ONCE, as an Arrow table in ``_row_id`` order.  Pages are
+then cut from it without SQL (``hub.exchange.pages``): the masks still run in the
+query engine, once per view instead of once per page.  Clear columns are the
+snapshot's own Arrow arrays (no copy) when the row filter keeps every row, and a
+vectorised ``take`` of them otherwise.
+
+Beside a view the same cache keeps, built on first use: its JSON rendition for a set
+of columns (each row rendered once by DuckDB's ``to_json`` — the very rendering the
+SQL path used per page — and newline-terminated, so an NDJSON page is one buffer
+slice) and its sort orders for ``order_by`` (a permutation and its inverse).
+
+A view is keyed by everything its content depends on: the snapshot file (so a new
+version is a new view), the ``since`` snapshot of a ``/changes`` request, the subject
+(its pseudonym key) and the decision's column strategies and row filter (so a changed
+decision is a new view).  Everything is kept in one LRU under ``HUB_EXCHANGE_VIEW_BYTES``;
+an evicted view is rebuilt by the next request that needs it, and concurrent first
+requests build it once (``hub.exchange.cache``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hub.exchange.cache import BuiltCache
+from hub.exchange.plan import ColumnInfo, Obligations, Since, projection
+from hub.exchange.plan import source as plan_source
+from hub.exchange.tables import ROW_ID, row_ids
+from hub.masking import quote_ident
+
+VIEW_BYTES = 1 << 30  # the default of HUB_EXCHANGE_VIEW_BYTES
+SNAPSHOT = '"__hub_snapshot"'  # the in-memory snapshot, as the build query names it
+_VIEW = '"__hub_view"'
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """What a view's content depends on (see the module docstring)."""
+
+    path: str
+    since: str | None
+    subject: str
+    strategies: tuple[tuple[str, str], ...]  # released columns in catalog order, with their strategy
+    row_filter: tuple[tuple[str, str], ...] | None
+
+    @classmethod
+    def of(cls, path: str, since: Since | None, subject: str, catalog: dict[str, ColumnInfo],
+           ob: Obligations) -> ViewKey:
+        released = tuple((c, ob.columns[c]) for c in catalog if ob.columns.get(c, "drop") != "drop")
+        rf = tuple(sorted((str(k), str(v)) for k, v in ob.row_filter.items())) if ob.row_filter else None
+        return cls(path, since.path if since else None, subject, released, rf)
+
+
+@dataclass(eq=False)
+class View:
+    """A built view: ``_row_id`` and the released columns, masked, in ``_row_id`` order."""
+
+    key: ViewKey
+    table: pa.Table
+    row_ids: np.ndarray
+    own_bytes: int  # bytes not shared with the snapshot
+    serial: int = field(default_factory=lambda: next(_serial))
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+@dataclass(frozen=True)
+class Order:
+    """A view's rows sorted for one ``order_by``: positions in order, and each position's rank."""
+
+    perm: np.ndarray
+    rank: np.ndarray
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, View):
+        return value.own_bytes
+    if isinstance(value, Order):
+        return int(value.perm.nbytes + value.rank.nbytes)
+    return int(value.nbytes)
+
+
+def _sorted_by_row_id(table: pa.Table) -> pa.Table:
+    ids = row_ids(table)
+    if table.num_rows > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        table = table.take(pc.sort_indices(table, [(ROW_ID, "ascending")]))
+    return table
+
+
+def _build_sql(key: ViewKey, catalog: dict[str, ColumnInfo], pads: tuple[bytes, bytes],
+               rows: int, since: Since | None) -> tuple[str, list[Any]]:
+    """The query computing ``_row_id`` and the masked (not clear) released columns."""
+    strategies = dict(key.strategies)
+    masked = [c for c, s in key.strategies if s != "clear"]
+    ob = Obligations(columns=strategies)
+    proj, joins = projection(masked, catalog, ob, pads, rows)
+    twins = [catalog[c].redacted_twin for c in masked if strategies[c] == "redacted_text"]
+    needed = [ROW_ID, *masked, *(t for t in twins if t)]
+    source, params = plan_source("", since, SNAPSHOT)
+    where, where_params = "", []
+    if key.row_filter:
+        column = dict(key.row_filter).get("column", "")
+        where = f"WHERE starts_with(CAST({quote_ident(column)} AS VARCHAR), ?)"
+        where_params = [dict(key.row_filter).get("prefix", "")]
+    inner = (f"SELECT {', '.join(quote_ident(c) for c in dict.fromkeys(needed))} "  # noqa: S608
+             f"FROM {source} {where}")
+    items = ", ".join([f"page.{quote_ident(ROW_ID)}", *proj.items])
+    if not joins.items:
+        return f"SELECT {items} FROM ({inner}) AS page", [*proj.params, *params, *where_params]  # noqa: S608
+    ctes = "".join(f", {c}" for c in joins.items[0::2])
+    sql = (f"WITH page AS MATERIALIZED ({inner}){ctes} SELECT {items} "  # noqa: S608
+           f"FROM page {' '.join(joins.items[1::2])}")
+    return sql, [*params, *where_params, *joins.params, *proj.params]
+
+
+def build_view(con: duckdb.DuckDBPyConnection, key: ViewKey, snapshot: pa.Table,
+               catalog: dict[str, ColumnInfo], pads: tuple[bytes, bytes], since: Since | None) -> View:
+    """Materialise the view ``key`` from ``snapshot`` (see the module docstring)."""
+    sql, params = _build_sql(key, catalog, pads, snapshot.num_rows, since)
+    con.register(SNAPSHOT.strip('"'), snapshot)
+    try:
+        masked = _sorted_by_row_id(con.execute(sql, params).to_arrow_table())
+    finally:
+        con.unregister(SNAPSHOT.strip('"'))
+    ids = row_ids(masked)
+    every_row = masked.num_rows == snapshot.num_rows  # then masked is in the snapshot's own row order
+    positions = None if every_row else np.searchsorted(row_ids(snapshot), ids)
+    columns, own = [masked.column(ROW_ID)], masked.column(ROW_ID).nbytes
+    for name, strategy in key.strategies:
+        if strategy == "clear":
+            column = snapshot.column(name) if positions is None else snapshot.column(name).take(positions)
+            own += 0 if positions is None else column.nbytes
+        else:
+            column = masked.column(name)
+            own += column.nbytes
+        columns.append(column)
+    table = pa.table(columns, names=[ROW_ID, *(c for c, _ in key.strategies)])
+    return View(key, table, ids, own)
+
+
+def render_json(con: duckdb.DuckDBPyConnection, view: View, columns: tuple[str, ...]) -> pa.ChunkedArray:
+    """Each row of ``view`` (``columns`` only) as JSON text ending in a newline, in view order."""
+    packed = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns)
+    con.register(_VIEW.strip('"'), view.table.select([ROW_ID, *columns]))
+    try:
+        out = con.execute(f"SELECT {quote_ident(ROW_ID)}, to_json(struct_pack({packed})) || chr(10) AS j "  # noqa: S608
+                          f"FROM {_VIEW}").to_arrow_table()
+    finally:
+        con.unregister(_VIEW.strip('"'))
+    if not np.array_equal(row_ids(out), view.row_ids):  # DuckDB keeps a scan's order; make sure
+        out = out.take(np.argsort(np.searchsorted(view.row_ids, row_ids(out))))
+    text = out.column("j")
+    newlines = pc.sum(pc.count_substring(text, "\n")).as_py() or 0
+    if newlines != view.rows:  # to_json escapes control characters; a raw newline would split a row
+        raise RuntimeError("a JSON-rendered row holds a raw newline")
+    return text
+
+
+def build_order(view: View, column: str, descending: bool) -> Order:
+    """Rows by ``column`` (nulls last), ties by ``_row_id``: the SQL plan's ORDER BY, as positions."""
+    direction = "descending" if descending else "ascending"
+    try:  # pyarrow >= 25 places nulls per key
+        perm = pc.sort_indices(view.table, sort_keys=[(column, direction, "at_end"), (ROW_ID, "ascending", "at_end")])
+    except (TypeError, ValueError):
+        perm = pc.sort_indices(view.table, sort_keys=[(column, direction), (ROW_ID, "ascending")],
+                               null_placement="at_end")
+    positions = perm.to_numpy()
+    rank = np.empty_like(positions)
+    rank[positions] = np.arange(len(positions), dtype=positions.dtype)
+    return Order(positions, rank)
+
+
+class Views:
+    """Masked views, their JSON renditions and sort orders, under one byte budget."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, budget_bytes: int = VIEW_BYTES) -> None:
+        self.db = db
+        self.budget = budget_bytes
+        self.cache: BuiltCache[tuple[Any, ...], Any] = BuiltCache(budget_bytes, _nbytes)
+
+    def view(self, key: ViewKey, snapshot: pa.Table, catalog: dict[str, ColumnInfo],
+             pads: tuple[bytes, bytes], since: Since | None) -> View:
+        """The view ``key``, built from ``snapshot`` unless it is kept."""
+        def build() -> View:
+            con = self.db.cursor()
+            try:
+                return build_view(con, key, snapshot, catalog, pads, since)
+            finally:
+                con.close()
+        view: View = self.cache.get(("view", key), build)
+        return view
+
+    def rendition(self, view: View, columns: tuple[str, ...]) -> pa.ChunkedArray:
+        """``view``'s rows rendered as JSON lines for ``columns`` (built on first use)."""
+        def build() -> pa.ChunkedArray:
+            con = self.db.cursor()
+            try:
+                return render_json(con, view, columns)
+            finally:
+                con.close()
+        text: pa.ChunkedArray = self.cache.get(("json", view.serial, columns), build)
+        return text
+
+    def order(self, view: View, column: str, descending: bool) -> Order:
+        """``view``'s rows in ``order_by`` order (built on first use)."""
+        order: Order = self.cache.get(("order", view.serial, column, descending),
+                                      lambda: build_order(view, column, descending))
+        return order
