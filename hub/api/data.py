@@ -2,7 +2,9 @@
 
 The router parses the query string and hands it to ``hub.exchange.service.Exchange``
 (one per app, built on first use and kept on ``app.state.exchange``; tests may set
-their own, e.g. with a policy point whose engine is down).  ``install`` registers
+their own, e.g. with a policy point whose engine is down).  The data routes are
+async: a request takes one worker-thread hop for its page (``Exchange.read_async``)
+and awaits its audit batch on the event loop.  ``install`` registers
 the readiness probes of the policy engine and the audit log.
 """
 
@@ -48,8 +50,9 @@ def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
     return found
 
 
-def get_exchange(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Exchange:
-    return exchange_of(request.app, ctx)
+async def get_exchange(request: Request) -> Exchange:
+    """The app's ``Exchange`` (async: no worker-thread hop for a lookup)."""
+    return exchange_of(request.app, request.app.state.ctx)
 
 
 def _policy_ready(app: FastAPI) -> bool:
@@ -81,11 +84,11 @@ def _next_link(request: Request, cursor: str) -> str:
     return f'<{request.url.path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'
 
 
-def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
-           query: RowsQuery) -> Response:
+async def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
+                 query: RowsQuery) -> Response:
     try:
-        delivery = exchange.read(subject, action, dataset, query, request_id=request_id(request),
-                                 client_ip=client_ip(request))
+        delivery = await exchange.read_async(subject, action, dataset, query, request_id=request_id(request),
+                                             client_ip=client_ip(request))
     except Denied as exc:
         return problem(403, str(exc), title="forbidden", reasons=exc.reasons)
     headers = {"X-Hub-Dataset-Version": delivery.version, **receipt_header(delivery.receipt)}
@@ -104,17 +107,17 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @router.get("/v1/datasets/{dataset}/rows", responses=DATA_RESPONSES)
-def rows(request: Request, dataset: str, subject: CurrentSubject,
+async def rows(request: Request, dataset: str, subject: CurrentSubject,
          exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
          columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
          limit: Limit = None, cursor: Cursor = None, format: Format = "json") -> Response:
     """Rows of the current published version, masked and scoped by one policy decision."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor)
-    return _serve(request, subject, exchange, "read", dataset, query)
+    return await _serve(request, subject, exchange, "read", dataset, query)
 
 
 @router.get("/v1/datasets/{dataset}/changes", responses=DATA_RESPONSES)
-def changes(request: Request, dataset: str, subject: CurrentSubject,
+async def changes(request: Request, dataset: str, subject: CurrentSubject,
             exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
             since: Annotated[str, Query(max_length=32, description="an earlier version, e.g. v3")],
             columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
@@ -122,7 +125,7 @@ def changes(request: Request, dataset: str, subject: CurrentSubject,
     """Rows of the current version that are not in version ``since`` (added or changed)."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor,
                       since)
-    return _serve(request, subject, exchange, "changes", dataset, query)
+    return await _serve(request, subject, exchange, "changes", dataset, query)
 
 
 @router.get("/v1/receipts/{request_id}", responses={404: {"description": "no such delivery"}})

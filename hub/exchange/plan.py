@@ -166,10 +166,22 @@ def fingerprint(binding: dict[str, Any], cols: list[str], since: Since | None, r
                 ob: Obligations, lookups: list[Lookup]) -> str:
     """What a cursor is bound to; a ``match`` filter counts by its keyed hash, never its clear value."""
     hashes = iter(lk.keyed_hash for lk in lookups)
-    bound = [f"{f.split(':', 1)[0]}:{MATCH}:{next(hashes)}" if f.split(":", 2)[1:2] == [MATCH] else f
-             for f in req.filters]
-    return cursor.query_fingerprint(**binding, columns=cols, since=since and since.path, filters=bound,
-                                    order_by=req.order_by, obligations=ob.columns, row_filter=ob.row_filter)
+    bound = tuple(f"{f.split(':', 1)[0]}:{MATCH}:{next(hashes)}" if f.split(":", 2)[1:2] == [MATCH] else f
+                  for f in req.filters)
+    key = (tuple(binding.items()), tuple(cols), since and since.path, bound, req.order_by,
+           tuple(ob.columns.items()), tuple(ob.row_filter.items()) if ob.row_filter else None)
+    found = _FINGERPRINTS.get(key)
+    if found is None:
+        found = cursor.query_fingerprint(**binding, columns=cols, since=since and since.path, filters=list(bound),
+                                         order_by=req.order_by, obligations=ob.columns, row_filter=ob.row_filter)
+        if len(_FINGERPRINTS) >= _FINGERPRINTS_KEPT:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[key] = found
+    return found
+
+
+_FINGERPRINTS: dict[tuple[Any, ...], str] = {}  # a pure function of its key: remembered (bounded)
+_FINGERPRINTS_KEPT = 4096
 
 
 def filter_sql(req: DataRequest, visible: dict[str, ColumnInfo], clear: set[str], lookups: list[Lookup],

@@ -28,16 +28,18 @@ requests of a process never overrun a grant's rows per day.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import duckdb
 
 from hub import metrics
@@ -52,7 +54,7 @@ from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
 from hub.exchange.views import ViewKey, Views
 from hub.identity import PURPOSE, Subject
-from hub.keys import KeyStore
+from hub.keys import HubKey, KeyStore
 from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
@@ -62,7 +64,9 @@ from hub.store.db import Store
 from hub.store.models import Grant
 
 MAX_COLUMNS = 200
+KEY_RECHECK_S = 1.0  # receipts: how long the current audit key is used before the key store is asked again
 SNAPSHOT = "__hub_snapshot"  # the in-memory snapshot, as a planned query names it
+_PAGES_FROM_VIEW, _PAGES_FROM_PLAN = metrics.EXCHANGE_PAGES.labels("view"), metrics.EXCHANGE_PAGES.labels("plan")
 
 
 class Denied(Forbidden):
@@ -88,6 +92,20 @@ class RowsQuery:
 
 
 @dataclass
+class Prepared:
+    """A page ready to leave once its records (``events``: decision, delivery) are durable."""
+
+    body: bytes
+    format: str
+    rows: int
+    dataset: str
+    version: str
+    next_cursor: str | None
+    events: list[AuditEvent]
+    reservation: usage.Reservation | None
+
+
+@dataclass
 class Delivery:
     body: bytes
     media_type: str
@@ -103,6 +121,13 @@ def load_cursor_secret(keys_dir: Path) -> bytes:
 
 
 AppendMany = Callable[[list[AuditEvent]], list[object]]
+AppendManyAsync = Callable[[list[AuditEvent]], Awaitable[list[object]]]
+
+
+def _owned(audit: Audit, name: str) -> Any:
+    owner = getattr(audit, "__self__", None)
+    found = getattr(owner, name, None) or getattr(audit, name, None)
+    return found if callable(found) else None
 
 
 def batch_appender(audit: Audit) -> AppendMany:
@@ -111,11 +136,21 @@ def batch_appender(audit: Audit) -> AppendMany:
     An audit callable with no ``append_many`` (a single-event test fake) gets one call
     per event instead; the hub's own audit log always writes the events together.
     """
-    owner = getattr(audit, "__self__", None)
-    many = getattr(owner, "append_many", None) or getattr(audit, "append_many", None)
-    if callable(many):
+    many = _owned(audit, "append_many")
+    return many if many is not None else (lambda events: [audit(e) for e in events])  # type: ignore[no-any-return]
+
+
+def batch_appender_async(audit: Audit) -> AppendManyAsync:
+    """``append_many_async`` of the audit log behind ``audit``; else ``batch_appender`` in a worker thread."""
+    many = _owned(audit, "append_many_async")
+    if many is not None:
         return many  # type: ignore[no-any-return]
-    return lambda events: [audit(e) for e in events]
+    sync = batch_appender(audit)
+
+    async def in_thread(events: list[AuditEvent]) -> list[object]:
+        return await anyio.to_thread.run_sync(sync, events)
+
+    return in_thread
 
 
 def split_columns(raw: str | None) -> list[str] | None:
@@ -143,7 +178,9 @@ class Exchange:
         self.tables = SnapshotTables(settings.exchange_memory_rows)
         self.views = Views(self._db, settings.exchange_view_bytes)
         self._append_many = batch_appender(audit)
+        self._append_many_async = batch_appender_async(audit)
         self._lookup_columns: dict[str, frozenset[str]] = {}
+        self._receipt_key: tuple[float, HubKey] | None = None
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -195,11 +232,33 @@ class Exchange:
         finally:
             metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
 
+    async def append_many_async(self, events: list[AuditEvent]) -> list[object]:
+        """``append_many`` awaited on the event loop (no worker thread waits for the disk)."""
+        started = time.perf_counter()
+        try:
+            return await self._append_many_async(events)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        finally:
+            metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
+
     def receipt(self, record: object) -> dict[str, Any] | None:
         """A signed receipt for a delivery record (None when the audit callable returns none)."""
         if not isinstance(record, AuditRecordView):
             return None
-        return issue_receipt(record, self.keys.current("audit"))
+        return issue_receipt(record, self._audit_key())
+
+    def _audit_key(self) -> HubKey:
+        """The current audit signing key, looked up in the key store at most once per ``KEY_RECHECK_S``.
+
+        A rotation reaches receipts within that time; receipts signed by the key just
+        retired still verify (retired keys stay in the published JWKS).
+        """
+        now = time.monotonic()
+        found = self._receipt_key
+        if found is None or now - found[0] >= KEY_RECHECK_S:
+            found = self._receipt_key = (now, self.keys.current("audit"))
+        return found[1]
 
     # --- the flow -----------------------------------------------------------------------
 
@@ -259,6 +318,23 @@ class Exchange:
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:
         """Serve one data request end to end (see the module docstring)."""
+        ready = self.prepare(subject, action, dataset, query, request_id=request_id, client_ip=client_ip)
+        with self.usage.given_back_on_failure(ready.reservation):
+            records = self.append_many(ready.events)
+        return self.finish(ready, records)
+
+    async def read_async(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
+                         request_id: str | None, client_ip: str | None) -> Delivery:
+        """``read`` for the event loop: one worker-thread hop for the page, the audit batch awaited."""
+        ready = await anyio.to_thread.run_sync(functools.partial(
+            self.prepare, subject, action, dataset, query, request_id=request_id, client_ip=client_ip))
+        with self.usage.given_back_on_failure(ready.reservation):
+            records = await self.append_many_async(ready.events)
+        return self.finish(ready, records)
+
+    def prepare(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
+                request_id: str | None, client_ip: str | None) -> Prepared:
+        """Decide, reserve and encode the page; the records to append before it leaves (not appended yet)."""
         fmt = formats.check_format(query.format)
         snap = self.snapshots.current(dataset)
         limit = self._validate(snap, query)
@@ -269,10 +345,15 @@ class Exchange:
             since = self.snapshots.earlier(snap, query.since)
         decision, reservation, decided = self._decide(subject, action, snap, query, limit, request_id, client_ip)
         with self.usage.given_back_on_failure(reservation):
-            delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision, decided)
-        if reservation is not None:
-            self.usage.settle(reservation, rows)
-        return delivery
+            return self._deliver(subject, action, snap, query, limit, since, fmt, decision, decided, reservation)
+
+    def finish(self, ready: Prepared, records: list[object]) -> Delivery:
+        """The delivery once its records are durable: count the rows against the quota, sign the receipt."""
+        if ready.reservation is not None:
+            self.usage.settle(ready.reservation, ready.rows)
+        metrics.ROWS_DELIVERED.labels(ready.dataset, ready.format).inc(ready.rows)
+        return Delivery(ready.body, formats.MEDIA_TYPES[ready.format], ready.rows, ready.version,
+                        ready.next_cursor, self.receipt(records[-1]))
 
     def lookup_columns(self, grant_id: str | None) -> frozenset[str]:
         """The lookup columns of grant ``grant_id`` (a grant's terms never change once made)."""
@@ -305,7 +386,7 @@ class Exchange:
                                    snap.catalog, pads, since)
             page = pages.select(con, self.views, view, snap.catalog, ob, req, cursor_secret=self.cursor_secret,
                                 binding=binding, since=since, lookups=found)
-            metrics.EXCHANGE_PAGES.labels("view").inc()
+            _PAGES_FROM_VIEW.inc()
             if fmt in ("json", "ndjson"):
                 body = formats.encode_lines(fmt, page.json_lines(self.views), page.next_cursor)
             else:
@@ -320,13 +401,14 @@ class Exchange:
         finally:
             if snapshot is not None:
                 con.unregister(SNAPSHOT)
-        metrics.EXCHANGE_PAGES.labels("plan").inc()
+        _PAGES_FROM_PLAN.inc()
         body = b"".join(formats.encode(fmt, result.table, result.next_cursor))
         return body, result.rows, result.next_cursor, found
 
     def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                 since: Since | None, fmt: str, decision: Decision, decided: AuditEvent) -> tuple[Delivery, int]:
-        """The page under ``decision``; its decision and delivery records appended in one batch first."""
+                 since: Since | None, fmt: str, decision: Decision, decided: AuditEvent,
+                 reservation: usage.Reservation | None) -> Prepared:
+        """The encoded page under ``decision`` with its decision and delivery records (one batch)."""
         try:
             body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision)
         except BaseException:
@@ -335,15 +417,13 @@ class Exchange:
         details: dict[str, Any] = {"format": fmt}
         if found:
             details["lookups"] = [lk.audit() for lk in found]
-        records = self.append_many([decided, AuditEvent(
+        delivered = AuditEvent(
             DATA_DELIVERY, subject=subject.id, action=action, request_id=decided.request_id, dataset=snap.dataset,
             dataset_version=snap.version, purpose=query.purpose, decision="ok", grant=decision.grant,
             policy_revision=decision.revision, obligations_digest=decided.obligations_digest,
             rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
-            details=details)])
-        metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(rows)
-        return Delivery(body, formats.MEDIA_TYPES[fmt], rows, snap.version, next_cursor,
-                        self.receipt(records[-1])), rows
+            details=details)
+        return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], reservation)
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

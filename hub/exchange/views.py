@@ -59,7 +59,8 @@ class ViewKey:
     @classmethod
     def of(cls, path: str, since: Since | None, subject: str, catalog: dict[str, ColumnInfo],
            ob: Obligations) -> ViewKey:
-        released = tuple((c, ob.columns[c]) for c in catalog if ob.columns.get(c, "drop") != "drop")
+        strategies = ob.columns
+        released = tuple((c, strategies[c]) for c in catalog if strategies.get(c, "drop") != "drop")
         rf = tuple(sorted((str(k), str(v)) for k, v in ob.row_filter.items())) if ob.row_filter else None
         return cls(path, since.path if since else None, subject, released, rf)
 
