@@ -110,7 +110,7 @@ def encode(fmt: str, table: pa.Table, next_cursor: str | None) -> Iterator[bytes
     return {"arrow": _arrow, "csv": _csv, "parquet": _parquet}[fmt](data)
 
 
-def encode_lines(fmt: str, lines: bytes, next_cursor: str | None) -> bytes:
+def encode_lines(fmt: str, lines: bytes | memoryview, next_cursor: str | None) -> bytes | memoryview:
     """JSON or NDJSON from pre-rendered JSON lines (each row's JSON, then a newline).
 
     The same bytes ``encode`` writes: NDJSON is the lines themselves; JSON joins the rows
@@ -120,5 +120,15 @@ def encode_lines(fmt: str, lines: bytes, next_cursor: str | None) -> bytes:
         return lines
     if fmt != "json":
         raise ValueError(f"{fmt} is not a JSON format")
-    rows = lines[:-1].replace(b"\n", b",") if lines else b""
+    rows = bytes(lines[:-1]).replace(b"\n", b",") if len(lines) else b""
     return b'{"rows":[' + rows + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+
+
+def encode_table(fmt: str, table: pa.Table, next_cursor: str | None) -> bytes | memoryview:
+    """``encode`` in one piece; Arrow is written to one Arrow buffer (no copy out of it)."""
+    if fmt != "arrow":
+        return b"".join(encode(fmt, table, next_cursor))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=CHUNK_ROWS)
+    return memoryview(sink.getvalue()).cast("B")

@@ -95,7 +95,7 @@ class RowsQuery:
 class Prepared:
     """A page ready to leave once its records (``events``: decision, delivery) are durable."""
 
-    body: bytes
+    body: bytes | memoryview
     format: str
     rows: int
     dataset: str
@@ -107,7 +107,7 @@ class Prepared:
 
 @dataclass
 class Delivery:
-    body: bytes
+    body: bytes | memoryview  # a memoryview shares a view's buffer (no copy of a bulk page)
     media_type: str
     rows: int
     version: str
@@ -368,7 +368,8 @@ class Exchange:
         return found
 
     def _page(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-              since: Since | None, fmt: str, decision: Decision) -> tuple[bytes, int, str | None, list[lookups.Lookup]]:
+              since: Since | None, fmt: str, decision: Decision
+              ) -> tuple[bytes | memoryview, int, str | None, list[lookups.Lookup]]:
         """The encoded page under ``decision``: from the masked view, or one planned query without one."""
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
                          max_rows=decision.max_rows or 0)
@@ -390,7 +391,7 @@ class Exchange:
             if fmt in ("json", "ndjson"):
                 body = formats.encode_lines(fmt, page.json_lines(self.views), page.next_cursor)
             else:
-                body = b"".join(formats.encode(fmt, page.arrow(), page.next_cursor))
+                body = formats.encode_table(fmt, page.arrow(), page.next_cursor)
             return body, page.rows, page.next_cursor, found
         plan = build(snap.path, snap.catalog, ob, req, pads=pads, cursor_secret=self.cursor_secret, since=since,
                      table=SNAPSHOT if snapshot is not None else None, binding=binding, lookups=found)
@@ -402,7 +403,7 @@ class Exchange:
             if snapshot is not None:
                 con.unregister(SNAPSHOT)
         _PAGES_FROM_PLAN.inc()
-        body = b"".join(formats.encode(fmt, result.table, result.next_cursor))
+        body = formats.encode_table(fmt, result.table, result.next_cursor)
         return body, result.rows, result.next_cursor, found
 
     def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
