@@ -42,6 +42,7 @@ def dataset_node(ds: Dataset, columns: list[DatasetColumn], level: int, sharing:
         "hub:sharingTypeName": levels.SHARING_NAMES.get(sharing, ""),
         "hub:sharingConditions": ds.sharing_conditions,
         "hub:openAttribute": ds.open_attribute,
+        "hub:jurisdictionColumn": ds.region_column,
         "hub:informationItems": [
             {"hub:name": c.name, "hub:type": c.data_type, "dct:description": c.description,
              "hub:level": c.level} for c in columns],

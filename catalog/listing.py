@@ -1,7 +1,8 @@
 """Read views of the catalog: list, show, DCAT export (CLI and API share them).
 
 Every view reports the effective level and sharing type (reviewed values merged
-with inferred ones, tighten-only) and keeps both visible, with who reviewed.
+with inferred ones, tighten-only) and keeps both visible, with who reviewed, and the
+dataset's jurisdiction column (属地, ``region_column``: the row filter's column).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def summary(ds: Dataset) -> dict[str, Any]:
         "dataset": ds.id, "name_zh": ds.name_zh, "name_en": ds.name_en, "provider": ds.provider,
         "layer": ds.layer, "resource_code": ds.resource_code, "level": level,
         "level_name": levels.LEVEL_NAMES.get(level, ""), "sharing_type": effective_sharing(ds),
-        "exchangeable": ds.exchangeable, "rows": ds.row_count, "version": ds.current_version,
+        "exchangeable": ds.exchangeable, "region_column": ds.region_column, "rows": ds.row_count,
+        "version": ds.current_version,
         "published_at": ds.published_at.isoformat() if ds.published_at else None,
     }
 
@@ -73,7 +75,7 @@ def show(session: Session, dataset: str) -> dict[str, Any]:
     return {
         **summary(ds), "summary": ds.summary, "owner": ds.owner, "update_cycle": ds.update_cycle,
         "open_attribute": ds.open_attribute, "sharing_conditions": ds.sharing_conditions,
-        "region_column": ds.region_column, "level_inferred": ds.level_inferred,
+        "level_inferred": ds.level_inferred,
         "level_reviewed": ds.level_reviewed, "sharing_type_inferred": ds.sharing_type_inferred,
         "sharing_type_reviewed": ds.sharing_type_reviewed, "reviewed_by": ds.reviewed_by,
         "quality": ds.quality, "refreshed_at": ds.refreshed_at.isoformat() if ds.refreshed_at else None,

@@ -1,7 +1,9 @@
 """``hub demo``: the whole hub on the embedded default, end to end, in one command.
 
-Seeds the sandbox (if absent), runs the pipeline, registers two partners, the
-officers and two-person-approved grants (idempotently), starts the exchange API,
+Seeds the sandbox (if absent), runs the pipeline, enrols the officers (it makes
+and holds their keys: the first two by the one-time bootstrap, the third signed by
+both), registers two partners and grants approved by two officers' signed
+statements (idempotently), starts the exchange API,
 shows side by side what each partner receives of the same rows through the real
 HTTP path, prints ready-to-run commands, and keeps serving (unless ``--no-serve``).
 Everything here goes through the public contracts: CLI functions, the workflow,
@@ -28,8 +30,9 @@ PARTNERS = {  # id: (clearance, jurisdiction, purposes, name)
     "hz-xihu-jw": (3, "330106", ["case-verification", "clue-review"], "杭州市西湖区纪委监委"),
     "zj-province-platform": (2, "330000", ["case-verification", "statistics-analysis"], "浙江省数据共享平台"),
 }
-OFFICERS = {"finance-owner": ("owner", "finance"), "security-1": ("security", None),
-            "security-2": ("security", None)}
+OFFICERS: dict[str, tuple[str, str | None]] = {  # the first two bootstrap, the third is enrolled by them
+    "finance-owner": ("owner", "finance"), "security-1": ("security", None), "security-2": ("security", None)}
+APPROVERS = ("finance-owner", "security-1")
 GRANTS = [  # partner, dataset, purpose, clear columns
     ("hz-xihu-jw", "finance.subsidy_payment", "case-verification", ("recipient_name",)),
     ("zj-province-platform", "finance.subsidy_payment", "case-verification", ()),
@@ -50,9 +53,62 @@ def _seed(settings: Settings, console: Console) -> None:
                   f"{sum(manifest.clues.values())} planted and incidental clues")
 
 
+DEMO_PASSPHRASE = b"huitong-demo"
+
+
+def _officer_signers(settings: Settings) -> dict[str, Any]:
+    """The demo officers' keys: made here on the first run, passphrase-protected, under
+    ``HUB_HOME/officers``.  A demo may hold them; a real officer's key never leaves the officer."""
+    from hub.signers import load_key_file, write_key_file
+
+    folder = settings.home / "officers"
+    signers: dict[str, Any] = {}
+    for oid in OFFICERS:
+        path = folder / f"{oid}.key"
+        signers[oid] = (load_key_file(path, DEMO_PASSPHRASE) if path.exists()
+                        else write_key_file(path, DEMO_PASSPHRASE))
+    return signers
+
+
+def _enrol_officers(settings: Settings, store: Any, sink: Any, console: Console) -> dict[str, Any]:
+    """Bootstrap the first two demo officers, enrol the third with their two signatures."""
+    from hub import officers, statements
+    from hub.store.models import Officer
+
+    signers = _officer_signers(settings)
+    first, second, third = OFFICERS
+    for oid in (first, second):
+        with store.session() as s:
+            if s.get(Officer, oid) is None:
+                role, owner_of = OFFICERS[oid]
+                key = signers[oid]
+                terms = statements.enrolment_terms(oid, role, owner_of, key.kid, key.algorithm,
+                                                   key.public_pem().decode())
+                officers.bootstrap(s, sink, oid, role=role, owner_of=owner_of, public_pem=key.public_pem(),
+                                   statement=statements.sign(key, oid, "bootstrap", f"officer:{oid}", terms))
+    for by in (first, second):
+        with store.session() as s:
+            if s.get(Officer, third) is None:
+                role, owner_of = OFFICERS[third]
+                new = signers[third]
+                terms = statements.enrolment_terms(third, role, owner_of, new.kid, new.algorithm,
+                                                   new.public_pem().decode())
+                officers.enrol(s, sink, third, role=role, owner_of=owner_of, public_pem=new.public_pem(),
+                               statement=statements.sign(signers[by], by, "enrol", f"officer:{third}", terms))
+    with store.session() as s:
+        for oid, key in signers.items():
+            if officers.officer_of_key(s, key.kid) != oid:
+                raise RuntimeError(f"demo officer `{oid}` is registered with another key than "
+                                   f"{settings.home / 'officers' / (oid + '.key')}: start from an empty HUB_HOME")
+    console.print(f"officers: {first} and {second} enrolled by the one-time bootstrap, {third} by their two "
+                  f"signatures. The demo made and holds their keys in {settings.home / 'officers'} "
+                  f"(passphrase `{DEMO_PASSPHRASE.decode()}`); a real officer's private key never leaves them.")
+    return signers
+
+
 def _register(settings: Settings, store: Any, sink: Any, console: Console) -> dict[str, Path]:
-    from hub.identity import register_officer, register_partner, write_private_key
-    from hub.store.models import Officer, Partner
+    from hub.identity import register_partner, write_private_key
+    from hub.store.models import Partner
 
     keys: dict[str, Path] = {}
     clients = settings.home / "clients"
@@ -63,19 +119,13 @@ def _register(settings: Settings, store: Any, sink: Any, console: Console) -> di
                 reg = register_partner(s, sink, pid, clearance=clearance, jurisdiction=region,
                                        purposes=purposes, name=name)
                 write_private_key(keys[f"partner:{pid}"], reg.private_pem or b"")
-        for oid, (role, owner_of) in OFFICERS.items():
-            keys[f"officer:{oid}"] = clients / f"officer:{oid}.pem"
-            if s.get(Officer, oid) is None:
-                reg = register_officer(s, sink, oid, role=role, owner_of=owner_of)
-                write_private_key(keys[f"officer:{oid}"], reg.private_pem or b"")
-    console.print(f"actors: partners {', '.join(PARTNERS)}; officers {', '.join(OFFICERS)} "
-                  f"(private keys in {clients})")
+    console.print(f"partners: {', '.join(PARTNERS)} (private keys in {clients})")
     return keys
 
 
-def _grant(store: Any, sink: Any, console: Console) -> None:
+def _grant(store: Any, sink: Any, signers: dict[str, Any], console: Console) -> None:
     from catalog.listing import columns
-    from hub import workflow
+    from hub import statements, workflow
     from hub.store.models import Grant
 
     now = datetime.now(UTC)
@@ -91,10 +141,14 @@ def _grant(store: Any, sink: Any, console: Console) -> None:
                 valid_until=now + timedelta(days=90), max_rows_per_day=100_000, clear_columns=clear,
                 justification="演示：案件核查所需（demo）"))
             app_id = app.id
-        for officer in ("finance-owner", "security-1"):
+        for officer in APPROVERS:
             with store.session() as s:
-                workflow.decide(s, sink, app_id, officer, "approve", comment="demo approval")
-        console.print(f"grant: {partner} → {dataset} ({purpose}), approved by finance-owner + security-1")
+                terms = statements.application_terms(workflow.get_application(s, app_id))
+                statement = statements.sign(signers[officer], officer, "approve", f"application:{app_id}", terms,
+                                            note="demo approval")
+                workflow.decide(s, sink, app_id, statement)
+        console.print(f"grant: {partner} → {dataset} ({purpose}), approved by {' + '.join(APPROVERS)}, "
+                      "each with a signed statement")
 
 
 class _Server:
@@ -170,7 +224,10 @@ print(json.load(sys.stdin)['access_token'])")
   curl -si -H "Authorization: Bearer $TOKEN" \\
     "{base}/v1/datasets/finance.subsidy_payment/rows?purpose=case-verification&limit=3"
 Other things to look at: `hub catalog list`, `hub query clues.split_procurement`,
-`hub application list`, `hub grant list`, `hub audit verify`, `hub audit tail`, `hub ui` (Dagster).""",
+`hub application list`, `hub grant list`, `hub officer list`, `hub audit verify`, `hub audit tail`,
+`hub ui` (Dagster). Officers sign what they do with their own keys (docs/officers.md), e.g.
+  HUB_OFFICER_PASSPHRASE={DEMO_PASSPHRASE.decode()} hub grant revoke GRANT --reason "demo" \\
+    --key {key.parent.parent / 'officers' / 'security-2.key'}""",
                   soft_wrap=True, highlight=False, markup=True)
 
 
@@ -188,8 +245,9 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
     try:
+        signers = _enrol_officers(settings, store, audit.sink, console)
         keys = _register(settings, store, audit.sink, console)
-        _grant(store, audit.sink, console)
+        _grant(store, audit.sink, signers, console)
         base = f"http://127.0.0.1:{port}"
         server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), port)
         server.start()

@@ -3,8 +3,10 @@
 A partner system (对接平台) or an officer (数据负责人 / 安全员) is an OAuth2 client
 ``partner:ID`` or ``officer:ID`` that authenticates with a ``private_key_jwt``
 assertion (``hub.tokens``) signed by a key registered here.  Registration stores
-the row and the public key (``client_keys``, kid = RFC 7638 thumbprint) and emits
-an audit event in the same transaction; the hub never stores a private key.
+the row and the public key (``client_keys``, kid = RFC 7638 thumbprint); the hub
+never stores a private key.  A partner is registered by the operator with an audit
+event in the same transaction; an officer only through ``hub.officers`` (a one-time
+bootstrap, then enrolment signed by two officers), which calls ``add_officer``.
 ``load_subject`` turns a client id back into the ``Subject`` the API and the
 policy decision point work with.
 """
@@ -28,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import BadRequest, Conflict
-from hub.events import OFFICER_REGISTERED, PARTNER_REGISTERED, AuditEvent, EventSink
+from hub.events import PARTNER_REGISTERED, AuditEvent, EventSink
 from hub.keys import b64url
 from hub.store.models import ClientKey, Officer, Partner, Suspension
 
@@ -205,9 +207,8 @@ def register_partner(session: Session, sink: EventSink, partner_id: str, *, clea
     return Registration(cid, key.kid, private)
 
 
-def register_officer(session: Session, sink: EventSink, officer_id: str, *, role: str,
-                     owner_of: str | None = None, public_pem: bytes | None = None) -> Registration:
-    """Register an officer (owner of one provider, or security) and its key."""
+def check_officer(officer_id: str, role: str, owner_of: str | None) -> None:
+    """Validate an officer's id, role and provider; ``IdentityError`` naming the field."""
     _check_local_id("officer", officer_id)
     if role not in ROLES:
         raise IdentityError(f"role `{role}` must be one of {', '.join(ROLES)}")
@@ -215,16 +216,27 @@ def register_officer(session: Session, sink: EventSink, officer_id: str, *, role
         raise IdentityError(f"an owner officer needs --owner-of, one of {', '.join(PROVIDERS)}")
     if role == "security" and owner_of is not None:
         raise IdentityError("a security officer speaks for no provider; drop --owner-of")
+
+
+def check_new_officer(session: Session, officer_id: str, key: PublicKey) -> None:
+    """Refuse an officer id or public key that is already registered."""
     if session.get(Officer, officer_id) is not None:
         raise DuplicateClient(f"officer `{officer_id}` is already registered")
-    key, private = _resolve_key(public_pem)
-    now, cid = datetime.now(UTC), client_id("officer", officer_id)
-    session.add(Officer(id=officer_id, role=role, owner_of=owner_of, active=True, created_at=now))
-    _add_key(session, cid, key, now)
+    if session.get(ClientKey, key.kid) is not None:
+        raise DuplicateClient("this public key is already registered for a client; use a new key pair")
+
+
+def add_officer(session: Session, officer_id: str, *, role: str, owner_of: str | None, key: PublicKey,
+                now: datetime) -> Officer:
+    """Store an officer and its public key.  Only ``hub.officers`` calls this, after the
+    enrolment statements verified; it records the audit event with them."""
+    check_officer(officer_id, role, owner_of)
+    check_new_officer(session, officer_id, key)
+    officer = Officer(id=officer_id, role=role, owner_of=owner_of, active=True, created_at=now)
+    session.add(officer)
+    _add_key(session, client_id("officer", officer_id), key, now)
     session.flush()
-    sink(session, AuditEvent(OFFICER_REGISTERED, subject=cid, action="register", decision="ok",
-                             details={"role": role, "owner_of": owner_of, "kid": key.kid}))
-    return Registration(cid, key.kid, private)
+    return officer
 
 
 def active_keys(session: Session, cid: str) -> list[ClientKey]:

@@ -2,11 +2,14 @@
 
 A partner applies for a dataset (purpose, columns, clear columns, validity, daily
 quota).  Officers decide: the two-person rule (双人审批) needs the owner officer of
-the dataset's provider and a security officer, two different people, neither the
-requester; then a ``Grant`` is created.  A rejection ends the application.  Grants
-are revoked, partners locked down (暂停).  Every state change emits an audit event
-through the caller's ``EventSink`` in the same session, and bumps the policy data
-when the transaction commits, so the very next decision sees it.
+the dataset's provider and a security officer, two different people with two
+different keys, neither the requester; then a ``Grant`` is created.  A rejection
+ends the application.  Grants are revoked, partners locked down (暂停) by a security
+officer and the lockdown lifted by two officers.  Every officer action is a statement
+signed by the officer's own key (``hub.statements``), verified by ``hub.officers``
+before it takes effect and kept in the audit record.  Every state change emits an
+audit event through the caller's ``EventSink`` in the same session, and bumps the
+policy data when the transaction commits, so the very next decision sees it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import officers, statements
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
 from hub.events import (
     APPLICATION_CREATED,
@@ -25,9 +30,11 @@ from hub.events import (
     GRANT_CREATED,
     GRANT_REVOKED,
     PARTNER_LOCKDOWN,
+    PARTNER_LOCKDOWN_LIFTED,
     AuditEvent,
     EventSink,
 )
+from hub.officers import Signed, signed_details
 from hub.policy.data import changed_on_commit
 from hub.store.models import (
     Application,
@@ -57,11 +64,17 @@ class ApplicationRequest:
     clear_columns: tuple[str, ...] = ()
     justification: str = ""
     requested_by: str | None = None
+    all_regions: bool = False  # 属地: every region, no jurisdiction row filter (approved as such)
     lookup_columns: tuple[str, ...] = ()  # columns the holder may ``match`` a clear value in
 
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
+
+
+def get_partner(session: Session, partner_id: str) -> Partner:
+    """The partner ``partner_id`` or ``NotFound``."""
+    return _partner(session, partner_id)
 
 
 def _partner(session: Session, partner_id: str) -> Partner:
@@ -109,6 +122,14 @@ def _check_columns(session: Session, dataset: Dataset, req: ApplicationRequest) 
         raise BadRequest("an application names at least one column")
 
 
+def _check_jurisdiction(dataset: Dataset, req: ApplicationRequest) -> None:
+    """A dataset without a jurisdiction column is served to no partner unless all regions are asked for."""
+    if not dataset.region_column and not req.all_regions:
+        raise BadRequest(f"rule jurisdiction: dataset `{dataset.id}` has no jurisdiction (region) column, so "
+                         "it is served to a partner only under a grant for all regions: apply with "
+                         "all_regions", dataset=dataset.id)
+
+
 # A grant's window is stored, served to the policies in RFC 3339 (UTC+8) and compared in
 # int64 nanoseconds; these bounds keep every instant representable in all three.
 EARLIEST_VALIDITY = datetime(2000, 1, 1, tzinfo=UTC)
@@ -150,18 +171,20 @@ def apply(session: Session, sink: EventSink, req: ApplicationRequest, *,
     _check_exchangeable(dataset)
     _check_terms(partner, req)
     _check_columns(session, dataset, req)
+    _check_jurisdiction(dataset, req)
     app = Application(
         id=f"app-{secrets.token_hex(4)}", partner_id=partner.id, dataset_id=dataset.id, purpose=req.purpose,
         columns=list(req.columns), clear_columns=list(req.clear_columns),
         lookup_columns=list(dict.fromkeys(req.lookup_columns)), justification=req.justification,
         valid_from=req.valid_from, valid_until=req.valid_until, max_rows_per_day=req.max_rows_per_day,
+        all_regions=bool(req.all_regions),
         requested_by=req.requested_by or f"partner:{partner.id}", status="pending", created_at=_now(now))
     session.add(app)
     session.flush()
     sink(session, AuditEvent(APPLICATION_CREATED, subject=app.requested_by, action="apply",
                              dataset=dataset.id, purpose=req.purpose, decision="ok",
                              details={"application": app.id, "columns": app.columns,
-                                      "clear_columns": app.clear_columns,
+                                      "clear_columns": app.clear_columns, "all_regions": app.all_regions,
                                       "lookup_columns": app.lookup_columns}))
     return app
 
@@ -178,74 +201,93 @@ def _is_requester(app: Application, officer: Officer) -> bool:
     return app.requested_by in {officer.id, f"officer:{officer.id}"}
 
 
-def _check_decider(session: Session, app: Application, officer: Officer, dataset: Dataset) -> None:
-    if app.status != "pending":
-        raise Conflict(f"application `{app.id}` is already {app.status}", application=app.id)
+def _check_decider(session: Session, app: Application, signed: Signed, dataset: Dataset) -> None:
+    officer = signed.officer
     if _is_requester(app, officer):
         raise Forbidden(f"two-person rule: officer `{officer.id}` requested application `{app.id}` "
                         "and cannot decide it", application=app.id)
-    earlier = session.scalars(select(Approval).where(Approval.application_id == app.id,
-                                                     Approval.officer_id == officer.id)).first()
+    earlier = session.scalars(select(Approval).where(
+        Approval.application_id == app.id,
+        (Approval.officer_id == officer.id) | (Approval.kid == signed.kid))).first()
     if earlier is not None:
-        raise Conflict(f"two-person rule: officer `{officer.id}` already decided application `{app.id}`",
-                       application=app.id)
+        raise Conflict(f"two-person rule: officer `{earlier.officer_id}` already decided application "
+                       f"`{app.id}` (one officer, one key, one decision)", application=app.id)
     if officer.role == "owner" and officer.owner_of != dataset.provider:
         raise Forbidden(f"two-person rule: owner officer `{officer.id}` speaks for `{officer.owner_of}`, "
                         f"not for `{dataset.provider}`", application=app.id)
 
 
-def _two_person_complete(approvals: list[Approval], officers: dict[str, Officer], provider: str) -> bool:
-    owners = {a.officer_id for a in approvals
-              if a.role == "owner" and officers[a.officer_id].owner_of == provider}
-    security = {a.officer_id for a in approvals if a.role == "security"}
-    return any(o != s for o in owners for s in security)
+def _two_person_complete(approvals: list[Approval], deciders: dict[str, Officer], provider: str) -> bool:
+    """An owner of ``provider`` and a security officer: two people, two keys."""
+    owners = [a for a in approvals if a.role == "owner" and deciders[a.officer_id].owner_of == provider]
+    security = [a for a in approvals if a.role == "security"]
+    return any(o.officer_id != s.officer_id and o.kid != s.kid for o in owners for s in security)
 
 
-def decide(session: Session, sink: EventSink, application_id: str, officer_id: str, decision: str,
-           comment: str = "", *, now: datetime | None = None) -> Application:
-    """Record an officer's approve/reject; create the grant once the two-person rule is met."""
-    if decision not in DECISIONS:
-        raise BadRequest(f"decision `{decision}` is not one of {list(DECISIONS)}")
-    app = get_application(session, application_id)
-    officer = _officer(session, officer_id)
-    dataset = _dataset(session, app.dataset_id)
-    _check_decider(session, app, officer, dataset)
+def decide(session: Session, sink: EventSink, application_id: str, statement: str, *,
+           now: datetime | None = None, signer: str | None = None) -> Application:
+    """Record an officer's signed approve/reject; create the grant once the two-person rule is met.
+
+    The officer, the decision and its comment come from the statement, which must sign
+    the application's current terms (``statements.application_terms``).
+    """
+    # the row lock serialises concurrent decisions (PostgreSQL), so two approvals that
+    # complete the rule in parallel still see each other and create the grant
+    app = session.get(Application, application_id, with_for_update=True)
+    if app is None:
+        raise NotFound(f"application `{application_id}` does not exist", application=application_id)
     moment = _now(now)
+    terms = statements.application_terms(app)
+    signed = officers.accept(session, statement, actions=DECISIONS, target=f"application:{app.id}",
+                             terms=terms, now=moment, signer=signer)
+    if app.status != "pending":
+        raise Conflict(f"application `{app.id}` is already {app.status}", application=app.id)
+    dataset = _dataset(session, app.dataset_id)
+    _check_decider(session, app, signed, dataset)
+    officer, decision = signed.officer, signed.action
     session.add(Approval(application_id=app.id, officer_id=officer.id, role=officer.role, decision=decision,
-                         comment=comment, created_at=moment))
+                         comment=signed.note, created_at=moment, kid=signed.kid, statement_id=signed.row.id))
     session.flush()
     if decision == "reject":
         app.status, app.decided_at = "rejected", moment
-    else:
+    sink(session, AuditEvent(APPLICATION_DECIDED, subject=signed.subject, action="approve",
+                             dataset=app.dataset_id, purpose=app.purpose, decision=decision,
+                             reasons=[signed.note] if signed.note else [],
+                             details={"application": app.id, "role": officer.role,
+                                      **signed_details(signed.row.target, terms, [signed.row])}))
+    if decision == "approve":
         approvals = list(session.scalars(select(Approval).where(Approval.application_id == app.id,
                                                                 Approval.decision == "approve")))
-        officers = {a.officer_id: _officer(session, a.officer_id) for a in approvals}
-        if _two_person_complete(approvals, officers, dataset.provider):
-            _grant_from(session, sink, app, approvals, officers, moment)
-    sink(session, AuditEvent(APPLICATION_DECIDED, subject=f"officer:{officer.id}", action="approve",
-                             dataset=app.dataset_id, purpose=app.purpose, decision=decision,
-                             reasons=[comment] if comment else [],
-                             details={"application": app.id, "status": app.status, "role": officer.role}))
+        deciders = {a.officer_id: _officer(session, a.officer_id) for a in approvals}
+        if _two_person_complete(approvals, deciders, dataset.provider):
+            _grant_from(session, sink, app, approvals, deciders, moment)
     changed_on_commit(session)
     return app
 
 
+def _approval_entry(approval: Approval, officer: Officer) -> dict[str, Any]:
+    """One approval as the grant lists it: who, in which role, with which key, when."""
+    return {"officer": approval.officer_id, "role": approval.role, "owner_of": officer.owner_of,
+            "at": approval.created_at.isoformat(), "kid": approval.kid, "statement": approval.statement_id}
+
+
 def _grant_from(session: Session, sink: EventSink, app: Application, approvals: list[Approval],
-                officers: dict[str, Officer], moment: datetime) -> Grant:
+                deciders: dict[str, Officer], moment: datetime) -> Grant:
     grant = Grant(
         id=f"g-{secrets.token_hex(4)}", application_id=app.id, partner_id=app.partner_id,
         dataset_id=app.dataset_id, purposes=[app.purpose], columns=list(app.columns),
         clear_columns=list(app.clear_columns), lookup_columns=list(app.lookup_columns or []),
         valid_from=app.valid_from, valid_until=app.valid_until,
-        max_rows_per_day=app.max_rows_per_day, requested_by=app.requested_by, created_at=moment,
-        approvals=[{"officer": a.officer_id, "role": a.role, "owner_of": officers[a.officer_id].owner_of,
-                    "at": moment.isoformat()} for a in approvals])
+        max_rows_per_day=app.max_rows_per_day, all_regions=app.all_regions, requested_by=app.requested_by,
+        created_at=moment,
+        approvals=[_approval_entry(a, deciders[a.officer_id]) for a in approvals])
     session.add(grant)
     app.status, app.decided_at = "approved", moment
     session.flush()
     sink(session, AuditEvent(GRANT_CREATED, subject=f"partner:{app.partner_id}", action="approve",
                              dataset=app.dataset_id, purpose=app.purpose, decision="ok", grant=grant.id,
-                             details={"application": app.id, "approvals": grant.approvals}))
+                             details={"application": app.id, "approvals": grant.approvals,
+                                      "all_regions": grant.all_regions}))
     return grant
 
 
@@ -263,35 +305,87 @@ def expire(session: Session, sink: EventSink, *, now: datetime | None = None) ->
     return expired
 
 
-def revoke(session: Session, sink: EventSink, grant_id: str, by: str, reason: str = "", *,
-           now: datetime | None = None) -> Grant:
-    """Revoke a grant at once (the next decision no longer sees it)."""
+def get_grant(session: Session, grant_id: str) -> Grant:
+    """The grant ``grant_id`` or ``NotFound``."""
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"grant `{grant_id}` does not exist", grant=grant_id)
+    return grant
+
+
+def revoke(session: Session, sink: EventSink, grant_id: str, statement: str, *,
+           now: datetime | None = None, signer: str | None = None) -> Grant:
+    """Revoke a grant at once on an officer's signed statement (the next decision no longer sees it)."""
+    grant = get_grant(session, grant_id)
     if grant.revoked_at is not None:
         raise Conflict(f"grant `{grant_id}` was already revoked by {grant.revoked_by}", grant=grant_id)
-    grant.revoked_at, grant.revoked_by = _now(now), by
-    sink(session, AuditEvent(GRANT_REVOKED, subject=by, action="revoke", dataset=grant.dataset_id,
-                             decision="ok", grant=grant.id, reasons=[reason] if reason else []))
+    moment, terms = _now(now), statements.grant_terms(grant)
+    signed = officers.accept(session, statement, actions=("revoke",), target=f"grant:{grant.id}", terms=terms,
+                             now=moment, signer=signer)
+    grant.revoked_at, grant.revoked_by = moment, signed.subject
+    sink(session, AuditEvent(GRANT_REVOKED, subject=signed.subject, action="revoke", dataset=grant.dataset_id,
+                             decision="ok", grant=grant.id, reasons=[signed.note] if signed.note else [],
+                             details=signed_details(signed.row.target, terms, [signed.row])))
     changed_on_commit(session)
     return grant
 
 
-def lockdown(session: Session, sink: EventSink, partner_id: str, by: str, reason: str, *,
-             now: datetime | None = None) -> Suspension:
-    """Suspend a partner: every later decision for it denies until lifted."""
+def lockdown(session: Session, sink: EventSink, partner_id: str, statement: str, *,
+             now: datetime | None = None, signer: str | None = None) -> Suspension:
+    """Suspend a partner on a security officer's signed statement (its note is the reason):
+    every later decision for it denies until two officers lift it."""
     partner = _partner(session, partner_id)
-    if not reason.strip():
-        raise BadRequest("a lockdown needs a reason")
+    moment, terms = _now(now), statements.lockdown_terms(partner.id)
+    signed = officers.accept(session, statement, actions=("lockdown",), target=f"partner:{partner.id}",
+                             terms=terms, now=moment, signer=signer)
+    if signed.officer.role != "security":
+        raise Forbidden(f"only security officers lock partners down; `{signed.officer.id}` is "
+                        f"{signed.officer.role}")
+    if not signed.note.strip():
+        raise BadRequest("a lockdown needs a reason: sign it with one (--reason)")
     partner.suspended = True
-    suspension = Suspension(partner_id=partner.id, reason=reason, created_by=by, created_at=_now(now))
+    suspension = Suspension(partner_id=partner.id, reason=signed.note, created_by=signed.subject,
+                            created_at=moment)
     session.add(suspension)
     session.flush()
-    sink(session, AuditEvent(PARTNER_LOCKDOWN, subject=by, action="lockdown", decision="ok",
-                             reasons=[reason], details={"partner": partner.id}))
+    sink(session, AuditEvent(PARTNER_LOCKDOWN, subject=signed.subject, action="lockdown", decision="ok",
+                             reasons=[signed.note], details={"partner": partner.id, "suspension": suspension.id,
+                                                             **signed_details(signed.row.target, terms,
+                                                                              [signed.row])}))
     changed_on_commit(session)
     return suspension
+
+
+def open_lockdowns(session: Session, partner_id: str) -> list[Suspension]:
+    """The lockdowns of a partner in force now, oldest first."""
+    return list(session.scalars(select(Suspension).where(Suspension.partner_id == partner_id,
+                                                         Suspension.lifted_at.is_(None)).order_by(Suspension.id)))
+
+
+def lift(session: Session, sink: EventSink, partner_id: str, statement: str, *,
+         now: datetime | None = None, signer: str | None = None) -> list[Suspension] | None:
+    """One officer's signature on lifting a partner's lockdown; lifted at the second officer's.
+
+    Returns the lifted lockdowns, or ``None`` while the first signature waits.
+    """
+    partner = _partner(session, partner_id)
+    standing = open_lockdowns(session, partner.id)
+    if not standing and not partner.suspended:
+        raise Conflict(f"partner `{partner.id}` is not locked down", partner=partner.id)
+    moment, terms = _now(now), statements.lift_terms(partner.id, [s.id for s in standing])
+    signed = officers.accept(session, statement, actions=("lift",), target=f"partner:{partner.id}",
+                             terms=terms, now=moment, signer=signer, pending=True)
+    rows = officers.cosign(session, signed, moment)
+    if rows is None:
+        officers.pending_event(session, sink, signed)
+        return None
+    for suspension in standing:
+        suspension.lifted_at = moment
+    partner.suspended = False
+    sink(session, AuditEvent(PARTNER_LOCKDOWN_LIFTED, subject=signed.subject, action="lift", decision="ok",
+                             details={"partner": partner.id, **signed_details(signed.row.target, terms, rows)}))
+    changed_on_commit(session)
+    return standing
 
 
 def list_applications(session: Session, status: str | None = None) -> list[Application]:

@@ -10,6 +10,8 @@ from rich.console import Console
 from sqlalchemy import select
 
 from hub import demo
+from hub.audit import verify_chain
+from hub.keys import KeyStore
 from hub.settings import get_settings
 from hub.store import open_store
 from hub.store.models import Grant, Officer, Partner
@@ -33,6 +35,12 @@ def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
         grants = list(s.scalars(select(Grant)))
     assert len(grants) == len(demo.GRANTS)
     assert all({a["officer"] for a in g.approvals} >= {"finance-owner", "security-1"} for g in grants)
+    assert all(a["kid"] and a["statement"] for g in grants for a in g.approvals)
+    # the demo made and holds the officers' keys, and says so; every officer action is signed
+    assert "holds their keys" in " ".join(text.split())
+    report = verify_chain(store, KeyStore(get_settings().keys_dir))
+    # 2 bootstraps, security-2 enrolled by two (1 waiting + 2), two approvals per grant
+    assert report.ok and report.officer_signatures == 5 + 2 * len(demo.GRANTS), report.summary()
     # the side-by-side: county partner sees the name it holds a clear grant for, the province a mask
     assert "finance.subsidy_payment, payment_id" in text
     assert "*" in text and "ps_" in text

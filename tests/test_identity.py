@@ -1,4 +1,4 @@
-"""``hub partner add`` / ``hub officer add`` and the identity rules behind them."""
+"""``hub partner add`` and the identity rules behind it (officers: tests/test_officers.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from hub.identity import (
 )
 from hub.settings import load_settings
 from hub.store.db import open_store
-from hub.store.models import AuditRecord, ClientKey, Officer, Partner, Suspension
+from hub.store.models import AuditRecord, ClientKey, Partner, Suspension
 from hub.tokens import TokenConfig, TokenRejected, client_assertion, verify_client_assertion
 
 PARTNER_ARGS = ["partner", "add", "hz-xihu-jw", "--clearance", "3", "--jurisdiction", "330106",
@@ -107,33 +107,6 @@ def test_partner_add_validates(hub_home: Path, args: list[str], message: str) ->
     assert rows(hub_home, Partner) == [] and not (hub_home / "clients").exists()
 
 
-def test_officer_add_owner_and_security(hub_home: Path) -> None:
-    assert hub("officer", "add", "fin-owner", "--role", "owner", "--owner-of", "finance").exit_code == 0
-    assert hub("officer", "add", "sec-1", "--role", "security").exit_code == 0
-    officers = {o.id: (o.role, o.owner_of) for o in rows(hub_home, Officer)}
-    assert officers == {"fin-owner": ("owner", "finance"), "sec-1": ("security", None)}
-    assert stat.S_IMODE((hub_home / "clients" / "officer:sec-1.pem").stat().st_mode) == 0o600
-    assert {e.event for e in rows(hub_home, AuditRecord)} == {"officer.registered"}
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--role", "owner"], "an owner officer needs --owner-of"),
-    (["--role", "owner", "--owner-of", "police"], "an owner officer needs --owner-of"),
-    (["--role", "security", "--owner-of", "finance"], "a security officer speaks for no provider"),
-    (["--role", "admin"], "role `admin` must be one of owner, security"),
-])
-def test_officer_add_validates(hub_home: Path, args: list[str], message: str) -> None:
-    result = hub("officer", "add", "o-1", *args)
-    assert result.exit_code == 1 and message in str(result.exception)
-    assert rows(hub_home, Officer) == []
-
-
-def test_duplicate_officer_is_refused(hub_home: Path) -> None:
-    assert hub("officer", "add", "sec-1", "--role", "security").exit_code == 0
-    again = hub("officer", "add", "sec-1", "--role", "security", "--key-out", str(hub_home / "k.pem"))
-    assert again.exit_code == 1 and str(again.exception) == "officer `sec-1` is already registered"
-
-
 def test_register_an_existing_es256_public_key(hub_home: Path, tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = tmp_path / "es.pub.pem"
@@ -144,7 +117,8 @@ def test_register_an_existing_es256_public_key(hub_home: Path, tmp_path: Path) -
     assert "private key" not in result.output and not (hub_home / "clients").exists()
     [stored] = rows(hub_home, ClientKey)
     assert stored.algorithm == "ES256"
-    reuse = hub("officer", "add", "sec-1", "--role", "security", "--public-key", str(pem))
+    reuse = hub("partner", "add", "other", "--clearance", "2", "--jurisdiction", "330000",
+                "--purpose", "statistics", "--public-key", str(pem))
     assert reuse.exit_code == 1 and "already registered" in str(reuse.exception)
 
 

@@ -4,8 +4,11 @@ Every record's hash is recomputed, every ``prev_hash`` link and the gap-free ``s
 checked, every checkpoint's signature verified and its ``(seq, hash)`` matched to the
 record it names.  The report names the FIRST bad seq and what is wrong with it, so
 modification, deletion, insertion, reordering, truncation of the tail behind a
-checkpoint and forged checkpoints are all caught.  ``docs/audit.md`` describes the
-same procedure for third parties.
+checkpoint and forged checkpoints are all caught.  Every officer statement a record
+carries is verified again against the officer's key as registered in the chain
+(``hub.audit.officers``), so an approval nobody signed, or one whose signature or
+terms were altered, is caught even where the chain was rewritten consistently.
+``docs/audit.md`` describes the same procedure for third parties.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 
 from hub.audit.checkpoints import CHECKPOINT_FIELDS, signature_problem
+from hub.audit.officers import OfficerSignatures, store_key_lookup
 from hub.audit.pubkeys import PublicKeys, key_map
 from hub.audit.record import GENESIS, RECORD_FIELDS, record_hash
 from hub.keys import KeyStore
@@ -50,6 +54,8 @@ class VerifyReport:
     checkpoints: int = 0
     last_checkpoint_seq: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    officer_signatures: int = 0  # officer statements verified
+    unsigned_officer_actions: int = 0  # officer actions recorded before the hub signed them
 
     @property
     def ok(self) -> bool:
@@ -74,15 +80,18 @@ class VerifyReport:
             return "audit chain empty: nothing to verify"
         signed = (f"{self.checkpoints} signed checkpoints, the last at seq {self.last_checkpoint_seq}"
                   if self.last_checkpoint_seq else "no signed checkpoint yet")
+        officers = f"; {self.officer_signatures} officer signatures verified"
+        if self.unsigned_officer_actions:
+            officers += f" ({self.unsigned_officer_actions} earlier officer actions recorded unsigned)"
         return (f"audit chain OK: {self.records} records (seq {self.first_seq}..{self.last_seq}), "
-                f"{signed}; {self.unsigned_tail} records after it")
+                f"{signed}; {self.unsigned_tail} records after it{officers}")
 
 
 class ChainWalker:
     """Checks records fed in seq order against the links and the checkpoints."""
 
     def __init__(self, checkpoints: Iterable[dict[str, Any]], keys: PublicKeys,
-                 excerpt: bool = False) -> None:
+                 excerpt: bool = False, officers: OfficerSignatures | None = None) -> None:
         self.checkpoints: dict[int, dict[str, Any]] = {}  # only those whose signature verifies
         self._checkpoint_problems: list[Problem] = []
         count = 0
@@ -94,6 +103,7 @@ class ChainWalker:
             else:
                 self.checkpoints[int(cp["seq"])] = cp
         self.excerpt = excerpt
+        self.officers = officers or OfficerSignatures(excerpt=excerpt)
         self.report = VerifyReport(checkpoints=count)
         self._record_problems: list[Problem] = []
         self._expected_seq = 1
@@ -116,6 +126,8 @@ class ChainWalker:
             self._flag(seq, f"prev_hash does not match the hash of the record before it "
                             f"(a record before seq {seq} was changed, inserted or removed)")
         self._check_checkpoint(seq, record["hash"])
+        for what in self.officers.check(record):
+            self._flag(seq, what)
         self.report.records += 1
         self.report.last_seq = seq
         self._expected_seq, self._prev_hash = seq + 1, record["hash"]
@@ -142,6 +154,8 @@ class ChainWalker:
     def finish(self) -> VerifyReport:
         """Check for checkpoints past the end and return the report."""
         report = self.report
+        report.officer_signatures = self.officers.verified
+        report.unsigned_officer_actions = self.officers.unsigned_before
         last = report.last_seq or 0
         problems = self._record_problems + self._checkpoint_problems
         for seq in sorted(self.checkpoints):
@@ -185,10 +199,10 @@ def stored_checkpoints(store: Store) -> list[dict[str, Any]]:
 
 
 def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict[str, Any]],
-                   keys: PublicKeys, *, excerpt: bool = False,
-                   progress: Progress | None = None) -> VerifyReport:
-    """Verify records (in seq order) and checkpoints with the given public keys."""
-    walker = ChainWalker(checkpoints, keys, excerpt=excerpt)
+                   keys: PublicKeys, *, excerpt: bool = False, progress: Progress | None = None,
+                   officers: OfficerSignatures | None = None) -> VerifyReport:
+    """Verify records (in seq order), checkpoints and officer signatures with the given public keys."""
+    walker = ChainWalker(checkpoints, keys, excerpt=excerpt, officers=officers)
     for i, record in enumerate(records, 1):
         walker.feed(record)
         if progress is not None and i % 1000 == 0:
@@ -198,6 +212,7 @@ def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict
 
 def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, Any]],
                  progress: Progress | None = None) -> VerifyReport:
-    """Verify the whole stored chain and every checkpoint."""
+    """Verify the whole stored chain, every checkpoint and every officer signature."""
     checkpoints = stored_checkpoints(store)
-    return verify_records(stored_records(store), checkpoints, _public(keys), progress=progress)
+    return verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
+                          officers=OfficerSignatures(store_key_lookup(store)))

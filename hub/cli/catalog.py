@@ -28,12 +28,12 @@ def list_(
     store = open_store(get_settings().metadata_url)
     with store.session() as s:
         rows = listing.list_entries(s, q=q, level=level, provider=provider, layer=layer)
-    table = Table("dataset", "名称", "provider", "layer", "level", "sharing", "rows", "version")
+    table = Table("dataset", "名称", "provider", "layer", "level", "sharing", "jurisdiction", "rows", "version")
     table.columns[0].no_wrap = True
     for r in rows:
         level_text = f"{r['level']} {r['level_name']}"
         table.add_row(r["dataset"], r["name_zh"], r["provider"], r["layer"], level_text,
-                      r["sharing_type"], str(r["rows"] or 0), r["version"] or "-")
+                      r["sharing_type"], r["region_column"] or "-", str(r["rows"] or 0), r["version"] or "-")
     console.print(table)
     if not rows:
         console.print("[yellow]the catalog is empty: run `hub run` first[/yellow]")

@@ -1,9 +1,10 @@
-"""``hub partner add`` and ``hub officer add``: registering OAuth2 clients.
+"""``hub partner add``: registering partner systems as OAuth2 clients.
 
-Each command stores the client and its public key (``hub.identity``) with an
+The command stores the partner and its public key (``hub.identity``) with an
 audit event in one transaction, and writes a generated Ed25519 private key
 (PEM, mode 0600) to ``--key-out`` or ``$HUB_HOME/clients/<client id>.pem``.
-``--public-key`` registers a key the client made itself (Ed25519 or P-256).
+``--public-key`` registers a key the partner made itself (Ed25519 or P-256).
+Officers are enrolled differently, with their own keys: ``hub.cli.officer``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from hub.cli._common import console
 from hub.events import EventSink
-from hub.identity import IdentityError, Registration, register_officer, register_partner, write_private_key
+from hub.identity import IdentityError, Registration, register_partner, write_private_key
 from hub.settings import Settings, get_settings
 from hub.store.db import open_store
 
 partner_app = typer.Typer(help="Partner systems that exchange data.", no_args_is_help=True)
-officer_app = typer.Typer(help="Officers: data owners and security officers.", no_args_is_help=True)
 
 KeyOut = Annotated[Path | None, typer.Option(help="where to write the Ed25519 private key (PEM, 0600)")]
 PublicKeyIn = Annotated[Path | None, typer.Option(
@@ -102,25 +102,8 @@ def partner_add(
     _report(settings, registration, key_path)
 
 
-@officer_app.command("add")
-def officer_add(
-    officer_id: Annotated[str, typer.Argument(metavar="ID")],
-    role: Annotated[str, typer.Option(help="owner | security")],
-    owner_of: Annotated[str | None, typer.Option(
-        help="provider the owner speaks for: finance | state_assets | audit | statistics")] = None,
-    key_out: KeyOut = None,
-    public_key: PublicKeyIn = None,
-) -> None:
-    """Register an officer (same key mechanism as partners)."""
-    settings = get_settings()
-    public_pem = _read_public_key(public_key, key_out)
-    key_path = None if public_pem else _key_path(settings, f"officer:{officer_id}", key_out)
-    registration = _register(settings, lambda s, sink: register_officer(
-        s, sink, officer_id, role=role, owner_of=owner_of, public_pem=public_pem),
-        key_path)
-    _report(settings, registration, key_path)
-
-
 def register(app: typer.Typer) -> None:
+    from hub.cli.officer import officer_app
+
     app.add_typer(partner_app, name="partner")
     app.add_typer(officer_app, name="officer")

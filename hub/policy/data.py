@@ -88,7 +88,7 @@ def _grant(g: Grant) -> dict[str, Any]:
             "lookup_columns": list(g.lookup_columns or []),
             "valid_from": iso(g.valid_from), "valid_until": iso(g.valid_until),
             "max_rows_per_day": int(g.max_rows_per_day), "approvals": list(g.approvals),
-            "requested_by": g.requested_by}
+            "all_regions": g.all_regions is True, "requested_by": g.requested_by}
 
 
 def _grants(grants: Iterable[Grant]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -117,6 +118,30 @@ class ClientKey(Base):
     public_key_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _ts()
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class OfficerStatement(Base):
+    """A signed officer statement the hub accepted (``hub.statements``, ``hub.officers``).
+
+    Its id is SHA-256 of ``officer NUL nonce``, so a statement is never accepted twice
+    (replay).  Actions that need two officers (lift a lockdown, enrol or remove an
+    officer) wait here with ``consumed_at`` unset until a second officer signs the
+    same action, target and digest.
+    """
+
+    __tablename__ = "officer_statements"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    kid: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime] = _ts()
+    accepted_at: Mapped[datetime] = _ts()
+    consumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    statement: Mapped[str] = mapped_column(Text)  # the compact JWS as signed
 
 
 class TokenJti(Base):
@@ -236,6 +261,8 @@ class Application(Base):
     valid_from: Mapped[datetime] = _ts()
     valid_until: Mapped[datetime] = _ts()
     max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
+    # 属地: true asks for every region (no jurisdiction row filter); officers approve it as such
+    all_regions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_by: Mapped[str] = mapped_column(String(160))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = _ts()
@@ -254,7 +281,9 @@ class Approval(Base):
     role: Mapped[str] = mapped_column(String(16))  # role of the officer when deciding
     decision: Mapped[str] = mapped_column(String(16))  # approve | reject
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()  # when the hub accepted this officer's signed statement
+    kid: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the key that signed it
+    statement_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # officer_statements.id
 
 
 class Grant(Base):
@@ -276,6 +305,8 @@ class Grant(Base):
     valid_until: Mapped[datetime] = _ts()
     max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
     approvals: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # copied from the approved application: lifts the jurisdiction row filter for this grant only
+    all_regions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_by: Mapped[str] = mapped_column(String(160), default="")
     created_at: Mapped[datetime] = _ts()
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

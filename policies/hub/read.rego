@@ -139,12 +139,14 @@ cleared_reasons := [msg |
 	msg := sprintf("rule two-person: grant `%v` clears columns %v (approved by owner and security officers)", [chosen.id, cleared_masked])
 ]
 
-# The reasons in order: the grant, the columns it clears or cannot clear, clearance.
+# The reasons in order: the grant, the columns it clears or cannot clear, all regions,
+# clearance.
 granted_reasons := [reason |
 	some reasons in [
 		[sprintf("rule grant: grant `%v` covers purpose `%v` on `%v` until %v", [chosen.id, purpose, dataset, chosen.grant.valid_until])],
 		cleared_reasons,
 		two_person_reasons,
+		all_regions_reasons,
 		clearance_reasons(granted_above),
 	]
 	some reason in reasons

@@ -31,10 +31,11 @@ from fastapi import FastAPI
 from hub.api import CurrentSubject, create_app
 from hub.errors import Unavailable
 from hub.events import AuditEvent
-from hub.identity import register_officer, register_partner
+from hub.identity import register_partner
 from hub.keys import KeyStore
 from hub.settings import Settings, load_settings
 from hub.store.db import Store, open_store
+from tests.officer_desk import Desk
 
 BASE_URL = "http://testserver"
 TOKEN_URL = f"{BASE_URL}/oauth/token"
@@ -200,12 +201,17 @@ def public_pem(key: Any) -> bytes:
 
 def register(store: Store, audit: RecordingAuditFake, kind: str, local: str, key: Any = None,
              **kw: Any) -> Client:
-    """Register a client with its own key pair (Ed25519 unless ``key`` is given)."""
+    """Register a client with its own key pair (Ed25519 unless ``key`` is given); an officer
+    through the one-time bootstrap, signing with that key (at most two here)."""
     key = key or Ed25519PrivateKey.generate()
-    add = register_partner if kind == "partner" else register_officer
     with store.session() as session:
-        reg = add(session, audit.sink, local, public_pem=public_pem(key), **kw)  # type: ignore[operator]
-    return Client(reg.client_id, reg.kid, key)
+        if kind == "partner":
+            reg = register_partner(session, audit.sink, local, public_pem=public_pem(key), **kw)
+            return Client(reg.client_id, reg.kid, key)
+        desk = Desk()
+        signer = desk.signer(local, key)
+        desk.bootstrap(session, audit.sink, local, kw["role"], kw.get("owner_of"))
+    return Client(f"officer:{local}", signer.kid, key)
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 ``build_world(src, dst)`` copies a HUB_HOME produced by a real ``hub run`` and
 registers, through ``hub.identity`` and ``hub.workflow`` with the REAL audit log:
 a county partner (clearance 3, 330106), a province partner (clearance 2, 330000),
-a partner that gets locked down, two owner officers and two security officers,
-and approved grants (two-person rule) on ``finance.subsidy_payment``.
+a partner that gets locked down, an owner officer and two security officers (each
+holding its own key in ``World.desk``, enrolled as the hub enrols officers), and
+grants on ``finance.subsidy_payment`` approved by two officers' signed statements.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from fastapi import FastAPI
 from hub import workflow
 from hub.api import create_app
 from hub.audit import AuditLog
-from hub.identity import register_officer, register_partner
+from hub.identity import register_partner
 from hub.keys import KeyStore
 from hub.settings import Settings, load_settings
 from hub.store.db import Store, open_store
 from tests.api.conftest import BASE_URL, AsgiClient, Client, get_token, public_pem
+from tests.officer_desk import Desk
 
 SUBSIDY = "finance.subsidy_payment"
 SUBSIDY_CLEAR = ["payment_id", "township_code", "amount", "program_code", "period"]
@@ -39,6 +41,7 @@ class World:
     audit: AuditLog
     clients: dict[str, Client] = field(default_factory=dict)
     grants: dict[str, str] = field(default_factory=dict)
+    desk: Desk = field(default_factory=Desk)  # the officers' own keys
 
     def app(self, **kw: Any) -> FastAPI:
         kw.setdefault("public_url", BASE_URL)
@@ -57,12 +60,34 @@ class World:
 
 def _register(world: World, kind: str, local: str, **kw: Any) -> Client:
     key = Ed25519PrivateKey.generate()
-    add = register_partner if kind == "partner" else register_officer
     with world.store.session() as session:
-        reg = add(session, world.audit.sink, local, public_pem=public_pem(key), **kw)  # type: ignore[operator]
+        reg = register_partner(session, world.audit.sink, local, public_pem=public_pem(key), **kw)
     client = Client(reg.client_id, reg.kid, key)
     world.clients[local] = client
     return client
+
+
+OFFICERS: dict[str, tuple[str, str | None]] = {
+    "own-fin": ("owner", "finance"), "sec-1": ("security", None), "sec-2": ("security", None)}
+
+
+def enrol_officer(world: World, officer: str, role: str, owner_of: str | None) -> Client:
+    """Enrol one more officer, signed by the first two; it holds its own key."""
+    with world.store.session() as session:
+        for by in list(OFFICERS)[:2]:
+            world.desk.enrol(session, world.audit.sink, officer, role, owner_of, by=by)
+    signer = world.desk.signer(officer)
+    client = world.clients[officer] = Client(f"officer:{officer}", signer.kid, world.desk.private[officer])
+    return client
+
+
+def _enrol_officers(world: World) -> None:
+    """The first two by the bootstrap, sec-2 with their two signatures; each holds its key."""
+    with world.store.session() as session:
+        world.desk.enrol_all(session, world.audit.sink, OFFICERS)
+    for officer in OFFICERS:
+        signer = world.desk.signer(officer)
+        world.clients[officer] = Client(f"officer:{officer}", signer.kid, world.desk.private[officer])
 
 
 def grant(
@@ -93,7 +118,7 @@ def grant(
         app_id = workflow.apply(session, world.audit.sink, req).id
     for officer in (owner, "sec-1"):
         with world.store.session() as session:
-            workflow.decide(session, world.audit.sink, app_id, officer, "approve")
+            world.desk.decide(session, world.audit.sink, app_id, officer)
     with world.store.session() as session:
         found = [g.id for g in workflow.list_grants(session) if g.application_id == app_id]
     world.grants[f"{partner}/{dataset}"] = found[0]
@@ -137,9 +162,7 @@ def build_world(src: Path, dst: Path, max_rows: int = 1_000_000) -> World:
         jurisdiction="330106",
         purposes=["case-verification", "statistics"],
     )
-    _register(world, "officer", "own-fin", role="owner", owner_of="finance")
-    _register(world, "officer", "sec-1", role="security")
-    _register(world, "officer", "sec-2", role="security")
+    _enrol_officers(world)
     cols = subsidy_columns(world)
     grant(world, "hz-xihu-jw", SUBSIDY, "case-verification", cols, SUBSIDY_CLEAR, max_rows=max_rows)
     grant(world, "zj-province", SUBSIDY, "case-verification", cols, SUBSIDY_CLEAR, max_rows=max_rows)

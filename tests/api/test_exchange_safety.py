@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hub.exchange.service import Exchange
 from hub.keys import KeyStore
 from hub.policy import OpaEngine, PolicyPoint, StoreData, load_policies
+from hub.statements import lockdown_terms
 from tests.api.conftest import AsgiClient
 from tests.api.exchange_world import SUBSIDY, World, bearer
 
@@ -207,7 +208,8 @@ def test_lockdown_stops_a_partner(world: World, http: AsgiClient) -> None:
     headers = bearer(http, world.clients["gone"])
     assert http.get(ROWS, params=PURPOSE, headers=headers).status_code == 200
     sec = bearer(http, world.clients["sec-1"])
-    locked = http.post("/v1/partners/gone/lockdown", json={"reason": "leaked extract"}, headers=sec)
+    statement = world.desk.sign("sec-1", "lockdown", "partner:gone", lockdown_terms("gone"), note="leaked extract")
+    locked = http.post("/v1/partners/gone/lockdown", json={"statement": statement}, headers=sec)
     assert locked.status_code == 200, locked.text
     response = http.get(ROWS, params=PURPOSE, headers=headers)
     assert response.status_code in (401, 403) and "rows" not in response.text

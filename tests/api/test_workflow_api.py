@@ -10,11 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import AsgiClient
+from hub import statements
+from tests.api.conftest import AsgiClient, get_token
 from tests.api.exchange_world import World
+from tests.officer_desk import Desk
 
 
-def test_apply_two_person_approval_then_read(http: AsgiClient, auth: dict[str, dict[str, str]]) -> None:
+def test_apply_two_person_approval_then_read(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                             world: World) -> None:
     now = datetime.now(UTC)
     body = {
         "dataset": "finance.payroll",
@@ -35,15 +38,20 @@ def test_apply_two_person_approval_then_read(http: AsgiClient, auth: dict[str, d
         )
     assert created.status_code == 201, created.text
     app_id = created.json()["id"]
+    listed = {a["id"]: a for a in http.get("/v1/applications", headers=auth["sec-1"]).json()["applications"]}
+    terms = listed[app_id]["terms"]
+    assert statements.terms_digest(terms) == listed[app_id]["terms_sha256"]
+    partner_try = world.desk.sign("sec-1", "approve", f"application:{app_id}", terms)
     assert (
         http.post(
-            f"/v1/applications/{app_id}/decisions", json={"decision": "approve"}, headers=auth["hz-xihu-jw"]
+            f"/v1/applications/{app_id}/decisions", json={"statement": partner_try}, headers=auth["hz-xihu-jw"]
         ).status_code
         == 403
     )
     for officer in ("own-fin", "sec-1"):
+        statement = world.desk.sign(officer, "approve", f"application:{app_id}", terms)
         decided = http.post(
-            f"/v1/applications/{app_id}/decisions", json={"decision": "approve"}, headers=auth[officer]
+            f"/v1/applications/{app_id}/decisions", json={"statement": statement}, headers=auth[officer]
         )
         assert decided.status_code == 200, decided.text
     assert decided.json()["status"] == "approved"
@@ -58,20 +66,23 @@ def test_apply_two_person_approval_then_read(http: AsgiClient, auth: dict[str, d
     assert rows.status_code == 200, rows.text
 
 
+def _grant_terms(http: AsgiClient, auth: dict[str, dict[str, str]], grant_id: str) -> dict[str, Any]:
+    grants = http.get("/v1/grants", headers=auth["sec-1"]).json()["grants"]
+    return next(g["terms"] for g in grants if g["id"] == grant_id)
+
+
 def test_roles_enforced(http: AsgiClient, auth: dict[str, dict[str, str]], world: World) -> None:
     partner = auth["zj-province"]
     grant_id = world.grants["zj-province/finance.subsidy_payment"]
-    assert http.request("DELETE", f"/v1/grants/{grant_id}", headers=partner).status_code == 403
-    assert (
-        http.post("/v1/partners/hz-xihu-jw/lockdown", json={"reason": "x"}, headers=partner).status_code
-        == 403
-    )
-    assert (
-        http.post(
-            "/v1/partners/hz-xihu-jw/lockdown", json={"reason": "x"}, headers=auth["own-fin"]
-        ).status_code
-        == 403
-    )
+    revoke = world.desk.sign("sec-1", "revoke", f"grant:{grant_id}", _grant_terms(http, auth, grant_id))
+    assert http.request("DELETE", f"/v1/grants/{grant_id}",
+                        headers={**partner, "X-Hub-Statement": revoke}).status_code == 403
+    lock = {"statement": world.desk.sign("sec-1", "lockdown", "partner:hz-xihu-jw",
+                                         statements.lockdown_terms("hz-xihu-jw"), note="x")}
+    assert http.post("/v1/partners/hz-xihu-jw/lockdown", json=lock, headers=partner).status_code == 403
+    owner_lock = {"statement": world.desk.sign("own-fin", "lockdown", "partner:hz-xihu-jw",
+                                               statements.lockdown_terms("hz-xihu-jw"), note="x")}
+    assert http.post("/v1/partners/hz-xihu-jw/lockdown", json=owner_lock, headers=auth["own-fin"]).status_code == 403
     simulate = {
         "subject": {"id": "partner:zj-province", "kind": "partner"},
         "action": "read",
@@ -96,7 +107,16 @@ def test_catalog_hides_never_exchanged_from_partners(
 
 def test_revoke_then_denied(http: AsgiClient, auth: dict[str, dict[str, str]], world: World) -> None:
     grant_id = world.grants["leaky/finance.subsidy_payment"]
-    assert http.request("DELETE", f"/v1/grants/{grant_id}", headers=auth["sec-2"]).status_code == 200
+    terms = _grant_terms(http, auth, grant_id)
+    unsigned = http.request("DELETE", f"/v1/grants/{grant_id}", headers=auth["sec-2"])
+    assert unsigned.status_code == 400 and "x-hub-statement" in unsigned.text.lower()
+    by_sec_1 = world.desk.sign("sec-1", "revoke", f"grant:{grant_id}", terms, note="leaked")
+    refused = http.request("DELETE", f"/v1/grants/{grant_id}", headers={**auth["sec-2"], "X-Hub-Statement": by_sec_1})
+    assert refused.status_code == 403 and "authenticated as `officer:sec-2`" in refused.json()["detail"]
+    statement = world.desk.sign("sec-2", "revoke", f"grant:{grant_id}", terms, note="leaked")
+    revoked = http.request("DELETE", f"/v1/grants/{grant_id}", headers={**auth["sec-2"], "X-Hub-Statement": statement})
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_at"] is not None
     denied = http.get(
         "/v1/datasets/finance.subsidy_payment/rows",
         params={"purpose": "case-verification"},
@@ -205,7 +225,7 @@ def test_out_of_range_audit_queries_are_a_4xx(http: AsgiClient, auth: dict[str, 
     ("DELETE", "/v1/grants/g-%00", {}),
     ("GET", "/v1/datasets/a%00/rows?purpose=case-verification", {}),
     ("POST", "/v1/applications", {"json": _application(justification="a\x00b")}),
-    ("POST", "/v1/partners/hz-xihu-jw/lockdown", {"json": {"reason": "x\x00"}}),
+    ("POST", "/v1/partners/hz-xihu-jw/lockdown", {"json": {"statement": "x\x00" * 20}}),
 ])
 def test_a_nul_character_is_refused_with_a_400(http: AsgiClient, auth: dict[str, dict[str, str]], method: str,
                                                 path: str, kw: dict[str, Any]) -> None:
@@ -237,3 +257,45 @@ def test_simulate_refuses_deep_nesting(http: AsgiClient, auth: dict[str, dict[st
             "resource": {"dataset": "finance.subsidy_payment"}, "request": {"purpose": "p", "x": deep}}
     response = http.post("/v1/decisions/simulate", json=body, headers=auth["sec-1"])
     assert response.status_code == 400 and "nests" in response.json()["detail"]
+
+
+def test_a_forged_or_unenrolled_statement_is_refused_over_http(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                                                world: World) -> None:
+    created = http.post("/v1/applications", json=_application(), headers=auth["zj-province"])
+    assert created.status_code == 201, created.text
+    app_id, terms = created.json()["id"], created.json()["terms"]
+    good = world.desk.sign("sec-1", "approve", f"application:{app_id}", terms)
+    head, claims, signature = good.split(".")
+    forged = f"{head}.{claims}.{signature[:8]}{'A' if signature[8] != 'A' else 'B'}{signature[9:]}"
+    answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": forged}, headers=auth["sec-1"])
+    assert answer.status_code == 403 and "does not verify" in answer.json()["detail"]
+    outsider = Desk().sign("sec-1", "approve", f"application:{app_id}", terms)  # a key sec-1 never registered
+    answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": outsider}, headers=auth["sec-1"])
+    assert answer.status_code == 403 and "not a registered key" in answer.json()["detail"]
+    answer = http.post(f"/v1/applications/{app_id}/decisions", json={"decision": "approve"}, headers=auth["sec-1"])
+    assert answer.status_code == 400 and "statement" in answer.json()["detail"]
+    # a statement is no client assertion, and an access token no statement
+    assert get_token(http, good).status_code == 401
+    token = auth["sec-1"]["Authorization"].removeprefix("Bearer ")
+    answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": token}, headers=auth["sec-1"])
+    assert answer.status_code == 400 and "typ" in answer.json()["detail"]
+    pending = http.get("/v1/applications", params={"status": "pending"}, headers=auth["sec-1"]).json()
+    assert app_id in {a["id"] for a in pending["applications"]}
+
+
+def test_lockdown_and_a_lift_signed_by_two_officers(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                                     world: World) -> None:
+    lock = world.desk.sign("sec-1", "lockdown", "partner:leaky", statements.lockdown_terms("leaky"),
+                           note="extract found on a forum")
+    locked = http.post("/v1/partners/leaky/lockdown", json={"statement": lock}, headers=auth["sec-1"])
+    assert locked.status_code == 200, locked.text
+    assert locked.json()["reason"] == "extract found on a forum" and locked.json()["by"] == "officer:sec-1"
+    state = http.get("/v1/partners/leaky/lockdown", headers=auth["sec-2"]).json()
+    assert state["locked"] and statements.terms_digest(state["lift_terms"]) == state["lift_terms_sha256"]
+    first = world.desk.sign("sec-2", "lift", "partner:leaky", state["lift_terms"])
+    waiting = http.post("/v1/partners/leaky/lockdown/lift", json={"statement": first}, headers=auth["sec-2"])
+    assert waiting.status_code == 202 and waiting.json()["locked"] and not waiting.json()["lifted"]
+    second = world.desk.sign("own-fin", "lift", "partner:leaky", state["lift_terms"])
+    lifted = http.post("/v1/partners/leaky/lockdown/lift", json={"statement": second}, headers=auth["own-fin"])
+    assert lifted.status_code == 200 and lifted.json()["lifted"] and not lifted.json()["locked"]
+    assert http.get("/v1/partners/nobody/lockdown", headers=auth["sec-1"]).status_code == 404

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.store.models import Dataset, DatasetColumn, Officer, Partner
+from hub.events import EventSink, discard
+from hub.store.models import Dataset, DatasetColumn, Partner
 from hub.workflow import ApplicationRequest
+from tests.officer_desk import Desk
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in UTC+8
 
@@ -20,14 +22,18 @@ COLUMNS = {
 }
 
 
-def seed(session: Session) -> None:
-    """A partner, three officers and the conditional dataset finance.subsidy_payment."""
+OFFICERS: dict[str, tuple[str, str | None]] = {
+    "own-fin": ("owner", "finance"), "sec-1": ("security", None), "own-audit": ("owner", "audit")}
+
+
+def seed(session: Session, sink: EventSink = discard) -> Desk:
+    """A partner, three officers (holding their keys: the returned ``Desk``) and the
+    conditional dataset finance.subsidy_payment."""
+    desk = Desk()
+    desk.enrol_all(session, sink, OFFICERS, now=NOW)
     session.add_all([
         Partner(id="hz-xihu-jw", clearance=3, jurisdiction="330106", purposes=["case-verification"],
                 created_at=NOW),
-        Officer(id="own-fin", role="owner", owner_of="finance", created_at=NOW),
-        Officer(id="own-audit", role="owner", owner_of="audit", created_at=NOW),
-        Officer(id="sec-1", role="security", created_at=NOW),
         Dataset(id="finance.subsidy_payment", layer="source", provider="finance", level_inferred=3,
                 sharing_type_inferred="conditional", exchangeable=True, region_column="township_code"),
         Dataset(id="raw_finance.payroll", layer="raw", provider="finance", exchangeable=False),
@@ -36,6 +42,7 @@ def seed(session: Session) -> None:
     for position, (name, (pii, level)) in enumerate(COLUMNS.items()):
         session.add(DatasetColumn(dataset_id="finance.subsidy_payment", name=name, position=position,
                                   data_type="VARCHAR", pii_class=pii, level=level))
+    return desk
 
 
 def request(**overrides: Any) -> ApplicationRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hub.cli import workflow as workflow_cmds
 from hub.events import discard
 from hub.settings import get_settings
 from hub.store import open_store
-from hub.store.models import Application, AuditRecord, Grant, Partner
+from hub.store.models import Application, Approval, AuditRecord, Grant, Partner
 from hub.workflow import apply
 from tests.policy.helpers import NOW, request, seed
 
@@ -35,43 +36,104 @@ def hub(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     return _common.run_app(hub_app)
 
 
+PASSPHRASE = "correct horse battery"
+
+
+@dataclass
+class Officers:
+    app_id: str
+    keys: dict[str, Path]
+
+
 @pytest.fixture
-def app_id(hub_home: Path) -> str:
+def officers(hub_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Officers:
+    """A seeded store with a pending application; each officer's key in its own file."""
+    monkeypatch.delenv("HUB_OFFICER_KEY", raising=False)
+    monkeypatch.setenv("HUB_OFFICER_PASSPHRASE", PASSPHRASE)
     store = open_store(get_settings().metadata_url)
     with store.session() as session:
-        seed(session)
+        desk = seed(session)
         app = apply(session, discard, request(), now=NOW)
     store.dispose()
-    return app.id
+    keys = {o: desk.write_key(o, tmp_path / f"{o}.key", PASSPHRASE.encode()) for o in desk.private}
+    return Officers(app.id, keys)
+
+
+def _state(app_id: str) -> tuple[str, list[str], list[str]]:
+    store = open_store(get_settings().metadata_url)
+    with store.session() as session:
+        app = session.get(Application, app_id)
+        assert app is not None
+        deciders = [a.officer_id for a in session.query(Approval).filter_by(application_id=app_id)]
+        events = [r.event for r in session.query(AuditRecord).order_by(AuditRecord.seq)]
+    store.dispose()
+    return app.status, deciders, events
+
+
+def test_an_approval_without_the_officers_key_is_refused(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          officers: Officers) -> None:
+    assert hub(monkeypatch, "application", "approve", officers.app_id, "--officer", "own-fin") == 1
+    err = capsys.readouterr().err
+    assert "signed with the officer's own key" in err and "--key" in err
+    assert _state(officers.app_id)[:2] == ("pending", [])
 
 
 def test_workflow_commands(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                           app_id: str) -> None:
+                           officers: Officers) -> None:
+    app_id, keys = officers.app_id, officers.keys
     assert hub(monkeypatch, "application", "list") == 0
     assert app_id in capsys.readouterr().out
-    assert hub(monkeypatch, "application", "approve", app_id, "--officer", "own-fin") == 0
-    assert hub(monkeypatch, "application", "approve", app_id, "--officer", "own-fin") == 1
+    assert hub(monkeypatch, "application", "show", app_id) == 0
+    shown = capsys.readouterr().out
+    assert "terms sha256" in shown and "recipient_name" in shown
+    assert hub(monkeypatch, "application", "approve", app_id, "--key", str(keys["own-fin"])) == 0
+    assert hub(monkeypatch, "application", "approve", app_id, "--key", str(keys["own-fin"])) == 1
     assert "already decided" in capsys.readouterr().err
-    assert hub(monkeypatch, "application", "approve", app_id, "--officer", "sec-1", "--comment", "ok") == 0
+    # the owner's key once more, now naming the security officer: refused, still pending
+    assert hub(monkeypatch, "application", "approve", app_id, "--officer", "sec-1",
+               "--key", str(keys["own-fin"])) == 1
+    assert "not a registered key of officer `sec-1`" in capsys.readouterr().err
+    assert _state(app_id)[:2] == ("pending", ["own-fin"])
+    assert hub(monkeypatch, "application", "approve", app_id, "--comment", "ok", "--key", str(keys["sec-1"])) == 0
     store = open_store(get_settings().metadata_url)
     with store.session() as session:
         grant = session.query(Grant).one()
         assert session.get(Application, app_id).status == "approved"  # type: ignore[union-attr]
     assert hub(monkeypatch, "grant", "list") == 0
     assert grant.id in capsys.readouterr().out
-    assert hub(monkeypatch, "grant", "revoke", grant.id, "--by", "officer:sec-1") == 0
-    assert hub(monkeypatch, "lockdown", "hz-xihu-jw", "--reason", "leak") == 0
-    assert hub(monkeypatch, "lockdown", "nobody") == 1
+    assert hub(monkeypatch, "grant", "revoke", grant.id, "--reason", "case closed") == 1  # no key
+    assert hub(monkeypatch, "grant", "revoke", grant.id, "--reason", "case closed",
+               "--key", str(keys["sec-1"])) == 0
+    assert hub(monkeypatch, "lockdown", "hz-xihu-jw", "--reason", "leak", "--key", str(keys["own-fin"])) == 1
+    assert "only security officers" in capsys.readouterr().err
+    assert hub(monkeypatch, "lockdown", "hz-xihu-jw", "--reason", "leak", "--key", str(keys["sec-1"])) == 0
+    assert hub(monkeypatch, "lockdown", "nobody", "--reason", "x", "--key", str(keys["sec-1"])) == 1
     assert "nobody" in capsys.readouterr().err
     with store.session() as session:
         assert session.get(Partner, "hz-xihu-jw").suspended  # type: ignore[union-attr]
-        events = [r.event for r in session.query(AuditRecord).order_by(AuditRecord.seq)]
+    assert hub(monkeypatch, "lift-lockdown", "hz-xihu-jw", "--key", str(keys["sec-1"])) == 0
+    assert "a second officer must sign" in capsys.readouterr().out
+    with store.session() as session:
+        assert session.get(Partner, "hz-xihu-jw").suspended  # type: ignore[union-attr]
+    assert hub(monkeypatch, "lift-lockdown", "hz-xihu-jw", "--key", str(keys["own-fin"])) == 0
+    with store.session() as session:
+        assert not session.get(Partner, "hz-xihu-jw").suspended  # type: ignore[union-attr]
     store.dispose()
-    assert {"application.decided", "grant.created", "grant.revoked", "partner.lockdown"} <= set(events)
+    events = _state(app_id)[2]
+    assert {"application.decided", "grant.created", "grant.revoked", "partner.lockdown", "officer.signed",
+            "partner.lockdown_lifted"} <= set(events)
 
 
-def test_reject_command(monkeypatch: pytest.MonkeyPatch, app_id: str) -> None:
-    assert hub(monkeypatch, "application", "reject", app_id, "--officer", "sec-1", "--comment", "no") == 0
+def test_a_wrong_passphrase_names_the_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                          officers: Officers) -> None:
+    monkeypatch.setenv("HUB_OFFICER_PASSPHRASE", "not the passphrase")
+    assert hub(monkeypatch, "application", "approve", officers.app_id, "--key", str(officers.keys["sec-1"])) == 1
+    assert "passphrase is wrong" in capsys.readouterr().err
+    monkeypatch.setenv("HUB_OFFICER_KEY", str(officers.keys["sec-1"]))  # the configured key
+    monkeypatch.setenv("HUB_OFFICER_PASSPHRASE", PASSPHRASE)
+    assert hub(monkeypatch, "application", "reject", officers.app_id, "--comment", "no") == 0
+    assert _state(officers.app_id)[:2] == ("rejected", ["sec-1"])
     assert hub(monkeypatch, "application", "list", "--status", "rejected") == 0
 
 

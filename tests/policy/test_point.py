@@ -26,6 +26,7 @@ from hub.policy.decision import PolicyError
 from hub.policy.engine import ENTRYPOINT, first_value
 from hub.store import Store, open_store
 from hub.store.models import Grant
+from tests.officer_desk import Desk
 from tests.policy.helpers import NOW, READ, SUBJECT, request, resource, seed
 
 
@@ -44,15 +45,25 @@ class Counting:
 
 
 @pytest.fixture
-def store(hub_home: Path) -> Iterator[Store]:
+def seeded(hub_home: Path) -> Iterator[tuple[Store, Desk]]:
+    """The store with a grant approved by two officers, and the officers' keys."""
     s = open_store(f"sqlite:///{hub_home / 'hub.sqlite'}")
     with s.session() as session:
-        seed(session)
+        desk = seed(session)
         app = workflow.apply(session, discard, request(), now=NOW)
-        workflow.decide(session, discard, app.id, "own-fin", "approve", now=NOW)
-        workflow.decide(session, discard, app.id, "sec-1", "approve", now=NOW)
-    yield s
+        desk.approve(session, discard, app.id, "own-fin", "sec-1", now=NOW)
+    yield s, desk
     s.dispose()
+
+
+@pytest.fixture
+def store(seeded: tuple[Store, Desk]) -> Store:
+    return seeded[0]
+
+
+@pytest.fixture
+def desk(seeded: tuple[Store, Desk]) -> Desk:
+    return seeded[1]
 
 
 def _grant_id(store: Store) -> str:
@@ -83,21 +94,21 @@ def test_repeated_decisions_come_from_the_cache(store: Store) -> None:
     assert point.engine.calls == 1  # type: ignore[attr-defined]
 
 
-def test_revoking_a_grant_denies_the_very_next_decision(store: Store) -> None:
+def test_revoking_a_grant_denies_the_very_next_decision(store: Store, desk: Desk) -> None:
     point = _point(store)
     assert point.decide(SUBJECT, "read", resource(), READ).allow
     with store.session() as session:
-        workflow.revoke(session, discard, _grant_id(store), "officer:sec-1", "case closed")
+        desk.revoke(session, discard, _grant_id(store), "sec-1", "case closed", now=NOW)
     after = point.decide(SUBJECT, "read", resource(), READ)
     assert not after.allow
     assert any("holds no grant" in r for r in after.reasons)
 
 
-def test_lockdown_denies_the_very_next_decision(store: Store) -> None:
+def test_lockdown_denies_the_very_next_decision(store: Store, desk: Desk) -> None:
     point = _point(store)
     assert point.decide(SUBJECT, "describe", resource(), READ).allow
     with store.session() as session:
-        workflow.lockdown(session, discard, "hz-xihu-jw", "officer:sec-1", "leaked extract")
+        desk.lockdown(session, discard, "hz-xihu-jw", "sec-1", "leaked extract", now=NOW)
     after = point.decide(SUBJECT, "describe", resource(), READ)
     assert not after.allow
     assert any("rule lockdown" in r for r in after.reasons)
@@ -154,12 +165,12 @@ def test_misbehaving_opa_denies(opa_double: Any, double_url: str, mode: str) -> 
     assert not decision.allow and decision.reasons == (UNAVAILABLE,)
 
 
-def test_opa_backend_decides_from_store_data(store: Store, double_url: str) -> None:
+def test_opa_backend_decides_from_store_data(store: Store, desk: Desk, double_url: str) -> None:
     point = PolicyPoint(OpaEngine(double_url, timeout_s=5), load_policies(), StoreData(store),
                         recheck_seconds=3600)
     assert point.decide(SUBJECT, "read", resource(), READ).allow
     with store.session() as session:
-        workflow.revoke(session, discard, _grant_id(store), "officer:sec-1")
+        desk.revoke(session, discard, _grant_id(store), "sec-1", now=NOW)
     assert not point.decide(SUBJECT, "read", resource(), READ).allow
 
 

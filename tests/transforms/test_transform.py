@@ -153,7 +153,7 @@ def test_models_are_described_for_the_catalog() -> None:
     assert subsidy.columns["amount"] == "DECIMAL(18, 2)"
     assert models["finance.subsidy_payment"].kind == "VIEW"
     assert models["clues.revenue_discrepancy"].grain == ["region_code", "month"]
-    assert models["clues.split_procurement"].upstream == ["staging.treasury_payment"]
+    assert models["clues.split_procurement"].upstream == ["staging.org_region", "staging.treasury_payment"]
 
 
 def test_state_can_live_in_a_separate_file(tmp_path: Path) -> None:

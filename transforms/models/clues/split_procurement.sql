@@ -2,7 +2,7 @@ MODEL (
   name clues.split_procurement,
   kind FULL,
   grain payment_id,
-  description '拆分采购规避招标: payments by one unit to one payee, each below split_threshold, two or more within split_window_days (inclusive) summing to at least split_threshold',
+  description '拆分采购规避招标: payments by one unit to one payee, each below split_threshold, two or more within split_window_days (inclusive) summing to at least split_threshold; region_code is the county of the paying unit (属地, via staging.org_region)',
   audits (not_null(columns := (payment_id)), unique_values(columns := (payment_id)))
 );
 
@@ -46,6 +46,8 @@ SELECT
   f.window_amount::DECIMAL(18, 2) AS window_amount,
   @VAR('split_threshold')::DECIMAL(18, 2) AS threshold,
   @VAR('split_window_days')::INTEGER AS window_days,
+  r.region_code::VARCHAR AS region_code,
   'split_procurement/v1'::VARCHAR AS model_version
 FROM flagged AS f
 JOIN small AS s ON s.payment_id = f.payment_id
+LEFT JOIN staging.org_region AS r ON r.org_code = s.unit_code

@@ -2,7 +2,7 @@ MODEL (
   name resources.organization,
   kind FULL,
   grain org_code,
-  description 'Conformed organisations: one row per USCC or budget unit code seen (budget units, enterprises, treasury payees, asset buyers)',
+  description 'Conformed organisations: one row per USCC or budget unit code seen (budget units, enterprises, treasury payees, asset buyers); region_code (属地) is the county the finance or state-assets system gives, else for a USCC the registering authority''s county code (characters 3-8, GB 32100)',
   audits (not_null(columns := (org_code)), unique_values(columns := (org_code)))
 );
 
@@ -32,7 +32,13 @@ SELECT
   org_code::VARCHAR AS org_code,
   CASE WHEN LENGTH(org_code) = 18 THEN 'uscc' ELSE 'unit_code' END::VARCHAR AS code_kind,
   name::VARCHAR AS name,
-  region_code::VARCHAR AS region_code,
+  COALESCE(
+    region_code,
+    CASE
+      WHEN LENGTH(org_code) = 18 AND TRANSLATE(SUBSTRING(org_code, 3, 6), '0123456789', '') = ''
+        THEN SUBSTRING(org_code, 3, 6)
+    END
+  )::VARCHAR AS region_code,
   kind::VARCHAR AS kind,
   (any_budget_unit = 1)::BOOLEAN AS is_budget_unit,
   (any_enterprise = 1)::BOOLEAN AS is_enterprise,
