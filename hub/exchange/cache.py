@@ -103,7 +103,7 @@ class BuiltCache(Generic[K, V]):
         with self._lock:
             self._values.pop(key, None)
 
-    def keys(self) -> list[K]:
+    def kept(self) -> list[K]:
         """Kept keys, least recently used first."""
         with self._lock:
             return list(self._values)

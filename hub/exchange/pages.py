@@ -80,28 +80,8 @@ class ViewPage:
         return table.take(self.positions)
 
     def json_lines(self, views: Views) -> bytes | memoryview:
-        """The page's rows as JSON lines (each ends in a newline), from the view's rendition.
-
-        A page that is a slice of one chunk is a view of the rendition's buffer: no copy.
-        """
-        text = views.rendition(self.view, tuple(self.columns))
-        if isinstance(self.positions, slice):
-            text = text.slice(self.positions.start, self.rows)
-        else:
-            text = text.take(self.positions)
-        chunks = [c for c in text.chunks if len(c)]
-        if len(chunks) == 1:
-            return memoryview(_text_buffer(chunks[0])).cast("B")
-        return b"".join(_text_buffer(c).to_pybytes() for c in chunks)
-
-
-def _text_buffer(chunk: pa.Array) -> pa.Buffer:
-    """The concatenated values of a non-empty string array: one slice of its data buffer."""
-    _, offsets_buffer, data = chunk.buffers()
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, dtype=width)
-    start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-    return data.slice(start, stop - start)
+        """The page's rows as JSON lines (each ends in a newline), from the view's rendition."""
+        return views.lines(self.view, tuple(self.columns), self.positions)
 
 
 def _base_type(sql_type: str) -> str:

@@ -67,4 +67,4 @@ class SnapshotTables:
 
     def loaded(self) -> list[str]:
         """Paths of the snapshots held in memory, least recently used first."""
-        return self._cache.keys()
+        return self._cache.kept()

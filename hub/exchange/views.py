@@ -11,9 +11,10 @@ snapshot's own Arrow arrays (no copy) when the row filter keeps every row, and a
 vectorised ``take`` of them otherwise.
 
 Beside a view the same cache keeps, built on first use: its JSON rendition for a set
-of columns (each row rendered once by DuckDB's ``to_json`` — the very rendering the
-SQL path used per page — and newline-terminated, so an NDJSON page is one buffer
-slice) and its sort orders for ``order_by`` (a permutation and its inverse).
+of columns, chunk by chunk as pages reach them (each row rendered once by DuckDB's
+``to_json`` — the very rendering the SQL path used per page — and newline-terminated,
+so an NDJSON page inside a chunk is one buffer slice), and its sort orders for
+``order_by`` (a permutation and its inverse).
 
 A view is keyed by everything its content depends on: the snapshot file (so a new
 version is a new view), the ``since`` snapshot of a ``/changes`` request, the subject
@@ -41,6 +42,7 @@ from hub.exchange.tables import ROW_ID, row_ids
 from hub.masking import quote_ident
 
 VIEW_BYTES = 1 << 30  # the default of HUB_EXCHANGE_VIEW_BYTES
+RENDER_CHUNK = 65_536  # rows rendered to JSON at a time, when a page first needs them
 SNAPSHOT = '"__hub_snapshot"'  # the in-memory snapshot, as the build query names it
 _VIEW = '"__hub_view"'
 _serial = itertools.count(1)
@@ -154,22 +156,33 @@ def build_view(con: duckdb.DuckDBPyConnection, key: ViewKey, snapshot: pa.Table,
     return View(key, table, ids, own)
 
 
-def render_json(con: duckdb.DuckDBPyConnection, view: View, columns: tuple[str, ...]) -> pa.ChunkedArray:
-    """Each row of ``view`` (``columns`` only) as JSON text ending in a newline, in view order."""
+def render_json(con: duckdb.DuckDBPyConnection, view: View, columns: tuple[str, ...], start: int,
+                stop: int) -> pa.Array:
+    """Rows ``[start, stop)`` of ``view`` (``columns`` only) as JSON text ending in a newline, in view order."""
     packed = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns)
-    con.register(_VIEW.strip('"'), view.table.select([ROW_ID, *columns]))
+    con.register(_VIEW.strip('"'), view.table.select([ROW_ID, *columns]).slice(start, stop - start))
     try:
         out = con.execute(f"SELECT {quote_ident(ROW_ID)}, to_json(struct_pack({packed})) || chr(10) AS j "  # noqa: S608
                           f"FROM {_VIEW}").to_arrow_table()
     finally:
         con.unregister(_VIEW.strip('"'))
-    if not np.array_equal(row_ids(out), view.row_ids):  # DuckDB keeps a scan's order; make sure
-        out = out.take(np.argsort(np.searchsorted(view.row_ids, row_ids(out))))
-    text = out.column("j")
+    ids = view.row_ids[start:stop]
+    if not np.array_equal(row_ids(out), ids):  # DuckDB keeps a scan's order; make sure
+        out = out.take(np.argsort(np.searchsorted(ids, row_ids(out))))
+    text = out.column("j").combine_chunks()
     newlines = pc.sum(pc.count_substring(text, "\n")).as_py() or 0
-    if newlines != view.rows:  # to_json escapes control characters; a raw newline would split a row
+    if newlines != stop - start:  # to_json escapes control characters; a raw newline would split a row
         raise RuntimeError("a JSON-rendered row holds a raw newline")
     return text
+
+
+def text_buffer(chunk: pa.Array) -> pa.Buffer:
+    """The concatenated values of a non-empty string array: one slice of its data buffer."""
+    _, offsets_buffer, data = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)
+    start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+    return data.slice(start, stop - start)
 
 
 def build_order(view: View, column: str, descending: bool) -> Order:
@@ -180,7 +193,7 @@ def build_order(view: View, column: str, descending: bool) -> Order:
     except (TypeError, ValueError):
         perm = pc.sort_indices(view.table, sort_keys=[(column, direction), (ROW_ID, "ascending")],
                                null_placement="at_end")
-    positions = perm.to_numpy()
+    positions = perm.to_numpy().astype(np.int64)  # sort_indices gives uint64; positions are int64 everywhere
     rank = np.empty_like(positions)
     rank[positions] = np.arange(len(positions), dtype=positions.dtype)
     return Order(positions, rank)
@@ -206,16 +219,42 @@ class Views:
         view: View = self.cache.get(("view", key), build)
         return view
 
-    def rendition(self, view: View, columns: tuple[str, ...]) -> pa.ChunkedArray:
-        """``view``'s rows rendered as JSON lines for ``columns`` (built on first use)."""
-        def build() -> pa.ChunkedArray:
+    def rendition(self, view: View, columns: tuple[str, ...], chunk: int) -> pa.Array:
+        """Rows of chunk ``chunk`` (``RENDER_CHUNK`` rows) of ``view`` as JSON lines (rendered on first use)."""
+        def build() -> pa.Array:
             con = self.db.cursor()
             try:
-                return render_json(con, view, columns)
+                return render_json(con, view, columns, chunk * RENDER_CHUNK, min(view.rows, (chunk + 1) * RENDER_CHUNK))
             finally:
                 con.close()
-        text: pa.ChunkedArray = self.cache.get(("json", view.serial, columns), build)
+        text: pa.Array = self.cache.get(("json", view.serial, columns, chunk), build)
         return text
+
+    def lines(self, view: View, columns: tuple[str, ...], positions: slice | np.ndarray) -> bytes | memoryview:
+        """The JSON lines of the rows at ``positions`` of ``view``, in that order.
+
+        Only the chunks the rows fall in are rendered.  Rows inside one chunk, in order, are
+        a view of that chunk's buffer: no copy.
+        """
+        if isinstance(positions, slice):
+            start, stop = positions.start, positions.stop
+            parts = []
+            for chunk in range(start // RENDER_CHUNK, (stop - 1) // RENDER_CHUNK + 1 if stop > start else 0):
+                lo, hi = max(start, chunk * RENDER_CHUNK), min(stop, (chunk + 1) * RENDER_CHUNK)
+                text = self.rendition(view, columns, chunk).slice(lo - chunk * RENDER_CHUNK, hi - lo)
+                parts.append(text_buffer(text))
+            if len(parts) == 1:
+                return memoryview(parts[0]).cast("B")
+            return b"".join(p.to_pybytes() for p in parts)
+        if not len(positions):
+            return b""
+        chunks = positions // RENDER_CHUNK
+        needed = np.unique(chunks)
+        texts = [self.rendition(view, columns, int(c)) for c in needed]
+        bases = np.cumsum([0, *(len(t) for t in texts[:-1])])
+        indices = positions - chunks * RENDER_CHUNK + bases[np.searchsorted(needed, chunks)]
+        taken = pa.chunked_array(texts).take(pa.array(indices)).combine_chunks()
+        return memoryview(text_buffer(taken)).cast("B")
 
     def order(self, view: View, column: str, descending: bool) -> Order:
         """``view``'s rows in ``order_by`` order (built on first use)."""
