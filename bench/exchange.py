@@ -215,14 +215,7 @@ class Server:
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         if children.exists():
             pids += [int(p) for p in children.read_text().split()]
-        total = 0.0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return sum(process_cpu(pid) for pid in pids)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -230,6 +223,15 @@ class Server:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stream(server: Server, fmt: str) -> tuple[int, float, float]:
@@ -318,8 +320,11 @@ def small_pages(world: World, seconds: float, connections: int, workers: int) ->
             hub = run_hey(url, seconds, connections, server.headers)
             cpu = server.cpu_seconds() - cpu
             after, records = server.metrics(), audit_records(world) - records
+            bare_cpu = [process_cpu(bare.pid)]
             sync = run_hey(f"http://127.0.0.1:{bare_port}/sync", seconds, connections)
+            bare_cpu.append(process_cpu(bare.pid))
             asyn = run_hey(f"http://127.0.0.1:{bare_port}/async", seconds, connections)
+            bare_cpu.append(process_cpu(bare.pid))
         finally:
             bare.terminate()
             bare.wait(timeout=30)
@@ -334,7 +339,9 @@ def small_pages(world: World, seconds: float, connections: int, workers: int) ->
           f"async {asyn.rps:>8,.0f} req/s (p99 {asyn.p99_ms:.1f} ms)\n"
           f"    ratio to the ceiling (the faster bare route): {hub.rps / ceiling:.2f}x")
     served = hub.ok or 1
-    print(f"    server CPU per request: {cpu * 1e3 / served:.2f} ms (all server processes, user + system)")
+    print(f"    server CPU per request: hub {cpu * 1e3 / served:.2f} ms (all server processes, user + system); "
+          f"bare sync {(bare_cpu[1] - bare_cpu[0]) * 1e3 / max(1, sync.ok):.2f} ms, "
+          f"async {(bare_cpu[2] - bare_cpu[1]) * 1e3 / max(1, asyn.ok):.2f} ms")
     print(f"    audit records per request: {records / served:.2f}", end="")
     if not delta:
         print("   (/metrics not readable with the partner's token: no appends, cache or page counts)")
