@@ -346,6 +346,9 @@ def small_pages(world: World, seconds: float, connections: int, workers: int) ->
     if not delta:
         print("   (/metrics not readable with the partner's token: no appends, cache or page counts)")
         return
+    if workers > 1:  # /metrics answers from whichever worker takes the request: counts of one process
+        print(f"   (with {workers} workers /metrics shows one worker's counts: ratios below are of that worker)")
+        served = int(metric(delta, "hub_exchange_pages_total")) or served
     appends = metric(delta, "hub_audit_append_seconds_count")
     print(f"   audit appends (batches) per request: {appends / served:.2f}")
     hits, misses = metric(delta, "hub_decision_cache_total", 'outcome="hit"'), metric(
