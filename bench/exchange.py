@@ -35,6 +35,7 @@ import argparse
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -174,7 +175,9 @@ class Server:
     def __init__(self, world: World, workers: int) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "HUB_HOME": str(world.home), "HUB_PUBLIC_URL": self.base}
+        self.metrics_token = secrets.token_urlsafe(24)  # the operator's scraper credential (HUB_METRICS_TOKEN)
+        env = {**os.environ, "HUB_HOME": str(world.home), "HUB_PUBLIC_URL": self.base,
+               "HUB_METRICS_TOKEN": self.metrics_token}
         help_text = subprocess.run([HUB, "serve", "--help"], capture_output=True, text=True, env=env).stdout
         if workers == 1 or "--workers" in help_text:
             extra = ["--workers", str(workers)] if workers > 1 else []
@@ -199,7 +202,7 @@ class Server:
 
     def metrics(self) -> dict[str, float]:
         """The server's Prometheus samples by name with labels; empty if /metrics is not readable."""
-        response = httpx.get(self.base + "/metrics", headers=self.headers)
+        response = httpx.get(self.base + "/metrics", headers={"Authorization": f"Bearer {self.metrics_token}"})
         if response.status_code != 200:
             return {}
         samples: dict[str, float] = {}
@@ -344,7 +347,7 @@ def small_pages(world: World, seconds: float, connections: int, workers: int) ->
           f"async {(bare_cpu[2] - bare_cpu[1]) * 1e3 / max(1, asyn.ok):.2f} ms")
     print(f"    audit records per request: {records / served:.2f}", end="")
     if not delta:
-        print("   (/metrics not readable with the partner's token: no appends, cache or page counts)")
+        print("   (/metrics not readable with the operator's token: no appends, cache or page counts)")
         return
     if workers > 1:  # /metrics answers from whichever worker takes the request: counts of one process
         print(f"   (with {workers} workers /metrics shows one worker's counts: ratios below are of that worker)")

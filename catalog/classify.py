@@ -3,7 +3,9 @@
 
 A column's name gives a hint (``recipient_id_number``, ``*_phone``, ``*_text``) and
 a sample of its values gives evidence: each value is scanned with the PII engine
-(:mod:`catalog.pii`), and the class is the entity type that covers most values.
+(:mod:`catalog.pii`) — the same recognizers that redact free text at publish, so a
+column of full-width or grouped IDs is classified like one of plain IDs — and the
+class is the entity type that covers most values.
 Free-text columns (descriptions, purposes, summaries) are flagged; they are level 3
 when any sampled value holds personal information, since publishing redacts them.
 Levels follow DESIGN.md §3; a dataset takes the highest column level (就高从严).
@@ -22,13 +24,16 @@ SAMPLE = 200
 MIN_SHARE = 0.5
 HINTED_SHARE = 0.3
 PERSONAL = frozenset(
-    {"PERSON", "CN_RESIDENT_ID", "CN_MOBILE", "CN_BANK_CARD", "EMAIL", "CN_PASSPORT", "CN_LICENSE_PLATE"}
+    {"PERSON", "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "CN_BANK_CARD", "EMAIL", "CN_PASSPORT",
+     "CN_LICENSE_PLATE", "ADDRESS"}
 )
 NAME_HINTS = (
     (re.compile(r"id_?(number|no|card)|身份证|idcard"), "CN_RESIDENT_ID"),
     (re.compile(r"uscc|credit_code|信用代码"), "CN_USCC"),
     (re.compile(r"bank_?card|card_?(no|number)|account_?no|银行卡|卡号"), "CN_BANK_CARD"),
+    (re.compile(r"landline|fixed_?(line|phone)|座机|固话|固定电话"), "CN_LANDLINE"),
     (re.compile(r"phone|mobile|tel|手机|电话"), "CN_MOBILE"),
+    (re.compile(r"address|(^|_)addr($|_)|住址|地址"), "ADDRESS"),
     (re.compile(r"e_?mail|邮箱"), "EMAIL"),
     (re.compile(r"passport|护照"), "CN_PASSPORT"),
     (re.compile(r"plate|车牌"), "CN_LICENSE_PLATE"),
@@ -39,6 +44,7 @@ RECOGNIZERS = {
     "PERSON": "ZhPersonRecognizer", "CN_RESIDENT_ID": "ResidentIdRecognizer", "CN_MOBILE": "MobileRecognizer",
     "CN_BANK_CARD": "BankCardRecognizer", "CN_USCC": "UsccRecognizer", "EMAIL": "EmailRecognizer",
     "CN_PASSPORT": "PassportRecognizer", "CN_LICENSE_PLATE": "LicensePlateRecognizer",
+    "CN_LANDLINE": "LandlineRecognizer", "ADDRESS": "AddressRecognizer",
 }
 
 

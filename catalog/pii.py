@@ -54,10 +54,22 @@ def analyzer() -> AnalyzerEngine:
     )
 
 
+def _inside_another(result: RecognizerResult, results: list[RecognizerResult]) -> bool:
+    return any(
+        other.start <= result.start and result.end <= other.end and other.end - other.start > result.end - result.start
+        for other in results
+    )
+
+
 def resolve_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Keep the higher-scoring (then longer) of overlapping results, ordered by start."""
+    """Drop results strictly inside another (a name inside an address), then keep the
+    higher-scoring (then longer) of overlapping results, ordered by start.
+
+    Whatever is dropped lies inside a kept span, so redaction still removes it.
+    """
     kept: list[RecognizerResult] = []
-    for result in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start)):
+    outer = [r for r in results if not _inside_another(r, results)]
+    for result in sorted(outer, key=lambda r: (-r.score, -(r.end - r.start), r.start)):
         if all(result.end <= other.start or result.start >= other.end for other in kept):
             kept.append(result)
     return sorted(kept, key=lambda r: (r.start, r.end))

@@ -72,6 +72,8 @@ def _mask_middle(col: str, pii_class: str | None) -> str:
         "CN_RESIDENT_ID": (6, 4),  # 110105********002X
         "CN_MOBILE": (3, 4),  # 138****5678
         "CN_BANK_CARD": (0, 4),  # ************1234
+        "CN_LANDLINE": (4, 2),  # 0571******21
+        "ADDRESS": (6, 0),  # 浙江省杭州市********** (province and city only)
     }.get(pii_class or "")
     if keep is None:  # generic: keep a quarter on each side
         head, tail = f"CAST(floor({n} / 4) AS BIGINT)", f"CAST(floor({n} / 4) AS BIGINT)"

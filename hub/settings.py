@@ -7,10 +7,11 @@ at start with a message naming the setting (``SettingsError``).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import SettingsError
@@ -32,6 +33,21 @@ class Settings(BaseSettings):
     published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
     public_url: str = Field(default="http://127.0.0.1:8000", description="URL partners reach the API at")
     token_ttl_s: int = Field(default=600, ge=1, le=600, description="access-token lifetime")
+    staleness_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="how old an API process's view of grants, lockdowns and key revocations made by "
+                    "another process may be, in seconds (changes made through the process itself apply "
+                    "to its very next request)",
+    )
+    quota_lease_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="lease of a daily-budget reservation: a crashed process's reservation is given back "
+                    "this long after it was made (plus one sweep) unless the audit log shows its delivery",
+    )
+    audit_lock_timeout_s: float = Field(
+        default=5.0, gt=0, le=60,
+        description="how long an audit append waits for the store's write lock before failing closed",
+    )
     exchange_memory_rows: int = Field(
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",
@@ -40,6 +56,21 @@ class Settings(BaseSettings):
         default=1 << 30, ge=0,
         description="bytes of masked views (and their JSON renditions and sort orders) the exchange keeps "
                     "in memory (0 = no views: one query per page)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token an operator's scraper sends to GET /metrics (16+ characters)",
+    )
+    metrics_address: str | None = Field(
+        default=None, description="HOST:PORT where `hub serve` serves /metrics on its own listener",
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="largest request header section accepted (bytes)",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1 << 30, description="largest request body accepted (bytes)",
+    )
+    trusted_proxies: str = Field(
+        default="", description="comma-separated proxy addresses or networks whose X-Forwarded-For is believed",
     )
 
     @field_validator("database_url")
@@ -67,6 +98,49 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (a random secret)")
+        return value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"`{item[:64]}` is not an IP address or network (CIDR)") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``HUB_TRUSTED_PROXIES`` as a list of addresses and networks (empty: trust none)."""
+        return _split(self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def _check_quota_lease(self) -> Settings:
+        # A delivery append must finish inside its reservation's lease (hub.quota.ledger).
+        bound = self.audit_lock_timeout_s * 2 + 5
+        if self.quota_lease_s <= bound + 1:
+            raise ValueError(f"HUB_QUOTA_LEASE_S ({self.quota_lease_s:g} s) must exceed the audit append bound "
+                             f"(2 × HUB_AUDIT_LOCK_TIMEOUT_S + 5 = {bound:g} s) by more than 1 s")
+        return self
+
     @property
     def metadata_url(self) -> str:
         """The metadata store URL, defaulting to ``HUB_HOME/hub.sqlite``."""
@@ -87,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def sandbox_dir(self) -> Path:
         return self.home / "sandbox"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,8 +6,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-CORE = ["hub/exchange", "hub/policy", "hub/audit", "hub/store", "hub/orchestration", "catalog", "connectors"]
-UPPER = ("hub.api", "hub.cli")
+CORE = ["hub/exchange", "hub/quota", "hub/policy", "hub/audit", "hub/store", "hub/orchestration", "catalog",
+        "connectors"]
+UPPER = ("hub.api", "hub.cli", "hub.console")
 
 
 def _imports(path: Path) -> set[str]:

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
-from catalog.recognizers.contact import EmailRecognizer, MobileRecognizer
+from catalog.recognizers.address import AddressRecognizer
+from catalog.recognizers.checks import is_legacy_resident_id, is_resident_id, resident_id_check_char
+from catalog.recognizers.contact import EmailRecognizer, LandlineRecognizer, MobileRecognizer
 from catalog.recognizers.context import CharWindowContextEnhancer
 from catalog.recognizers.documents import LicensePlateRecognizer, PassportRecognizer
-from catalog.recognizers.identifiers import (
-    BankCardRecognizer,
-    ResidentIdRecognizer,
-    UsccRecognizer,
-    is_legacy_resident_id,
-    is_resident_id,
-    resident_id_check_char,
-)
+from catalog.recognizers.identifiers import BankCardRecognizer, ResidentIdRecognizer, UsccRecognizer
 from catalog.recognizers.nlp import JiebaNlpEngine
+from catalog.recognizers.normalise import Normalised, normalise
 from catalog.recognizers.person import PersonRecognizer
 
 ENTITY_TYPES = (
-    "PERSON", "CN_RESIDENT_ID", "CN_MOBILE", "CN_BANK_CARD", "CN_USCC", "EMAIL", "CN_PASSPORT", "CN_LICENSE_PLATE",
+    "PERSON", "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "CN_BANK_CARD", "CN_USCC", "EMAIL", "CN_PASSPORT",
+    "CN_LICENSE_PLATE", "ADDRESS",
 )
 
 
@@ -35,16 +32,22 @@ def all_recognizers() -> list[EntityRecognizer]:
         PersonRecognizer(),
         ResidentIdRecognizer(),
         MobileRecognizer(),
+        LandlineRecognizer(),
         BankCardRecognizer(),
         UsccRecognizer(),
         EmailRecognizer(),
         PassportRecognizer(),
         LicensePlateRecognizer(),
+        AddressRecognizer(),
     ]
 
 
 __all__ = [
     "ENTITY_TYPES",
+    "AddressRecognizer",
+    "LandlineRecognizer",
+    "Normalised",
+    "normalise",
     "BankCardRecognizer",
     "CharWindowContextEnhancer",
     "EmailRecognizer",

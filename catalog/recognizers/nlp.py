@@ -3,8 +3,9 @@
 No model is downloaded.  ``spacy.blank("zh")`` supplies the vocabulary, stop words
 and punctuation; jieba supplies word segmentation and part-of-speech tags, stored as
 each token's ``tag_`` so the PERSON recognizer can read ``nr`` (person name) from
-the same artifacts Presidio hands every recognizer.  jieba is initialised once per
-process and kept quiet.
+the same artifacts Presidio hands every recognizer.  jieba reads the normalised view
+(:mod:`.normalise`), which the artifacts carry for every recognizer; word offsets
+index that view.  jieba is initialised once per process and kept quiet.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from catalog.recognizers._base import LANGUAGE
+from catalog.recognizers.normalise import Normalised, normalise
+from catalog.recognizers.viterbi import tag_run
 
 
 class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
@@ -31,8 +34,9 @@ class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
 
     Runs of characters jieba's dictionary does not know (mostly names) go through a
     Viterbi pass over every POS state, about 3 ms each: two thirds of the analysis
-    time.  Names recur across a column (the same recipient, the same clerk), so a
-    bounded cache of run → tagged words pays; results are identical.
+    time.  :mod:`.viterbi` computes the same pass over the transitions that exist
+    only, and names recur across a column (the same recipient, the same clerk), so a
+    bounded cache of run → tagged words pays too; results are identical.
     """
 
     # Overrides the private HMM step that jieba.posseg runs on unknown runs.
@@ -42,7 +46,7 @@ class _MemoPOSTokenizer(jieba.posseg.POSTokenizer):
 
 @lru_cache(maxsize=200_000)
 def _tag_unknown_run(sentence: str) -> tuple[jieba.posseg.pair, ...]:
-    return tuple(jieba.posseg.POSTokenizer._POSTokenizer__cut(_segmenter(), sentence))  # type: ignore[attr-defined]
+    return tuple(tag_run(sentence))
 
 
 @lru_cache(maxsize=1)
@@ -61,8 +65,11 @@ class JiebaArtifacts(NlpArtifacts):
     are built only when something asks for them; ours read :attr:`words` directly.
     """
 
-    def __init__(self, words: list[tuple[str, str, int]], engine: JiebaNlpEngine, vocab: Any) -> None:
+    def __init__(
+        self, words: list[tuple[str, str, int]], engine: JiebaNlpEngine, vocab: Any, normalised: Normalised
+    ) -> None:
         self.words = words
+        self.normalised = normalised
         self._vocab = vocab
         self._doc: Doc | None = None
         self.entities: list[Any] = []
@@ -110,15 +117,16 @@ class JiebaNlpEngine(NlpEngine):
         return self._nlp is not None
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
-        """Segment ``text`` with jieba.posseg into words, tags and character offsets."""
+        """Segment the normalised ``text`` with jieba.posseg into words, tags and offsets (of the normalised text)."""
         if self._nlp is None:
             self.load()
         assert self._nlp is not None
+        norm = normalise(text)
         words, at = [], 0
-        for pair in _segmenter().cut(text) if text else ():
+        for pair in _segmenter().cut(norm.text) if norm.text else ():
             words.append((pair.word, pair.flag, at))
             at += len(pair.word)
-        return JiebaArtifacts(words, self, self._nlp.vocab)
+        return JiebaArtifacts(words, self, self._nlp.vocab, norm)
 
     def process_batch(
         self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1, **kwargs: Any

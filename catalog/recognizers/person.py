@@ -21,9 +21,12 @@ import jieba.posseg
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from catalog.recognizers._base import LANGUAGE
+from catalog.recognizers._base import LANGUAGE, view
+from catalog.recognizers.divisions import place_words
 from catalog.recognizers.given_names import GIVEN
+from catalog.recognizers.not_names import is_brand, is_doc_number, is_money_word, is_place
 from catalog.recognizers.surnames import COMMON, COMPOUND, surname_length
+from catalog.recognizers.transliterated import candidates as transliterated
 
 NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 # jieba tags a surname split off on its own like this; p/c/d/v… mean 和, 向, 将 as words.
@@ -44,20 +47,26 @@ TITLES = (
     "镇长", "县长", "厂长", "校长", "院长", "医生", "律师", "等人", "本人", "夫妇", "一家", "（身份证", "(身份证",
     "，身份证", "，男", "，女", "（男", "（女", "的身份证", "的银行卡", "的手机", "的账户", "的车辆",
     "的母亲", "的父亲", "的儿子", "的女儿", "的妻子", "的丈夫", "的亲属", "的家属", "于1", "于2", "曾任", "系夫妻",
-    "签字", "复核", "主持", "记录", "称", "反映", "举报", "冒领", "虚报",
+    "签字", "复核", "主持", "记录", "称", "反映", "举报", "冒领", "虚报", "牵头", "审核", "整理", "负责", "代领",
+    "名下", "汇报", "强调", "核实", "在任", "任职期间", "持护照", "交代", "之手", "（护照", "(护照", "（+86", "(+86", "同时在",
 )
-_SEPARATORS = re.compile(r"[：:，,、 \u3000为是即系]{0,2}")
+_SEPARATORS = r"[：:，,、 \u3000为是即系]{0,2}"
+# A role word, then at most two separators, right before the name.
+ROLE_AT_END = re.compile("(?:" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")" + _SEPARATORS + "$")
 NOT_NAME_END = frozenset("村镇乡县市省区街路局厅委所院司站队社组部处科室行会店厂场校港湾桥人庄屯坝沟寨堡营铺坪塘寺庙")
 # A name right before these is the start of an organisation's name (张华科技有限公司).
-ORG_WORDS = re.compile(r"(?:(?![的了在和是与及向为将对把被从到给由])[\u4e00-\u9fff]){0,2}?(?:公司|有限|集团|科技|传媒|信息|网络|电子|软件|国际|银行|医院|学校|中心|协会|合作社|事务所|研究院|商行|工作室|门市)")
+ORG_WORDS = re.compile(r"(?:(?![的了在和是与及向为将对把被从到给由])[\u4e00-\u9fff]){0,2}?(?:公司|有限|集团|科技|传媒|信息|网络|电子|软件|国际|银行(?!卡|账|帐)|医院|学校|中心|协会|合作社|事务所|研究院|商行|工作室|门市|建设|工程|实业|贸易|物业|置业|投资|咨询|劳务|数据|印刷)")
+# A candidate that is a very frequent ordinary word (关系, 程序) is no name, whatever surrounds it.
+ORDINARY = 5000
 # A name right before these is part of a place (文一西路, 李家庄, 高新区).
-PLACE_AFTER = re.compile(r"[东南西北中]?(?:路|街|大道|巷|弄|区|县|市|省|镇|乡|村|庄|湾|屯|寨)")
+PLACE_AFTER = re.compile(r"[东南西北中]?(?:路|街|大道|巷|弄|区|县|市|省|镇|乡|村|庄|湾|屯|寨|坞|岙|垟|畈|埠|岭|坪|港)")
+GLUED = 300
 PREPOSITIONS = frozenset("向以和与给对被把将从由为跟同及")
 GRAMMAR_TAGS = frozenset({"p", "c", "u", "uj", "ul", "uz", "ug", "uv", "ud", "r"})
 FUNCTION_TAGS = frozenset({"p", "c", "d", "u", "uj", "ul", "uz", "ug", "uv", "ud", "r", "m", "q", "f", "t", "v", "a", "ad"})
 # A name's first two characters are not a place or a verb (张江…, 曾任…).
 PREFIX_REJECT_TAGS = frozenset({"ns", "v", "vn", "d", "p", "c", "f", "t"})
-NOT_GIVEN = frozenset("的了在和是说称等及与向于为将已对把被从到给由也都就还又而或并其某所这那个们年月日元号")
+NOT_GIVEN = frozenset("的了在和是说称等及与向于为将已对把被从到给由也都就还又而或并其某所这那个们年月日元号氏")
 COMMON_WORD_FREQ = 300
 RECOGNIZER_NAME = "ZhPersonRecognizer"
 
@@ -70,13 +79,13 @@ def _given_ok(given: str) -> bool:
     return _is_han(given) and not any(c in NOT_GIVEN for c in given) and given[-1] not in NOT_NAME_END
 
 
-def has_context(text: str, start: int, end: int) -> bool:
-    """A role word right before the name, or a title right after it."""
-    before = text[max(0, start - 10) : start]
-    for role in ROLES:
-        at = before.rfind(role)
-        if at >= 0 and _SEPARATORS.fullmatch(before[at + len(role) :]):
-            return True
+def has_context(text: str, start: int, end: int, weak: bool = False) -> bool:
+    """A role word right before the name, or a title right after it (for ``weak`` candidates,
+    also a 、 next to it: a name in a list of names)."""
+    if weak and ((start and text[start - 1] == "、") or text.startswith("、", end)):
+        return True
+    if ROLE_AT_END.search(text, max(0, start - 10), start):
+        return True
     return text.startswith(TITLES, end)
 
 
@@ -85,6 +94,8 @@ def _name_end(text: str, start: int, surname: int, boundaries: set[int]) -> int:
     one, two = start + surname + 1, start + surname + 2
     if two > len(text) or not _given_ok(text[start + surname : two]) or text[two - 1] not in GIVEN:
         return one
+    if text[two - 1] in "家之" and text[two : two + 1] in ("三", "两", "人", "属", "里", "中", "手", "所"):
+        return one  # 杨晶|家三口, 黄燕|之手
     # jieba sometimes glues a name's last character to a following common word (王凯英名义 → 英名|义)
     split_off = jieba.dt.FREQ.get(text[two : two + 2], 0) >= 1000
     return two if two in boundaries or split_off else one
@@ -164,6 +175,18 @@ def candidates(text: str, tokens: list[tuple[str, str, int]]) -> list[tuple[int,
     return found
 
 
+def _ordinary(word: str) -> bool:
+    return jieba.dt.FREQ.get(word, 0) >= ORDINARY and jieba.posseg.dt.word_tag_tab.get(word) not in NAME_TAGS
+
+
+def is_decoy(text: str, start: int, end: int) -> bool:
+    """A brand, a place, a doc number's prefix, or a surname character that ends the word before (资金)."""
+    glued = any(jieba.dt.FREQ.get(text[max(0, start - k) : start + 1], 0) >= GLUED for k in (1, 2) if start >= k)
+    if glued or is_money_word(text, start) or is_doc_number(text, end):
+        return True
+    return is_brand(text, start, end) or is_place(text, start, end)
+
+
 class PersonRecognizer(LocalRecognizer):
     """PERSON: names from jieba tokens and tags, surnames and role/title context."""
 
@@ -171,21 +194,30 @@ class PersonRecognizer(LocalRecognizer):
         super().__init__(supported_entities=["PERSON"], supported_language=LANGUAGE, name=RECOGNIZER_NAME)
 
     def load(self) -> None:
-        """Nothing to load: jieba is initialised by the NLP engine."""
+        """Load the place words now (jieba is initialised by the NLP engine)."""
+        place_words()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        """Name candidates scored by their jieba evidence and context."""
+        """Name candidates scored by their jieba evidence and context, with original offsets."""
         if nlp_artifacts is None:
             return []
+        norm = view(text, nlp_artifacts)
         tokens = getattr(nlp_artifacts, "words", None)
         if tokens is None:
             tokens = [(t.text, t.tag_, t.idx) for t in nlp_artifacts.tokens]
         results = []
-        for start, end, prior in candidates(text, tokens):
-            score = min(1.0, prior + (0.35 if has_context(text, start, end) else 0.0))
-            results.append(self._result(start, end, prior, score))
+        boundaries = {at for _, _, at in tokens}
+        for start, end, prior in candidates(norm.text, tokens):
+            if _ordinary(norm.text[start:end]):
+                continue
+            context = has_context(norm.text, start, end)
+            if context or not is_decoy(norm.text, start, end):
+                results.append(self._result(*norm.span(start, end), prior, min(1.0, prior + 0.35 * context)))
+        for start, end, prior in transliterated(norm.text, boundaries):
+            score = min(1.0, prior + (0.35 if has_context(norm.text, start, end, prior < 0.5) else 0.0))
+            results.append(self._result(*norm.span(start, end), prior, score))
         return results
 
     def _result(self, start: int, end: int, prior: float, score: float) -> RecognizerResult:

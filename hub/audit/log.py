@@ -37,15 +37,25 @@ from hub.audit import receipts
 from hub.audit.chain import Link, checkpoint_if_due, extend, extend_at_head, extend_prepared
 from hub.audit.checkpoints import CheckpointPolicy
 from hub.audit.errors import AuditUnavailable
+from hub.audit.health import WriterHealth
 from hub.audit.pending import Pending
 from hub.audit.record import AuditRecordView, Prepared, event_fields
 from hub.errors import HubError
-from hub.events import AuditEvent
+from hub.events import AUDIT_RECOVERED, AuditEvent
 from hub.keys import HubKey, KeyStore
 from hub.settings import Settings
 from hub.store.db import Store
 
 log = logging.getLogger(__name__)
+
+
+def append_bound_s(lock_timeout_s: float) -> float:
+    """The longest an append can take to become durable or fail, with this lock timeout.
+
+    A caller waits this long; a batch is then committed or failed within the writer's lock
+    timeout.  The quota ledger sizes its leases on it (``hub.quota.ledger``).
+    """
+    return lock_timeout_s * 2 + 5
 
 
 def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
@@ -81,12 +91,14 @@ class AuditLog:
         self.engine = writer_engine(store, lock_timeout_s)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
         self._start_lock = threading.Lock()
+        self.health = WriterHealth()  # the last append's outcome, for /readyz
         self._reset()
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings, **kwargs: Any) -> AuditLog:
         """An audit log configured from ``settings`` (checkpoint period, key directory)."""
         policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
+        kwargs.setdefault("lock_timeout_s", settings.audit_lock_timeout_s)
         return cls(store, KeyStore(settings.keys_dir), policy=policy, **kwargs)
 
     def _reset(self) -> None:
@@ -129,6 +141,7 @@ class AuditLog:
             else:
                 handoff.abandon(pending)
         if not woken:
+            self.health.failed("append not durable in time")
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
         if pending.error is not None:
             raise pending.error
@@ -147,6 +160,7 @@ class AuditLog:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
+            self.health.failed("append not durable in time")
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
 
     def append_in(self, session: Session, event: AuditEvent) -> AuditRecordView:
@@ -156,12 +170,33 @@ class AuditLog:
         try:
             records = extend(session, [fields], self.signing_key, self.policy)
         except (SQLAlchemyError, OSError, HubError) as exc:
+            self.health.failed(str(exc))
             raise AuditUnavailable(f"audit append failed: {exc}") from exc
         return AuditRecordView.from_mapping(records[0])
 
     def sink(self, session: Session, event: AuditEvent) -> None:
         """The ``EventSink``: record ``event`` in the caller's transaction."""
         self.append_in(session, event)
+
+    def ready(self) -> bool:
+        """True unless the last append failed; while failing, one real append tests the way back.
+
+        The probe records ``audit.recovered`` (with when the outage began), so it writes
+        only after a failure, and at most one probe runs at a time.
+        """
+        since = self.health.failed_since
+        if since is None:
+            return True
+        if not self.health.probing.acquire(blocking=False):
+            return False
+        try:
+            self.append(AuditEvent(AUDIT_RECOVERED, decision="ok",
+                                   details={"failed_since": since, "error": self.health.last_error or ""}))
+            return True
+        except HubError:
+            return False
+        finally:
+            self.health.probing.release()
 
     def issue_receipt(self, record: AuditRecordView) -> dict[str, Any]:
         """A signed receipt for a delivery record (see ``hub.audit.receipts``)."""
@@ -200,7 +235,7 @@ class AuditLog:
     # --- the writer ---------------------------------------------------------------
 
     def _wait_s(self) -> float:
-        return self.lock_timeout_s * 2 + 5
+        return append_bound_s(self.lock_timeout_s)
 
     def _submit(self, pending: Pending) -> None:
         self._ensure_writer()
@@ -275,8 +310,10 @@ class AuditLog:
                     c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
             self._head = None
+            self.health.failed(str(exc))
             handoff.fail(batch, AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}"))
             return
+        self.health.succeeded()
         ts, links = done
         self._head = (links[-1][0], links[-1][2])
         if check_time:

@@ -8,9 +8,9 @@ checks, same rows in the same order, and cursors either path reads:
   binary search in the view's sorted ``_row_id`` (or by its rank in the view's sort
   order for ``order_by``), and the page is the next ``limit`` rows;
 - with filters, the filters run vectorised (``pyarrow.compute``) over the view, chunk
-  after chunk from the cursor on, until the page is full.  Values are cast to the
-  column's type by DuckDB's own ``TRY_CAST`` (as the plan does), so both paths compare
-  the same values; a ``prefix`` on a column that is not text is evaluated by DuckDB
+  after chunk from the cursor on, until the page is full.  The values are the plan's
+  own, parsed by the column's type (``hub.exchange.filters``), cast by DuckDB, so both
+  paths compare the same values; a ``prefix`` on a column that is not text is evaluated by DuckDB
   over the view's column, because only DuckDB writes its values as DuckDB text;
 - ``match`` lookups compare the view's pseudonym column with the lookup's keyed hash.
 
@@ -89,7 +89,7 @@ def _base_type(sql_type: str) -> str:
 
 
 def cast_values(con: duckdb.DuckDBPyConnection, values: tuple[str, ...], sql_type: str) -> list[Any]:
-    """``TRY_CAST(value AS sql_type)`` of each value, by DuckDB (None where it does not cast)."""
+    """``CAST(value AS sql_type)`` of each (already parsed) value, by DuckDB (None where it cannot)."""
     row = con.execute(f"SELECT list_transform(?::VARCHAR[], x -> TRY_CAST(x AS {sql_type}))",  # noqa: S608
                       [list(values)]).fetchone()
     return list(row[0]) if row else [None] * len(values)
@@ -112,8 +112,8 @@ def _as_bool(result: Any) -> np.ndarray:
 
 
 def _predicate(con: duckdb.DuckDBPyConnection, view: View, flt: Filter, info: ColumnInfo,
-               lookup: Lookup | None) -> Mask:
-    """A vectorised test of ``flt`` over rows of ``view``."""
+               lookup: Lookup | None, bound: list[Any]) -> Mask:
+    """A vectorised test of ``flt`` over rows of ``view`` (``bound``: the plan's parameters for it)."""
     def column(start: int, stop: int) -> pa.ChunkedArray:
         return view.table.column(flt.column).slice(start, stop - start)
 
@@ -124,7 +124,7 @@ def _predicate(con: duckdb.DuckDBPyConnection, view: View, flt: Filter, info: Co
     if flt.op == "prefix" and text:
         return lambda a, b: _as_bool(pc.starts_with(column(a, b), flt.values[0]))
     if flt.op != "prefix":
-        typed = [v for v in cast_values(con, flt.values, info.sql_type) if v is not None]
+        typed = [v for v in cast_values(con, tuple(str(b) for b in bound), info.sql_type) if v is not None]
         if not typed:  # SQL compares with NULL: no row
             return lambda a, b: np.zeros(b - a, dtype=bool)
         try:
@@ -150,14 +150,15 @@ def _predicates(con: duckdb.DuckDBPyConnection, view: View, req: DataRequest, ca
     resolved = iter(lookups)
     masks = []
     for flt in filters.parse_all(req.filters):
-        lookup = None
+        lookup: Lookup | None = None
+        bound: list[Any] = []
         if flt.op == MATCH:
             lookup = next(resolved, None)
             if lookup is None or lookup.column != flt.column:
                 raise BadRequest(f"cannot match on column `{flt.column[:64]}`", parameter="filter")
-        else:
-            filters.to_sql(flt, {c: visible[c].sql_type for c in clear})  # the plan's checks and errors
-        masks.append(_predicate(con, view, flt, catalog[flt.column], lookup))
+        else:  # the plan's checks and errors, and its values parsed by the column's type
+            _, bound = filters.to_sql(flt, {c: visible[c].sql_type for c in clear})
+        masks.append(_predicate(con, view, flt, catalog[flt.column], lookup, bound))
     return masks
 
 

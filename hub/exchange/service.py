@@ -1,10 +1,14 @@
-"""The per-request exchange flow: decide once, cut the page from a masked view, audit once.
+"""The per-request exchange flow: decide (cached), reserve, cut the page from a masked view, audit once.
 
 ``Exchange.read`` runs one data request (``/rows`` or ``/changes``) for an
 authenticated subject: it builds the decision input from the subject, the catalog
-entry and the request, asks the policy decision point ONCE and refuses a deny with
-403 and its reasons (the deny is appended to the audit log first: one record; 503
-when that fails, and when the engine failed).
+entry and the request and asks the policy decision point ONCE (a cached decision
+when one is valid, ``hub.policy.point``); under a grant it charges the page's rows
+against the grant's daily budget in the metadata store (``hub.quota``: one atomic
+statement shared by every API process, refused whole with a 403 naming the budget
+when the page does not fit).  A deny — by policy or by the budget — is appended to
+the audit log as one record and refused with 403 and its reasons (503 when the
+append fails, and when the engine or the ledger failed).
 
 An allowed request is served from the partner's masked view of the snapshot
 (``hub.exchange.views``: masks and jurisdiction filter run by DuckDB once per view,
@@ -14,15 +18,14 @@ the exchange holds in memory) one DuckDB query is planned for the page instead
 (``hub.exchange.plan``); both paths give the same rows and read each other's cursors.
 
 The page is encoded before it is sent, so the response digest is known before any
-byte leaves: the decision record and the delivery record (rows, SHA-256) are
-appended together — ONE group-committed audit batch (``AuditLog.append_many``) —
-BEFORE the response goes out, and the signed receipt rides in ``X-Hub-Receipt`` for
-every format; a failed append is a 503 with no rows.  A request refused after an
-allow (a bad filter, say) records the decision alone.  The daily quota: today's row
-usage of the subject's grants goes into the decision input
-(``context.rows_used_today``, from ``usage.UsageLedger``), and the page size is
-reserved against it under the same per-subject lock, so back-to-back and concurrent
-requests of a process never overrun a grant's rows per day.
+byte leaves: the decision record and the delivery record (rows, SHA-256, the quota
+day) are appended together — ONE group-committed audit batch
+(``AuditLog.append_many``) — BEFORE the response goes out, and the signed receipt
+rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with no rows.
+A request refused after an allow (a bad filter, say) records the decision alone.
+The reservation is then settled with the rows delivered; one that fails before its
+audit batch began is given back at once (``Hold``), one whose batch may have landed is
+left to reconciliation with the audit log (``hub.quota.reconcile``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import functools
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -44,11 +48,12 @@ import duckdb
 
 from hub import metrics
 from hub.audit.errors import AuditUnavailable
+from hub.audit.log import append_bound_s
 from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
-from hub.exchange import execute, filters, formats, lookups, pages, usage
+from hub.exchange import execute, filters, formats, lookups, pages
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
@@ -59,6 +64,7 @@ from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
 from hub.pseudonym import load_secret, pads, partner_key
+from hub.quota import Hold, Ledger, LedgerUnavailable, QuotaExceeded, Reservation, Sweeper, quota_day, reconcile
 from hub.settings import Settings
 from hub.store.db import Store
 from hub.store.models import Grant
@@ -102,7 +108,7 @@ class Prepared:
     version: str
     next_cursor: str | None
     events: list[AuditEvent]
-    reservation: usage.Reservation | None
+    hold: Hold  # its append has begun (``Hold.begin_append``): settle it once the events are durable
 
 
 @dataclass
@@ -167,11 +173,15 @@ class Exchange:
     """The data path of one API process: policy point, audit, snapshots, DuckDB."""
 
     def __init__(self, settings: Settings, store: Store, audit: Audit, keys: KeyStore,
-                 point: PolicyPoint) -> None:
+                 point: PolicyPoint, *, clock: Callable[[], datetime] | None = None) -> None:
         self.settings, self.store, self.audit, self.keys, self.point = settings, store, audit, keys, point
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.snapshots = Snapshots(settings, store)
-        self.usage = usage.UsageLedger(store)
-        atexit.register(self.usage.close)
+        self.quota = Ledger(store, lease_s=settings.quota_lease_s,
+                            append_bound_s=append_bound_s(settings.audit_lock_timeout_s), clock=self.clock)
+        self.sweeper = Sweeper(self.quota, min(2.0, settings.quota_lease_s / 4), clock=self.clock)
+        atexit.register(self.sweeper.stop)
+        self._refusal_swept: dict[tuple[str, str], float] = {}
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
@@ -188,14 +198,11 @@ class Exchange:
         # after a policy-data reload.  A remote OPA is left concurrent.
         self._decide_lock: AbstractContextManager[Any] = (
             threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
-        # Reading a subject's usage, deciding and reserving its rows happen under one lock
-        # per subject, so two requests of the same subject cannot both spend the same quota.
-        self._subject_locks: dict[str, threading.Lock] = {}
-        self._subject_locks_guard = threading.Lock()
 
     def close(self) -> None:
-        """Write pending row usage and stop the background writer."""
-        self.usage.close()
+        """Stop the background reconciliation of quota reservations; close the ledger."""
+        self.sweeper.stop()
+        self.quota.dispose()
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -278,79 +285,109 @@ class Exchange:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", parameter="limit")
         return limit
 
-    def _subject_lock(self, subject_id: str) -> threading.Lock:
-        with self._subject_locks_guard:
-            return self._subject_locks.setdefault(subject_id, threading.Lock())
+    def _reserve(self, decision: Decision, limit: int, request_id: str, now: datetime) -> Reservation | None:
+        """Charge the page's rows against the decision's daily budget (None: no budget applies)."""
+        if not decision.allow or decision.quota is None:
+            return None
+        page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
+        self.sweeper.start()
+        try:
+            return self.quota.reserve(request_id, decision.quota, page, now)
+        except QuotaExceeded:
+            if not self._freed_rows(decision.quota.grant, quota_day(now), now):
+                raise
+        return self.quota.reserve(request_id, decision.quota, page, now)
+
+    def _freed_rows(self, grant: str, day: str, now: datetime) -> bool:
+        """After a refusal: close what can be closed of ``grant`` on ``day``; True if rows came back.
+
+        Rows held by a crashed process's reservations may be due back.  At most once a second
+        per grant, day and process, so a partner at the end of its budget cannot make every
+        refusal a reconciliation.
+        """
+        key = (grant, day)
+        if time.monotonic() - self._refusal_swept.get(key, float("-inf")) < 1.0:
+            return False
+        if len(self._refusal_swept) > 10_000:
+            self._refusal_swept.clear()
+        self._refusal_swept[key] = time.monotonic()
+        try:
+            return reconcile(self.store, now, grant=grant, day=day).rows_returned > 0
+        except LedgerUnavailable:
+            return False
 
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                request_id: str | None, client_ip: str | None
-                ) -> tuple[Decision, usage.Reservation | None, AuditEvent]:
-        """Decide (with today's usage) and reserve the page against the grant's quota.
+                request_id: str, client_ip: str | None) -> tuple[Decision, Reservation | None, AuditEvent]:
+        """Decide (cached) and charge the page against the daily budget.
 
-        A deny is audited here (one record) and raised; an allow returns its decision
-        record, appended with the delivery record in one batch (``_deliver``).
+        A deny — by policy or by the budget — is appended here as one record and raised
+        as ``Denied``; an allow returns its decision record, appended with the delivery
+        record in one batch (``_deliver``).
         """
-        request = {"purpose": query.purpose, "columns": list(query.columns or []), "rows_requested": limit}
-        now = datetime.now(UTC)
-        reservation = None
-        with self._subject_lock(subject.id):
-            context = {"client_ip": client_ip, "rows_used_today": self.usage.used_today(subject.id, now)}
-            with self._decide_lock:
-                decision = self.point.decide(subject.policy_input(), action, snap.resource, request, context)
-            if decision.allow and decision.grant:
-                page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
-                reservation = self.usage.reserve(subject.id, decision.grant, page, now)
+        request = {"purpose": query.purpose, "columns": list(query.columns or [])}
+        now = self.clock()
+        with self._decide_lock:
+            decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
+                                         now=now.timestamp())
         outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
+        reasons = list(decision.reasons)
+        failure: LedgerUnavailable | None = None
+        try:
+            reservation = self._reserve(decision, limit, request_id, now)
+        except QuotaExceeded as exc:
+            outcome, reasons, reservation = "deny", list(exc.reasons), None
+        except LedgerUnavailable as exc:
+            outcome, reasons, reservation, failure = "error", [str(exc)], None, exc
         metrics.DECISIONS.labels(action, outcome).inc()
         event = AuditEvent(
             DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-            dataset_version=snap.version, purpose=query.purpose, decision=outcome,
-            reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
+            dataset_version=snap.version, purpose=query.purpose, decision=outcome, reasons=reasons,
+            grant=decision.grant, policy_revision=decision.revision,
             obligations_digest=decision.obligations_digest(), client_ip=client_ip)
         if outcome == "allow":
             return decision, reservation, event
-        with self.usage.given_back_on_failure(reservation):
-            self.append(event)
+        self.append(event)
+        if failure is not None:
+            raise failure
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
-        raise Denied(list(decision.reasons))
+        raise Denied(reasons)
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:
         """Serve one data request end to end (see the module docstring)."""
         ready = self.prepare(subject, action, dataset, query, request_id=request_id, client_ip=client_ip)
-        with self.usage.given_back_on_failure(ready.reservation):
-            records = self.append_many(ready.events)
-        return self.finish(ready, records)
+        return self.finish(ready, self.append_many(ready.events))
 
     async def read_async(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
                          request_id: str | None, client_ip: str | None) -> Delivery:
         """``read`` for the event loop: one worker-thread hop for the page, the audit batch awaited."""
         ready = await anyio.to_thread.run_sync(functools.partial(
             self.prepare, subject, action, dataset, query, request_id=request_id, client_ip=client_ip))
-        with self.usage.given_back_on_failure(ready.reservation):
-            records = await self.append_many_async(ready.events)
-        return self.finish(ready, records)
+        return self.finish(ready, await self.append_many_async(ready.events))
 
     def prepare(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
                 request_id: str | None, client_ip: str | None) -> Prepared:
-        """Decide, reserve and encode the page; the records to append before it leaves (not appended yet)."""
+        """Decide, reserve and encode the page; the records to append before it leaves (not appended yet).
+
+        The returned page's reservation has begun its append (``Hold.begin_append``): if the
+        audit batch then fails, reconciliation closes the reservation from the audit log.
+        """
         fmt = formats.check_format(query.format)
         snap = self.snapshots.current(dataset)
         limit = self._validate(snap, query)
-        since = None
-        if action == "changes":
-            if not query.since:
-                raise BadRequest("query parameter `since` is required", parameter="since")
-            since = self.snapshots.earlier(snap, query.since)
+        if action == "changes" and not query.since:
+            raise BadRequest("query parameter `since` is required", parameter="since")
+        request_id = request_id or uuid.uuid4().hex
         decision, reservation, decided = self._decide(subject, action, snap, query, limit, request_id, client_ip)
-        with self.usage.given_back_on_failure(reservation):
-            return self._deliver(subject, action, snap, query, limit, since, fmt, decision, decided, reservation)
+        with self.quota.hold(reservation) as hold:  # given back if the page fails before its append
+            ready = self._deliver(subject, action, snap, query, limit, fmt, decision, decided, hold)
+            hold.begin_append()
+        return ready
 
     def finish(self, ready: Prepared, records: list[object]) -> Delivery:
-        """The delivery once its records are durable: count the rows against the quota, sign the receipt."""
-        if ready.reservation is not None:
-            self.usage.settle(ready.reservation, ready.rows)
+        """The delivery once its records are durable: settle the reservation, sign the receipt."""
+        ready.hold.settle(ready.rows)
         metrics.ROWS_DELIVERED.labels(ready.dataset, ready.format).inc(ready.rows)
         return Delivery(ready.body, formats.MEDIA_TYPES[ready.format], ready.rows, ready.version,
                         ready.next_cursor, self.receipt(records[-1]))
@@ -368,11 +405,12 @@ class Exchange:
         return found
 
     def _page(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-              since: Since | None, fmt: str, decision: Decision
+              since: Since | None, fmt: str, decision: Decision, reservation: Reservation | None
               ) -> tuple[bytes | memoryview, int, str | None, list[lookups.Lookup]]:
         """The encoded page under ``decision``: from the masked view, or one planned query without one."""
+        # Never more rows than were charged against the daily budget.
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
-                         max_rows=decision.max_rows or 0)
+                         max_rows=reservation.rows if reservation is not None else (decision.max_rows or 0))
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
         pads = self.pads_for(subject.id)
@@ -406,16 +444,21 @@ class Exchange:
         body = formats.encode_table(fmt, result.table, result.next_cursor)
         return body, result.rows, result.next_cursor, found
 
-    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                 since: Since | None, fmt: str, decision: Decision, decided: AuditEvent,
-                 reservation: usage.Reservation | None) -> Prepared:
+    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int, fmt: str,
+                 decision: Decision, decided: AuditEvent, hold: Hold) -> Prepared:
         """The encoded page under ``decision`` with its decision and delivery records (one batch)."""
         try:
-            body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision)
+            # `since` is resolved only once the policy allowed: its errors name the current
+            # version, which a subject without a grant must not learn (issue 23, point 5).
+            since = self.snapshots.earlier(snap, query.since) if action == "changes" and query.since else None
+            body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision,
+                                                        hold.reservation)
         except BaseException:
             self.append(decided)  # refused after the allow (a bad filter, say): the decision alone
             raise
         details: dict[str, Any] = {"format": fmt}
+        if hold.reservation is not None:
+            details["quota_day"] = hold.reservation.day  # hub quota show|verify group deliveries by it
         if found:
             details["lookups"] = [lk.audit() for lk in found]
         delivered = AuditEvent(
@@ -424,7 +467,7 @@ class Exchange:
             policy_revision=decision.revision, obligations_digest=decided.obligations_digest,
             rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
             details=details)
-        return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], reservation)
+        return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], hold)
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

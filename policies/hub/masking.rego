@@ -9,7 +9,7 @@ package hub
 # Personal classes identify a natural person and are always masked.  Resident ID and
 # e-mail are pseudonymised (per-partner HMAC) so that a partner can still join its own
 # extracts; names keep the surname; phone, card, passport and plate numbers keep their
-# ends.
+# ends; a home address keeps its first six characters (province and city) only.
 personal_masks := {
 	"CN_RESIDENT_ID": "pseudonym",
 	"PERSON": "mask_name",
@@ -18,6 +18,8 @@ personal_masks := {
 	"CN_PASSPORT": "mask_middle",
 	"CN_LICENSE_PLATE": "mask_middle",
 	"EMAIL": "pseudonym",
+	"CN_LANDLINE": "mask_middle",
+	"ADDRESS": "mask_middle",
 }
 
 # Other classes, masked only above clearance: organisation codes are pseudonymised.
@@ -32,10 +34,15 @@ type_masks := {
 }
 
 # The mask personal data takes: free text and personal PII classes; undefined otherwise.
+# A PII class these tables do not know (a recogniser added after this policy) is withheld
+# (`null`), never served clear: the policy fails closed on what it has not been told about.
 personal_mask(col) := "redacted_text" if {
 	col.free_text == true
 } else := mask if {
 	mask := personal_masks[col.pii]
+} else := "null" if {
+	is_string(col.pii)
+	not class_masks[col.pii]
 }
 
 # A column's level defaults to the dataset's.

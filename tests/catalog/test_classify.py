@@ -64,3 +64,22 @@ def test_free_text_without_pii_is_flagged_but_not_personal() -> None:
 def test_nulls_and_empty_columns() -> None:
     got = classify_column("recipient_phone", [None, None, ""])
     assert got.pii_class is None and got.share == 0.0
+
+
+def test_full_width_and_grouped_ids_are_classified_and_graded_like_plain_ones() -> None:
+    from catalog.pii_corpus.numbers import fullwidth
+
+    plain = [ids.resident_id(RNG) for _ in range(30)]
+    wide = [fullwidth(v) for v in plain]
+    grouped = [f"{v[:6]} {v[6:14]} {v[14:]}" for v in plain]
+    got = [classify_column("recipient_id_number", values) for values in (plain, wide, grouped)]
+    assert len({(c.pii_class, c.level, c.share, c.confidence) for c in got}) == 1
+    assert (got[1].pii_class, got[1].level, got[1].share) == ("CN_RESIDENT_ID", 3, 1.0) and got[1].confidence > 0.9
+
+
+def test_landline_and_address_columns_are_personal() -> None:
+    landlines = classify_column("office_landline", [f"0571-8{i:03d}{i:04d}" for i in range(200, 230)])
+    homes = [f"杭州市西湖区文三路{i}号{i % 9 + 1}幢{i % 5 + 1}单元{i + 100}室" for i in range(30)]
+    addresses = classify_column("home_address", homes)
+    assert (landlines.pii_class, landlines.level) == ("CN_LANDLINE", 3)
+    assert (addresses.pii_class, addresses.level, addresses.recognizer) == ("ADDRESS", 3, "AddressRecognizer")

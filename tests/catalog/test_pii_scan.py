@@ -52,6 +52,26 @@ def test_person_f1(f1: dict[str, float]) -> None:
     assert f1["PERSON"] >= 0.90
 
 
+@pytest.fixture(scope="module")
+def generated():  # type: ignore[no-untyped-def]
+    from catalog.pii_corpus import TEST_SEED, generate
+    from catalog.pii_corpus.score import score
+
+    return score(generate(800, TEST_SEED), lambda text: [(e.type, e.start, e.end) for e in scan(text)])
+
+
+@pytest.mark.parametrize("kind", IDENTIFIERS)
+def test_generated_corpus_identifier_f1(generated, kind: str) -> None:  # type: ignore[no-untyped-def]
+    assert generated.exact_f1(kind) >= 0.98
+
+
+def test_generated_corpus_person_address_leaks_and_false_alarms(generated) -> None:  # type: ignore[no-untyped-def]
+    assert generated.exact_f1("PERSON") >= 0.93
+    assert generated.exact_f1("ADDRESS") >= 0.85
+    assert generated.leak_rate <= 0.005
+    assert generated.false_alarm_rate <= 0.05
+
+
 def run_scan(data: bytes) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([str(HUB), "pii", "scan"], input=data, capture_output=True, timeout=120)
 
