@@ -26,6 +26,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -44,7 +45,7 @@ from hub.errors import HubError
 from hub.events import AUDIT_RECOVERED, AuditEvent
 from hub.keys import HubKey, KeyStore
 from hub.settings import Settings
-from hub.store.db import Store
+from hub.store.db import Store, sqlite_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ class AuditLog:
         self.linger_s = linger_s
         self.engine = writer_engine(store, lock_timeout_s)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite: the quota ledger's charges queue on the same lock (see ``sqlite_write_lock``).
+        self._writes: AbstractContextManager[Any] = (
+            sqlite_write_lock(self.engine.url.render_as_string(hide_password=False))
+            if self._is_sqlite else contextlib.nullcontext())
         self._start_lock = threading.Lock()
         self.health = WriterHealth()  # the last append's outcome, for /readyz
         self._reset()
@@ -304,10 +309,11 @@ class AuditLog:
         prepared = [event for p in batch for event in p.prepared]
         check_time = time.monotonic() >= self._time_check_at
         try:
-            done = self._append_at_head(prepared) if not check_time else None
-            if done is None:
-                done = self._transaction(lambda c: extend_prepared(
-                    c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
+            with self._writes:
+                done = self._append_at_head(prepared) if not check_time else None
+                if done is None:
+                    done = self._transaction(lambda c: extend_prepared(
+                        c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
             self._head = None
             self.health.failed(str(exc))
