@@ -70,8 +70,9 @@ default registered_officers := {}
 registered_officers := data.hub.officers
 
 # The two-person rule (双人审批): an owner officer of the dataset's provider and a
-# security officer approved the chosen grant, two different people, neither of them
-# the one who requested it.  Only then may its clear columns go out clear.
+# security officer approved the chosen grant, two different people with two different
+# keys, neither of them the one who requested it.  Only then may its clear columns go
+# out clear.  (Approvals recorded before officers signed carry no `kid`.)
 chosen_two_person if {
 	g := chosen.grant
 	requester := officer_key(object.get(g, "requested_by", ""))
@@ -85,6 +86,7 @@ chosen_two_person if {
 	security := officer_key(b.officer)
 	security != requester
 	owner != security
+	not object.get(a, "kid", null) == object.get(b, "kid", "")
 }
 
 # The columns the grant may let go out clear: listed and two-person approved.
