@@ -382,7 +382,11 @@ class Exchange:
         decision, reservation, decided = self._decide(subject, action, snap, query, limit, request_id, client_ip)
         with self.quota.hold(reservation) as hold:  # given back if the page fails before its append
             ready = self._deliver(subject, action, snap, query, limit, fmt, decision, decided, hold)
-            hold.begin_append()
+            try:
+                hold.begin_append()
+            except LedgerUnavailable:  # the lease ran out while the page was built: the decision alone
+                self.append(decided)
+                raise
         return ready
 
     def finish(self, ready: Prepared, records: list[object]) -> Delivery:
