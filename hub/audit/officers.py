@@ -34,9 +34,11 @@ EVENT_ACTIONS: dict[str, frozenset[str]] = {
     "partner.lockdown_lifted": frozenset({"lift"}),
     "officer.registered": frozenset({"bootstrap", "enrol"}),
     "officer.removed": frozenset({"remove"}),
-    "officer.signed": frozenset({"lift", "enrol", "remove"}),
+    "officer.signed": frozenset({"lift", "enrol", "remove", "trust"}),
     "console.link_issued": frozenset({"login"}),  # a console login link, issued to a signed request
     "catalog.reviewed": frozenset({"review"}),
+    "federation.publisher_trusted": frozenset({"trust"}),  # two officers register a model publisher
+    "federation.publisher_distrusted": frozenset({"distrust"}),
 }
 UNSIGNED_ACTIONS = frozenset({"expire"})  # the hub's own bookkeeping, no officer involved
 
