@@ -5,7 +5,7 @@ them is answered by comparing pseudonyms, computed server-side with the partner'
 key.  Existing applications and grants get an empty list (no lookups).
 
 Revision ID: 0007
-Revises: 0010 (branched from 0002; re-chained after merging main: 0004, 0009, 0006, then 0010)
+Revises: 0013 (branched from 0002; re-chained after merging main: 0004, 0009, 0006, 0010, then 0013)
 Create Date: 2026-12-06 20:30:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0010'
+down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
