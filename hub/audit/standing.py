@@ -186,6 +186,8 @@ class Standing:
         expected = {column: terms.get(term) for column, term in _GRANT_FROM_TERMS.items()}
         expected["purposes"] = [terms.get("purpose")]
         expected["all_regions"] = bool(terms.get("all_regions", False))
+        expected["lookup_columns"] = list(terms.get("lookup_columns") or [])  # terms before issue 13: none
+        actual["lookup_columns"] = list(actual.get("lookup_columns") or [])
         for column, value in expected.items():
             if canonical_json(actual.get(column)) != canonical_json(value):
                 found.append(f"{name}: `{column}` is {actual.get(column)!r} in the store, but the officers "

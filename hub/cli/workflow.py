@@ -65,6 +65,11 @@ def _day(value: object) -> str:
     return str(value)[:19]
 
 
+def _columns(columns: list[str], clear: list[str], lookup: list[str] | None) -> str:
+    """``a*, b?, c``: ``*`` marks a clear column, ``?`` a lookup column (``match``)."""
+    return ", ".join(c + ("*" if c in clear else "") + ("?" if c in (lookup or []) else "") for c in columns)
+
+
 def _regions(session: Session, all_regions: bool, partner_id: str) -> str:
     """How far a grant reaches (属地): every region, or the partner's own jurisdiction."""
     if all_regions:
@@ -78,14 +83,14 @@ def application_list(
     status: Annotated[str | None, typer.Option(help="pending | approved | rejected | expired")] = None,
 ) -> None:
     """List applications and their approvals."""
-    table = Table("id", "partner", "dataset", "purpose", "columns (clear)", "regions", "valid", "rows/day",
+    table = Table("id", "partner", "dataset", "purpose", "columns (*clear, ?lookup)", "regions", "valid", "rows/day",
                   "status", "decisions", title="applications")
 
     def rows(session: Session, _sink: EventSink) -> None:
         for app in workflow.list_applications(session, status):
             decisions = ", ".join(f"{a.officer_id}({a.role}) {a.decision}"
                                   for a in workflow.approvals_of(session, app.id))
-            columns = ", ".join(c + ("*" if c in app.clear_columns else "") for c in app.columns)
+            columns = _columns(app.columns, app.clear_columns, app.lookup_columns)
             reach = _regions(session, app.all_regions, app.partner_id)
             table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns, reach,
                           f"{_day(app.valid_from)} → {_day(app.valid_until)}", str(app.max_rows_per_day),
@@ -158,12 +163,12 @@ def grant_list(
     all_: Annotated[bool, typer.Option("--all", help="include revoked grants")] = False,
 ) -> None:
     """List grants."""
-    table = Table("id", "partner", "dataset", "purposes", "columns (clear)", "regions", "valid", "rows/day",
+    table = Table("id", "partner", "dataset", "purposes", "columns (*clear, ?lookup)", "regions", "valid", "rows/day",
                   "approved by", "revoked", title="grants")
 
     def rows(session: Session, _sink: EventSink) -> None:
         for g in workflow.list_grants(session, include_revoked=all_):
-            columns = ", ".join(c + ("*" if c in g.clear_columns else "") for c in g.columns)
+            columns = _columns(g.columns, g.clear_columns, g.lookup_columns)
             approvers = ", ".join(f"{a.get('officer')}({a.get('role')}) {str(a.get('at', ''))[:19]}"
                                   for a in g.approvals)
             reach = _regions(session, g.all_regions, g.partner_id)

@@ -85,6 +85,7 @@ def _officers(session: Session) -> dict[str, Any]:
 def _grant(g: Grant) -> dict[str, Any]:
     return {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
             "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+            "lookup_columns": list(g.lookup_columns or []),
             "valid_from": iso(g.valid_from), "valid_until": iso(g.valid_until),
             "max_rows_per_day": int(g.max_rows_per_day), "approvals": list(g.approvals),
             "all_regions": g.all_regions is True, "requested_by": g.requested_by}
