@@ -4,7 +4,9 @@
 may override both, and each case overrides again (deep merge: objects merge, other
 values replace).  A case states the expected ``allow`` and, optionally, ``grant``,
 ``columns`` (a subset of column → strategy), ``row_filter``, ``max_rows`` and
-``reasons`` (fragments each found in some reason).  ``hub policy test`` and the
+``reasons`` (fragments each found in some reason) — or ``invalid`` (fragments each
+found in a problem validation finds with the case's officer rules, ``data.rules``:
+such a rule set must be refused before it could decide anything).  ``hub policy test`` and the
 pytest suite run the same cases on every engine.
 """
 
@@ -116,8 +118,22 @@ def check(expect: dict[str, Any], decision: Decision) -> list[str]:
     return problems
 
 
+def check_rules(case: Case) -> Outcome:
+    """A case expecting its officer rules to be refused at validation (``expect.invalid``)."""
+    from hub.policy.rules.checks import rule_problems
+
+    resource = case.input.get("resource") or {}
+    problems = rule_problems(case.data.get("rules"),
+                             lambda d: resource.get("columns") if d == resource.get("dataset") else None)
+    missing = [f"validation does not refuse with {f!r} (problems: {problems or 'none'})"
+               for f in case.expect["invalid"] if not any(f in p for p in problems)]
+    return Outcome(case, Decision(allow=False, reasons=tuple(problems) or ("valid",)), missing)
+
+
 def run_case(point: PolicyPoint, case: Case) -> Outcome:
     """Evaluate ``case`` on ``point`` (its data source is replaced by the case's data)."""
+    if "invalid" in case.expect:
+        return check_rules(case)
     point.source = StaticData(case.data)
     inp = case.input
     decision = point.decide(inp.get("subject", {}), inp.get("action", ""), inp.get("resource", {}),
