@@ -46,6 +46,7 @@ from hub.keys import KeyStore
 from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
+from hub.policy.rules.replay_input import replay_details
 from hub.pseudonym import load_secret, pads, partner_key
 from hub.settings import Settings
 from hub.store.db import Store
@@ -202,7 +203,8 @@ class Exchange:
                 DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
                 dataset_version=snap.version, purpose=query.purpose, decision=outcome,
                 reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
-                obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+                obligations_digest=decision.obligations_digest(), client_ip=client_ip,
+                details=replay_details(subject.policy_input(), request, context)))
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
         if not decision.allow:
