@@ -10,6 +10,10 @@ up every activation and rollback.
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,16 +137,9 @@ def record_time(record: AuditRecord) -> Any:
     return datetime.fromisoformat(record.ts)
 
 
-def test_impact_over_recorded_traffic_matches_decisions_recomputed_one_by_one(
-        world: World, traffic: list[tuple[AuditRecord, str, dict[str, Any]]]) -> None:
-    candidate = {**RULES, "revision": "candidate"}
-    with world.store.session() as session:
-        impact = impact_in_store(session, candidate, days=30)
-    seqs = {r.seq for r, _, _ in traffic}
-    # the module's traffic is all replayed, from its recorded inputs
-    assert seqs <= {f["seq"] for f in impact.flips} | seqs
-    assert impact.replayed >= len(traffic) and impact.skipped == 0
-
+def _expected(world: World, traffic: list[tuple[AuditRecord, str, dict[str, Any]]], candidate: dict[str, Any],
+              ) -> tuple[dict[int, tuple[str, str]], dict[tuple[str, str], int]]:
+    """(flips by seq, mask changes by (subject, column)) of the traffic, recomputed one by one."""
     expected_flips: dict[int, tuple[str, str]] = {}
     expected_masks: dict[tuple[str, str], int] = {}
     for record, partner, params in traffic:
@@ -156,7 +153,17 @@ def test_impact_over_recorded_traffic_matches_decisions_recomputed_one_by_one(
                 if before.columns.get(column, "drop") != after.columns.get(column, "drop"):
                     key = (f"partner:{partner}", column)
                     expected_masks[key] = expected_masks.get(key, 0) + 1
+    return expected_flips, expected_masks
 
+
+def test_impact_over_recorded_traffic_matches_decisions_recomputed_one_by_one(
+        world: World, traffic: list[tuple[AuditRecord, str, dict[str, Any]]]) -> None:
+    candidate = {**RULES, "revision": "candidate"}
+    with world.store.session() as session:
+        impact = impact_in_store(session, candidate, days=30)
+    seqs = {r.seq for r, _, _ in traffic}
+    assert impact.replayed >= len(traffic) and impact.skipped == 0 and impact.rebuilt == 0
+    expected_flips, expected_masks = _expected(world, traffic, candidate)
     reported_flips = {f["seq"]: (f["before"], f["after"]) for f in impact.flips if f["seq"] in seqs}
     assert reported_flips == expected_flips
     # zj-province's two allowed reads flip to deny; nothing flips to allow
@@ -260,3 +267,75 @@ def test_a_draft_whose_cases_fail_or_that_loosens_cannot_be_activated(world: Wor
     _rollback(world, "sec-2", "r0")
     _rollback(world, "sec-3", "r0")
     assert _active(world) == "r0"
+
+
+def test_cli_draft_impact_diff_and_refusals(world: World, traffic: list[tuple[AuditRecord, str, dict[str, Any]]],
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """``hub policy draft|impact|diff|validate|activate`` on the world's HUB_HOME."""
+    import yaml
+
+    from hub.cli import _common
+    from hub.cli import app as hub_app
+    from hub.settings import get_settings
+
+    monkeypatch.setenv("HUB_HOME", str(world.home))
+    monkeypatch.setenv("HUB_OFFICER_PASSPHRASE", "officer passphrase")
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HUB_OFFICER_KEY", raising=False)
+    monkeypatch.setattr(_common.console, "width", 250)
+    get_settings.cache_clear()
+    keys = {o: world.desk.write_key(o, tmp_path / f"{o}.key", b"officer passphrase") for o in ("sec-1", "sec-2")}
+
+    def hub(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["hub", *args])
+        code = _common.run_app(hub_app)
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(RULES, allow_unicode=True), encoding="utf-8")
+    code, out = hub("policy", "draft", str(rules_file), "--key", str(keys["sec-1"]))
+    assert code == 0, out
+    revision = re.search(r"officer rules (r[0-9]+) drafted by sec-1", " ".join(out.split()))
+    assert revision is not None, out
+    rev = revision.group(1)
+
+    code, out = hub("policy", "impact", rev, "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    seqs = {r.seq for r, _, _ in traffic}
+    expected_flips, expected_masks = _expected(world, traffic, {**RULES, "revision": rev})
+    assert {f["seq"]: (f["before"], f["after"]) for f in report["flips"] if f["seq"] in seqs} == expected_flips
+    assert report["candidate"] == rev and report["loosening"] is False
+    code, out = hub("policy", "impact", rev)
+    assert code == 0 and "allow→deny" in out and "partner:zj-province" in out
+
+    code, out = hub("policy", "diff", "r0", rev, "--json")
+    assert code == 0 and set(json.loads(out)["added"]) == {"d-prov", "m-phone"}
+    code, out = hub("policy", "activate", rev, "--key", str(keys["sec-1"]))
+    assert code == 1 and "cannot approve it" in out  # its author
+    loose = tmp_path / "loose.yaml"
+    loose.write_text(yaml.safe_dump({"masks": [{"id": "m-clear", "match": {"dataset": SUBSIDY},
+                                                "columns": {"column": "recipient_phone"}, "strategy": "clear"}]}))
+    code, out = hub("policy", "validate", str(loose))
+    assert code == 1 and "`clear` would loosen" in out
+    code, out = hub("policy", "validate", rev)
+    assert code == 0, out
+    code, out = hub("policy", "revisions", "--json")
+    assert code == 0 and any(r["revision"] == rev and r["status"] == "draft" for r in json.loads(out))
+    get_settings.cache_clear()
+
+
+def test_audit_verify_rechecks_every_rules_signature(world: World) -> None:
+    """The drafts, activations and rollbacks above are signed records ``hub audit verify`` re-checks."""
+    from hub.audit import verify_chain
+    from hub.keys import KeyStore
+
+    with world.store.session() as session:
+        found = session.execute(select(AuditRecord.event).where(AuditRecord.event.like("policy.rules_%")))
+        events = {e for e, in found}
+    assert events == {"policy.rules_drafted", "policy.rules_activated", "policy.rules_rolled_back"}
+    report = verify_chain(world.store, KeyStore(world.settings.keys_dir))
+    assert report.ok, report.problems
