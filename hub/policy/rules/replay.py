@@ -164,11 +164,13 @@ class Replayer:
         index = bisect.bisect_right(self.instants, moment)
         return (index, *(window_open(w, moment) for w in self.windows))
 
-    def both(self, doc: dict[str, Any]) -> tuple[Decision, Decision]:
-        """(baseline, candidate) decisions of ``doc``."""
+    def both(self, doc: dict[str, Any], resource_key: Any = None) -> tuple[Decision, Decision]:
+        """(baseline, candidate) decisions of ``doc``; ``resource_key`` names its resource when
+        equal keys always come with equal resources (the catalog's dataset and version)."""
         context = doc["context"]
         timeless = {k: v for k, v in context.items() if k != "time"}
-        key = pickle.dumps((doc["subject"], doc["action"], doc["resource"], doc["request"], timeless,
+        resource = doc["resource"] if resource_key is None else resource_key
+        key = pickle.dumps((doc["subject"], doc["action"], resource, doc["request"], timeless,
                             self.time_class(context["time"])), protocol=5)
         hit = self._cache.get(key)
         if hit is None:
@@ -248,7 +250,7 @@ def replay(records: Iterable[Mapping[str, Any]], data: dict[str, Any], candidate
             continue
         doc, recorded = built
         impact.rebuilt += not recorded
-        before, after = player.both(doc)
+        before, after = player.both(doc, (record["dataset"], record.get("dataset_version")))
         impact.replayed += 1
         impact.drift += _verdict(before) != record.get("decision")
         compare(impact, record, doc, before, after)

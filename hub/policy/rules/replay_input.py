@@ -2,7 +2,8 @@
 
 The record itself names the subject, action, dataset, dataset version, purpose and time;
 ``details.input`` adds the subject's attributes as decided on, the request (purpose,
-columns, rows requested) and the rows the subject had used today.  The resource (the
+columns, rows requested) and the decision context but for the client address and the
+time (today: the rows the subject had used today).  The resource (the
 catalog's columns and levels) is not copied into every record: replay rebuilds it from
 the catalog for the dataset and version the record names (``rebuild``).  A record
 without ``details.input`` (written before it was recorded) is rebuilt from the store:
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+UNRECORDED = ("client_ip", "time")  # the record has both already
 DEFAULT_ROWS = 100  # hub.exchange.plan.DEFAULT_PAGE, for records that do not say
 
 #: (dataset, version) → the decision-input resource, or None when the catalog lacks it
@@ -25,8 +27,8 @@ SubjectOf = Callable[[str], Mapping[str, Any] | None]
 def replay_details(subject: Mapping[str, Any], request: Mapping[str, Any],
                    context: Mapping[str, Any]) -> dict[str, Any]:
     """The ``details`` of a ``data.decision`` record: what replay needs besides the catalog."""
-    return {"input": {"subject": dict(subject), "request": dict(request),
-                      "rows_used_today": dict(context.get("rows_used_today") or {})}}
+    kept = {k: v for k, v in context.items() if k not in UNRECORDED}
+    return {"input": {"subject": dict(subject), "request": dict(request), "context": kept}}
 
 
 def rebuild(record: Mapping[str, Any], resource_of: ResourceOf,
@@ -40,13 +42,14 @@ def rebuild(record: Mapping[str, Any], resource_of: ResourceOf,
     recorded = details.get("input") if isinstance(details, Mapping) else None
     if isinstance(recorded, Mapping) and isinstance(recorded.get("subject"), Mapping):
         subject, request = recorded["subject"], recorded.get("request") or {}
-        used = recorded.get("rows_used_today") or {}
+        context = dict(recorded.get("context") or {})
     else:
         subject = subject_of(str(record["subject"]))
         if subject is None:
             return None
         request = {"purpose": record.get("purpose"), "columns": [], "rows_requested": DEFAULT_ROWS}
-        used = {}
+        context = {"rows_used_today": {}}
+    context["time"] = str(record["ts"])
     doc = {"subject": dict(subject), "action": record.get("action") or "read", "resource": dict(resource),
-           "request": dict(request), "context": {"rows_used_today": dict(used), "time": str(record["ts"])}}
+           "request": dict(request), "context": context}
     return doc, isinstance(recorded, Mapping)
