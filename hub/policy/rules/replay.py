@@ -21,13 +21,14 @@ the policies read the time (hub/policy/rules/compiled.py, policies/hub/grants.re
 from __future__ import annotations
 
 import bisect
+import json
 import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from hub.events import DATA_DECISION
@@ -46,9 +47,13 @@ RECORD_FIELDS = ("seq", "ts", "subject", "action", "dataset", "dataset_version",
 
 
 def load_records(session: Session, days: int = 30, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The allow/deny ``data.decision`` records of the last ``days`` days, oldest first."""
+    """The allow/deny ``data.decision`` records of the last ``days`` days, oldest first.
+
+    ``details`` comes as its stored JSON text (parsed by ``rebuild`` only for the first
+    record of each distinct input: most records repeat an earlier one)."""
     since = ((now or datetime.now(UTC)) - timedelta(days=days)).astimezone(UTC).isoformat(timespec="microseconds")
-    rows = session.execute(select(*(getattr(AuditRecord, f) for f in RECORD_FIELDS)).where(
+    columns = [getattr(AuditRecord, f) for f in RECORD_FIELDS[:-1]] + [cast(AuditRecord.details, Text)]
+    rows = session.execute(select(*columns).where(
         AuditRecord.event == DATA_DECISION, AuditRecord.ts >= since,
         AuditRecord.decision.in_(("allow", "deny"))).order_by(AuditRecord.seq))
     return [dict(zip(RECORD_FIELDS, row, strict=True)) for row in rows]
@@ -93,7 +98,7 @@ class Impact:
     records: int = 0
     replayed: int = 0
     skipped: int = 0  # dataset or subject no longer known
-    rebuilt: int = 0  # records without a recorded input (rebuilt from the store)
+    rebuilt: int = 0  # distinct inputs without a recorded input (rebuilt from the store)
     drift: int = 0  # baseline differs from the recorded decision
     evaluations: int = 0  # distinct (input, time class) pairs actually evaluated, per side
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
@@ -190,52 +195,100 @@ def _mask_changes(before: Decision, after: Decision, columns: Mapping[str, Any])
     return out
 
 
-def _example(record: Mapping[str, Any], before: Decision, after: Decision, what: str) -> dict[str, Any]:
+def _example(seq: Any, ts: Any, purpose: Any, before: Decision, after: Decision, what: str) -> dict[str, Any]:
     new = [r for r in after.reasons if r not in before.reasons]
-    return {"seq": record["seq"], "ts": record["ts"], "change": what, "purpose": record.get("purpose"),
-            "reasons": new[:3]}
+    return {"seq": seq, "ts": ts, "change": what, "purpose": purpose, "reasons": new[:3]}
 
 
 def _verdict(decision: Decision) -> str:
     return "allow" if decision.allow else "deny"
 
 
-def compare(impact: Impact, record: Mapping[str, Any], doc: dict[str, Any], before: Decision,
-            after: Decision) -> None:
-    """Count what changes between ``before`` and ``after`` for ``record``."""
+@dataclass(frozen=True)
+class Outcome:
+    """What changes for one distinct input (in one time class): worked out once, counted per record."""
+
+    before: Decision
+    after: Decision
+    masks: dict[str, str]  # column → tighter | looser | changed
+    changes: str  # the example text; empty when nothing changes
+
+    @property
+    def flip(self) -> bool:
+        return self.before.allow != self.after.allow
+
+    @property
+    def cap(self) -> int:
+        """-1 lowered, 1 raised, 0 the same (or no cap)."""
+        a, b = self.before.max_rows, self.after.max_rows
+        if self.flip or not self.before.allow or a is None or b is None or a == b:
+            return 0
+        return -1 if b < a else 1
+
+
+def outcome(doc: dict[str, Any], before: Decision, after: Decision) -> Outcome:
+    """Compare ``before`` and ``after`` (the baseline and candidate decisions of ``doc``)."""
+    masks: dict[str, str] = {}
+    changes: list[str] = []
+    if before.allow != after.allow:
+        changes.append(f"{_verdict(before)}→{_verdict(after)}")
+    elif before.allow:
+        masks = _mask_changes(before, after, doc["resource"].get("columns") or {})
+        changes += [f"{c} {before.columns.get(c, 'drop')}→{after.columns.get(c, 'drop')} ({w})"
+                    for c, w in masks.items()]
+        if before.max_rows is not None and after.max_rows is not None and before.max_rows != after.max_rows:
+            changes.append(f"max_rows {before.max_rows}→{after.max_rows}")
+    return Outcome(before, after, masks, "; ".join(changes))
+
+
+def count(impact: Impact, record: Mapping[str, Any], result: Outcome) -> None:
+    """Count ``result`` for ``record`` in its partner/dataset group."""
     key = (str(record["subject"]), str(record["dataset"]))
     group = impact.groups.get(key) or impact.groups.setdefault(key, Group(*key))
     group.replayed += 1
-    changes: list[str] = []
-    if before.allow != after.allow:
-        if before.allow:
+    impact.drift += _verdict(result.before) != record.get("decision")
+    if not result.changes:
+        return
+    if result.flip:
+        if result.before.allow:
             group.allow_to_deny += 1
         else:
             group.deny_to_allow += 1
-        changes.append(f"{_verdict(before)}→{_verdict(after)}")
-        impact.flips.append({"seq": record["seq"], "before": _verdict(before), "after": _verdict(after)})
-    elif before.allow:
-        for column, way in _mask_changes(before, after, doc["resource"].get("columns") or {}).items():
-            counts = group.masks.setdefault(column, {})
-            counts[way] = counts.get(way, 0) + 1
-            changes.append(f"{column} {before.columns.get(column)}→{after.columns.get(column, 'drop')} ({way})")
-        a, b = before.max_rows, after.max_rows
-        if a is not None and b is not None and a != b:
-            if b < a:
-                group.cap_lowered += 1
-            else:
-                group.cap_raised += 1
-            changes.append(f"max_rows {a}→{b}")
-    if changes and len(group.examples) < EXAMPLES:
-        group.examples.append(_example(record, before, after, "; ".join(changes)))
+        impact.flips.append({"seq": record["seq"], "before": _verdict(result.before),
+                             "after": _verdict(result.after)})
+    for column, way in result.masks.items():
+        counts = group.masks.setdefault(column, {})
+        counts[way] = counts.get(way, 0) + 1
+    if result.cap < 0:
+        group.cap_lowered += 1
+    elif result.cap > 0:
+        group.cap_raised += 1
+    if len(group.examples) < EXAMPLES:
+        group.examples.append(_example(record["seq"], record["ts"], record.get("purpose"), result.before,
+                                       result.after, result.changes))
+
+
+def _parsed(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    details = record.get("details")
+    if isinstance(details, str):
+        try:
+            details = json.loads(details)
+        except ValueError:
+            details = {}
+    return {**record, "details": details if isinstance(details, Mapping) else {}}
 
 
 def replay(records: Iterable[Mapping[str, Any]], data: dict[str, Any], candidate_rules: dict[str, Any] | None,
            resource_of: ResourceOf, subject_of: SubjectOf, *, replayer: Replayer | None = None) -> Impact:
-    """Replay ``records`` with the officer rules of ``data`` (baseline) and ``candidate_rules``."""
+    """Replay ``records`` with the officer rules of ``data`` (baseline) and ``candidate_rules``.
+
+    A record's input is rebuilt and decided only when no earlier record had the same
+    input (subject, action, dataset version, purpose, recorded details) in the same time
+    class; otherwise the earlier outcome is counted again."""
     player = replayer or Replayer(data, candidate_rules)
     impact = Impact(player.baseline.revision, player.candidate.revision)
     resources: dict[tuple[str, str | None], Mapping[str, Any] | None] = {}
+    outcomes: dict[tuple[Any, ...], Outcome | None] = {}
 
     def cached_resource(dataset: str, version: str | None) -> Mapping[str, Any] | None:
         if (dataset, version) not in resources:
@@ -244,16 +297,26 @@ def replay(records: Iterable[Mapping[str, Any]], data: dict[str, Any], candidate
 
     for record in records:
         impact.records += 1
-        built = rebuild(record, cached_resource, subject_of)
-        if built is None:
+        details = record.get("details")
+        raw = details if isinstance(details, str) else json.dumps(details, sort_keys=True, default=str)
+        key = (record["subject"], record.get("action"), record["dataset"], record.get("dataset_version"),
+               record.get("purpose"), raw, player.time_class(str(record["ts"])))
+        if key in outcomes:
+            result = outcomes[key]
+        else:
+            full = _parsed(record)
+            built = rebuild(full, cached_resource, subject_of)
+            result = None
+            if built is not None:
+                doc, recorded = built
+                impact.rebuilt += not recorded
+                result = outcome(doc, *player.both(doc, (record["dataset"], record.get("dataset_version"))))
+            outcomes[key] = result
+        if result is None:
             impact.skipped += 1
             continue
-        doc, recorded = built
-        impact.rebuilt += not recorded
-        before, after = player.both(doc, (record["dataset"], record.get("dataset_version")))
         impact.replayed += 1
-        impact.drift += _verdict(before) != record.get("decision")
-        compare(impact, record, doc, before, after)
+        count(impact, record, result)
     impact.evaluations = len(player._cache)
     return impact
 
