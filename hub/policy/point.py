@@ -23,6 +23,7 @@ from hub.policy.cache import DecisionCache
 from hub.policy.decision import Decision, parse_decision
 from hub.policy.engine import Engine
 from hub.policy.index import prepare
+from hub.policy.rules.compiled import compile_rules, next_window_edge
 from hub.policy.sources import PolicySet
 
 DATA_ACTIONS = ("read", "changes")
@@ -64,6 +65,7 @@ class PolicyPoint:
         self._generation = -1
         self._checked_at = float("-inf")
         self._boundaries: list[float] = []
+        self._windows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     # --- loading ------------------------------------------------------------------------
@@ -91,6 +93,9 @@ class PolicyPoint:
                 self.engine.load(self.policies, prepare(data))
                 self.cache.clear()
                 self._boundaries = _boundaries(data)
+                # officer access windows open and close every day: a decision made
+                # inside one must not outlive its edge (hub/policy/rules/compiled.py)
+                self._windows = compile_rules(data.get("rules"))["windows"]
                 self.data_revision, self._loaded_policy = revision, self.policies.revision
             self._generation, self._checked_at = generation, now
 
@@ -138,7 +143,7 @@ class PolicyPoint:
         next_boundary = self._boundaries[index] if index < len(self._boundaries) else float("inf")
         local = datetime.fromtimestamp(now, policy_data.CST)
         midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        return min(next_boundary, midnight.timestamp())
+        return min(next_boundary, midnight.timestamp(), next_window_edge(self._windows, now))
 
     def ensure_allowed(self, subject: Mapping[str, Any], action: str, resource: Mapping[str, Any],
                        request: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> Decision:
