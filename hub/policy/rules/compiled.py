@@ -14,7 +14,7 @@ which windows are open at an instant (the Rego decides the same from ``context.t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.policy.decision import PolicyError
@@ -111,7 +111,7 @@ def window_open(window: Mapping[str, Any], epoch_s: float) -> bool:
     return bool(window["from_ns"] <= tod < window["until_ns"])
 
 
-def next_window_edge(windows: list[Mapping[str, Any]], epoch_s: float) -> float:
+def next_window_edge(windows: Sequence[Mapping[str, Any]], epoch_s: float) -> float:
     """The next instant after ``epoch_s`` at which some window opens or closes (inf: no windows).
 
     A working-day window also changes at local midnight (the next day may not be one).
