@@ -2,13 +2,13 @@
 # (hub/policy/rules/), consulted by the built-in rules at three points only:
 #
 # - extra hard denials (`deny`): deny rules on subject attributes, access windows, and
-#   the purposes registry (a purpose's datasets, providers, levels, grant validity and
-#   daily rows);
+#   the purposes registry (a purpose's datasets, providers, levels and grant validity);
 # - a tighten-only mask combinator over the permit's columns (`shaped_permit`, which
 #   decision.rego returns instead of `permit`): per column, the stricter of the built-in
 #   strategy and the officer rules' strategies on the column kind's strictness chain
 #   (hub/policy/rules/strictness.py); a rule strategy off the chain becomes `null`;
-# - row caps: the permit's `max_rows` lowered, never raised.
+# - row caps: the permit's `max_rows` lowered, never raised (a purpose's daily rows also
+#   lower the daily budget, `quota.max_rows_per_day`).
 #
 # They apply to data reads (read, changes) of partners and officers; operators' console
 # reads keep the built-in rules.  Every reason names the officer rule and the rules
@@ -156,26 +156,11 @@ deny contains sprintf("rule officer-purpose: grant `%v` runs from %v to %v, long
 	valid_until_ns(chosen) - valid_from_ns(chosen) > limit
 }
 
-# The purpose's daily rows bound a grant's daily quota (used today + requested).
-# (Without a grant, the request itself is held to the purpose's daily rows.)
-purpose_rows_left := limit - used_today(chosen) if {
+# The purpose's daily rows bound the grant's daily budget (the quota obligation the
+# enforcement point charges, hub/quota.py) and with it the rows of one request.
+purpose_daily_limit := limit if {
 	officer_ruled
 	limit := registered_purpose.max_rows_per_day
-	chosen
-} else := limit if {
-	officer_ruled
-	limit := registered_purpose.max_rows_per_day
-}
-
-deny contains sprintf("rule officer-purpose: purpose `%v` allows %v rows a day; grant `%v` used %v and %v are requested (rules %v)", [purpose, registered_purpose.max_rows_per_day, chosen.id, used_today(chosen), rows_requested, orules_revision]) if {
-	left := purpose_rows_left
-	chosen
-	not requested_within(left)
-}
-
-requested_within(left) if {
-	left > 0
-	requested_rows <= left
 }
 
 # --- row caps ------------------------------------------------------------------------------
@@ -186,7 +171,7 @@ officer_caps := [[r.max_rows, r.id] |
 	orule_selects(r.match)
 ]
 
-purpose_caps := [[left, sprintf("purpose:%v", [purpose])] | left := purpose_rows_left]
+purpose_caps := [[limit, sprintf("purpose:%v", [purpose])] | limit := purpose_daily_limit]
 
 # The lowest cap below the permit's max_rows, and the rule that set it.
 officer_cap := sort(array.concat(officer_caps, purpose_caps))[0]
@@ -287,6 +272,13 @@ shaped_permit := permit if {
 	"reasons": array.concat(permit.reasons, array.concat(mask_reasons, cap_reasons)),
 	"columns": {name: shaped_strategy(name, base) | some name, base in permit.columns},
 	"max_rows": shaped_max_rows,
+	"quota": shaped_quota,
 })
 
 shaped_max_rows := officer_cap[0] if capped else := permit.max_rows
+
+# The daily budget, lowered to the purpose's daily rows when those are fewer.
+shaped_quota := object.union(permit.quota, {"max_rows_per_day": purpose_daily_limit}) if {
+	is_object(permit.quota)
+	purpose_daily_limit < permit.quota.max_rows_per_day
+} else := permit.quota
