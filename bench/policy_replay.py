@@ -5,7 +5,7 @@
 Writes ``--records`` decision records through the real audit log (hash chain, SQLite) into
 a scratch HUB_HOME, in the format the exchange writes them (``details.input``), spread
 over 30 days of working hours for ``--partners`` partners on the policy-case fixtures'
-dataset, with varied purposes, columns and page sizes.  Then, in the same run:
+dataset, with varied purposes and columns.  Then, in the same run:
 
 * ``replay``   — ``hub.policy.rules.replay``: records read back from the audit table,
   inputs rebuilt, baseline and candidate decided once per input and time class;
@@ -44,7 +44,6 @@ CANDIDATE = {
 }
 PURPOSES = ["case-verification", "statistics"]
 COLUMN_SETS = [[], ["amount", "township_code"], ["recipient_name", "recipient_phone", "amount"]]
-LIMITS = [20, 100, 500]
 
 
 def world(partners: int) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
@@ -78,13 +77,12 @@ def write_records(home: Path, n: int, resource: dict[str, Any], subjects: list[d
             with store.session() as session:
                 for _ in range(min(5000, n - start)):
                     subject = rng.choice(subjects)
-                    request = {"purpose": rng.choice(PURPOSES), "columns": rng.choice(COLUMN_SETS),
-                               "rows_requested": rng.choice(LIMITS)}
+                    request = {"purpose": rng.choice(PURPOSES), "columns": rng.choice(COLUMN_SETS)}
                     audit.append_in(session, AuditEvent(
                         DATA_DECISION, subject=subject["id"], action="read", dataset=resource["dataset"],
                         dataset_version=resource["version"], purpose=request["purpose"],
                         decision=rng.choice(["allow", "allow", "allow", "deny"]), policy_revision="bench/bench",
-                        details=replay_details(subject, request, {"rows_used_today": {}})))
+                        details=replay_details(subject, request, {})))
     store.dispose()
     return time.perf_counter() - started
 
