@@ -48,7 +48,23 @@ CONSOLE_PREVIEW = "console.preview"  # an exposure preview of an application (wh
 CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
 CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
 CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
+# federation (hub.federation): trusted publishers of model packages, and the packages themselves
+FEDERATION_PUBLISHER_TRUSTED = "federation.publisher_trusted"  # two officers registered another hub
+FEDERATION_PUBLISHER_DISTRUSTED = "federation.publisher_distrusted"
+MODEL_PUBLISHED = "model.published"  # this hub signed a model package
+MODEL_INSTALLED = "model.installed"  # a package from a trusted publisher passed every check and joined
+MODEL_REFUSED = "model.refused"  # a package was refused (signature, publisher, contract, tests): why
+MODEL_REVOKED = "model.revoked"  # this hub signed the revocation of a model it published
+MODEL_WITHDRAWN = "model.withdrawn"  # an installed model left the project on its publisher's revocation
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
+ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
+ALERT_RESOLVED = "alert.resolved"
+DATASET_SUSPENDED = "dataset.suspended"  # circuit breaker (一键熔断): no partner reads the dataset
+DATASET_RESUMED = "dataset.resumed"
+PARTNER_KEY_REVOKED = "partner.key_revoked"  # forced key rotation
+PARTNER_KEY_ADDED = "partner.key_added"
+SECURITY_CHECK = "security.check"  # the periodic security check wrote its report
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The hub's own Ed25519 key pairs (audit signing, access-token signing).
+"""The hub's own Ed25519 key pairs (audit signing, access-token signing, federation identity).
 
 Keys live under ``$HUB_HOME/keys/<purpose>/<kid>.pem`` with 0600 permissions.
 The newest key of a purpose signs; every key ever made stays for verification,
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hub.errors import Unavailable
 
-PURPOSES = ("audit", "token")
+PURPOSES = ("audit", "token", "identity")  # identity: the hub's federation key (hub.federation)
 
 
 class KeyStoreError(Unavailable):

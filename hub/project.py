@@ -36,6 +36,7 @@ class ModelPackage:
     connector: str
     path: Path
     providers: tuple[str, ...] = ()  # the schemas besides staging/resources/clues its models may use
+    kind: str = "connector"  # or "model package": a shared model (hub.federation), named so in refusals
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,13 @@ def serve(
     port: Annotated[int, typer.Option(help="port to bind (0: any free port, logged at start)")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes sharing the store, the quota ledger and "
                                               "the audit chain")] = 1,
+    fd: Annotated[int | None, typer.Option(help="serve on this already bound, inherited socket instead of "
+                                                "binding one (one process; its address is HUB_PUBLIC_URL's)")] = None,
 ) -> None:
     """Serve the exchange API (in N worker processes with --workers N)."""
     from hub.server import serve as run_server
 
-    run_server(host, port, workers)
+    run_server(host, port, workers, fd=fd)
 
 
 def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:

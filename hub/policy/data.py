@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from hub.policy.rules.stored import active_document
 from hub.store.db import Store
-from hub.store.models import Grant, Officer, Partner, Suspension
+from hub.store.models import DatasetSuspension, Grant, Officer, Partner, Suspension
 
 log = logging.getLogger(__name__)
 CST = timezone(timedelta(hours=8), "UTC+8")
@@ -120,6 +120,10 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
         "suspensions": {s.partner_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
                         for s in suspended},
         "limits": {"unconditional_max_rows": UNCONDITIONAL_MAX_ROWS},
+        # circuit breakers (一键熔断, hub.circuit): no one reads these datasets while they stand
+        "dataset_suspensions": {s.dataset_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
+                                for s in session.scalars(select(DatasetSuspension)
+                                                         .where(DatasetSuspension.lifted_at.is_(None)))},
         # the officer rules in force (hub/policy/rules), when any: part of the data, so
         # activating a revision changes the data revision and every point reloads
         **({"rules": rules} if rules is not None else {}),

@@ -4,7 +4,7 @@ Adds ``policy_rule_revisions``: drafts, the active revision and retired ones, ea
 with its document, digest, author and base revision.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-06 23:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0013'  # re-chained at the merge of main: 0006 → 0010 → 0013
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
