@@ -1,6 +1,7 @@
 """Benchmark: policy decision latency (uncached, cached) against bare regopy in the same run.
 
     .venv/bin/python bench/policy.py [--n 2000]
+    .venv/bin/python bench/policy.py --replay [--records 100000]   # impact replay rate (issue 15)
 
 Uncached: ``PolicyPoint.decide`` with a zero-size cache (input assembly, engine call,
 result validation).  Bare: ``set_input`` + ``query_bundle_entrypoint`` on the very
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,12 @@ def _cached_rate(doc: dict[str, Any], data: dict[str, Any], seconds: float = 1.0
 
 
 def main() -> None:
+    if "--replay" in sys.argv:  # the impact replay rate (issue 15): bench/policy_replay.py
+        sys.argv.remove("--replay")
+        from policy_replay import main as replay_main
+
+        replay_main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="decisions per side")
     parser.add_argument("--compare", action="store_true", help="also compare with regorus (see policy_engines.py)")

@@ -34,7 +34,11 @@ EVENT_ACTIONS: dict[str, frozenset[str]] = {
     "partner.lockdown_lifted": frozenset({"lift"}),
     "officer.registered": frozenset({"bootstrap", "enrol"}),
     "officer.removed": frozenset({"remove"}),
-    "officer.signed": frozenset({"lift", "enrol", "remove", "trust", "resume"}),
+    "officer.signed": frozenset({"lift", "enrol", "remove", "trust", "resume", "activate_rules",
+                                 "rollback_rules"}),
+    "policy.rules_drafted": frozenset({"draft_rules"}),
+    "policy.rules_activated": frozenset({"activate_rules"}),
+    "policy.rules_rolled_back": frozenset({"rollback_rules"}),
     "console.link_issued": frozenset({"login"}),  # a console login link, issued to a signed request
     "catalog.reviewed": frozenset({"review"}),
     "federation.publisher_trusted": frozenset({"trust"}),  # two officers register a model publisher

@@ -63,6 +63,7 @@ from hub.keys import HubKey, KeyStore
 from hub.keys import load_secret as load_hub_secret
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
+from hub.policy.rules.replay_input import replay_details
 from hub.pseudonym import load_secret, pads, partner_key
 from hub.quota import Hold, Ledger, LedgerUnavailable, QuotaExceeded, Reservation, Sweeper, quota_day, reconcile
 from hub.settings import Settings
@@ -324,7 +325,7 @@ class Exchange:
         as ``Denied``; an allow returns its decision record, appended with the delivery
         record in one batch (``_deliver``).
         """
-        request = {"purpose": query.purpose, "columns": list(query.columns or [])}
+        request = decision_request(query)
         now = self.clock()
         with self._decide_lock:
             decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
@@ -344,7 +345,8 @@ class Exchange:
             dataset_version=snap.version, purpose=query.purpose, decision=outcome, reasons=reasons,
             grant=decision.grant, policy_revision=decision.revision,
             obligations_digest=decision.obligations_digest(), client_ip=client_ip,
-            details=fingerprints.details(self.cursor_secret, query))  # enumeration detection (hub.awareness)
+            details={**fingerprints.details(self.cursor_secret, query),  # enumeration detection (hub.awareness)
+                     **replay_details(subject.policy_input(), request, {})})  # impact replay (hub.policy.rules)
         if outcome == "allow":
             return decision, reservation, event
         self.append(event)
@@ -473,6 +475,11 @@ class Exchange:
             rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
             details=details)
         return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], hold)
+
+
+def decision_request(query: RowsQuery) -> dict[str, Any]:
+    """The ``request`` member of a data request's decision input."""
+    return {"purpose": query.purpose, "columns": list(query.columns or [])}
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

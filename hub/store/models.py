@@ -401,6 +401,25 @@ class QuotaReservation(Base):
 # --- audit ----------------------------------------------------------------------
 
 
+class PolicyRuleRevision(Base):
+    """One revision of the officer rules (``hub.policy.rules.revisions``): a signed draft, then
+    active once two security officers other than its author signed it; never deleted."""
+
+    __tablename__ = "policy_rule_revisions"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # r1, r2, …
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | active | retired
+    document: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical JSON of document
+    author: Mapped[str] = mapped_column(String(128))  # officer id (signed the draft)
+    base: Mapped[str | None] = mapped_column(String(16), nullable=True)  # revision in force when drafted
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _ts()
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class AuditRecord(Base):
     """One record of the hash-chained audit log (DESIGN.md §5)."""
 
