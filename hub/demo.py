@@ -41,14 +41,14 @@ GRANTS = [  # partner, dataset, purpose, clear columns
 SHOWN = ["payment_id", "recipient_name", "recipient_id_number", "recipient_phone", "township_code", "amount"]
 
 
-def _seed(settings: Settings, console: Console) -> None:
+def _seed(settings: Settings, console: Console, scale: int) -> None:
     from hub.sandbox import is_sandbox, seed
 
     if is_sandbox(settings.sandbox_dir):
         console.print(f"sandbox: reusing {settings.sandbox_dir}")
         return
-    console.print(f"sandbox: seeding {settings.sandbox_dir} (scale {SCALE}) …")
-    manifest = seed(settings.sandbox_dir, seed=42, scale=SCALE)
+    console.print(f"sandbox: seeding {settings.sandbox_dir} (scale {scale}) …")
+    manifest = seed(settings.sandbox_dir, seed=42, scale=scale)
     console.print(f"sandbox: {sum(manifest.tables.values()):,} source rows, "
                   f"{sum(manifest.clues.values())} planted and incidental clues")
 
@@ -231,8 +231,9 @@ Other things to look at: `hub catalog list`, `hub query clues.split_procurement`
                   soft_wrap=True, highlight=False, markup=True)
 
 
-def run_demo(serve: bool = True, port: int = 8000, console: Console | None = None) -> None:
-    """Run the demo; with ``serve`` keep the API running until interrupted."""
+def run_demo(serve: bool = True, port: int = 8000, console: Console | None = None,
+             scale: int | None = None) -> None:
+    """Run the demo; with ``serve`` keep the API running until interrupted (``scale``: sandbox size)."""
     from hub.api import create_app
     from hub.audit import AuditLog
     from hub.cli.data import _run_with_progress
@@ -240,7 +241,7 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
 
     console = console or Console()
     settings = get_settings()
-    _seed(settings, console)
+    _seed(settings, console, scale or SCALE)
     _run_with_progress(settings.sandbox_dir)
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)

@@ -42,8 +42,9 @@ with warnings.catch_warnings():
     from sqlmesh.utils.errors import NodeAuditsErrors, SQLMeshError
 
 from hub.errors import HubError
+from hub.packaged import sqlmesh_cache_dir, transforms_dir
 
-TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
+TRANSFORMS_DIR = transforms_dir()  # the checkout's transforms/, or as installed
 GATEWAYS = ("duckdb", "postgres")
 RAW_TABLES = (
     "raw_finance.budget_unit", "raw_finance.payroll", "raw_finance.subsidy_payment",
@@ -163,6 +164,7 @@ def build_config(
         gateways=gateways, default_gateway="duckdb",
         model_defaults=ModelDefaultsConfig(dialect="duckdb", start="2024-01-01", cron="@daily"),
         variables={**default_variables(), **(variables or {})},
+        cache_dir=str(sqlmesh_cache_dir(TRANSFORMS_DIR)),
     )
 
 
