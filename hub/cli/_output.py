@@ -16,10 +16,11 @@ people.  Use it for every new command that lists or shows something::
 
 With ``--json`` the output is exactly one JSON document (the list of rows, or the
 show command's object), UTF-8, times as ISO 8601 strings.  Without it, a table is
-fitted to the terminal (``COLUMNS``; 80 when the output is not a terminal): wide
-columns wrap, but no column is squeezed below ``min_width`` (6) characters unless
-its whole content is narrower; when even that does not fit, the columns of lowest
-``priority`` (rightmost first) are left out and the caption names them.  Nothing is
+fitted to the terminal (``COLUMNS``; 80 when the output is not a terminal): every
+column is at least 6 characters wide, wide columns wrap but are never squeezed below
+``min_width`` (6 by default; ``wrap=False`` columns are shown whole), and when even
+that does not fit, the columns of lowest ``priority`` (rightmost first) are left out
+and the caption names them.  Nothing is
 ever cut to one or two characters, as rich does when left to itself.
 """
 
@@ -123,20 +124,42 @@ def _fit(natural: list[int], minimum: list[int], room: int) -> list[int] | None:
     return minimum  # pragma: no cover - sum(minimum) <= room is reached at level 1
 
 
+READABLE_WORD = 16  # a word up to this long is kept whole while columns can still be left out
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _fits(shown: list[int], minimum: list[int], natural: list[int], width: int) -> list[int] | None:
+    room = width - (3 * len(shown) + 1)  # a space of padding each side, and the box's rules
+    return _fit([natural[i] for i in shown], [minimum[i] for i in shown], room)
+
+
 def layout(columns: Sequence[Col], cells: list[list[str]], width: int) -> tuple[list[int], list[int]]:
-    """Which columns to show (indexes) and their content widths, for a table ``width`` cells wide."""
-    natural = [max([_width(c.title), *(_width(r[i]) for r in cells)]) or 1 for i, c in enumerate(columns)]
-    minimum = [n if not c.wrap else min(n, max(c.min_width, MIN_WIDTH)) for n, c in zip(natural, columns,
-                                                                                           strict=True)]
+    """Which columns to show (indexes) and their content widths, for a table ``width`` cells wide.
+
+    First, columns of negative priority are left out (lowest first) until every column
+    fits with its words whole (up to 16 characters); only then are the rest squeezed,
+    never below their ``min_width``, and left out as a last resort.
+    """
+    natural = [max([MIN_WIDTH, _width(c.title), *(_width(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    hard = [n if not c.wrap else min(n, max(c.min_width, MIN_WIDTH)) for n, c in zip(natural, columns, strict=True)]
+    words = [max([_longest_word(c.title), *(_longest_word(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    readable = [max(h, min(n, w, READABLE_WORD)) for h, n, w in zip(hard, natural, words, strict=True)]
     shown = list(range(len(columns)))
     drop_order = sorted(shown, key=lambda i: (columns[i].priority, -i))
+    optional = [i for i in drop_order if columns[i].priority < 0]
+    while (widths := _fits(shown, readable, natural, width)) is None and optional:
+        shown.remove(optional.pop(0))
+    if widths is not None:
+        return shown, widths
     while shown:
-        room = width - (3 * len(shown) + 1)  # a space of padding each side, and the box's rules
-        widths = _fit([natural[i] for i in shown], [minimum[i] for i in shown], room)
+        widths = _fits(shown, hard, natural, width)
         if widths is not None:
             return shown, widths
         if len(shown) == 1:
-            return shown, [max(room, 1)]
+            return shown, [max(width - 4, 1)]
         shown.remove(next(i for i in drop_order if i in shown))
     return shown, []  # pragma: no cover - a table always has a column
 
