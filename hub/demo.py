@@ -157,8 +157,10 @@ class _Server:
     def __init__(self, app: Any, port: int) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False,
-                                                    log_level="warning"))
+        from hub.api.server import server_config
+
+        self.server = uvicorn.Server(server_config(app, get_settings(), host="127.0.0.1", port=port,
+                                                   log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> None:
@@ -237,10 +239,12 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
     from hub.api import create_app
     from hub.audit import AuditLog
     from hub.cli.data import _run_with_progress
+    from hub.home import private_files
     from hub.store import open_store
 
     console = console or Console()
     settings = get_settings()
+    private_files(settings.home)  # the demo's files are private whatever the caller's umask
     _seed(settings, console, scale or SCALE)
     _run_with_progress(settings.sandbox_dir)
     store = open_store(settings.metadata_url)

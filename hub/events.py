@@ -34,6 +34,7 @@ PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 OPERATOR_READ = "operator.read"
+AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import base64
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -41,6 +42,14 @@ class HubKey:
 
     def public_raw(self) -> bytes:
         return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the key was made, from its kid (``<purpose>-<ns since epoch>-<hex>``); None if foreign."""
+        parts = self.kid.split("-")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        return datetime.fromtimestamp(int(parts[1]) / 1e9, UTC)
 
     def jwk(self) -> dict[str, str]:
         """The public key as an OKP JWK (RFC 8037)."""

@@ -7,10 +7,11 @@ at start with a message naming the setting (``SettingsError``).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import SettingsError
@@ -35,6 +36,21 @@ class Settings(BaseSettings):
     exchange_memory_rows: int = Field(
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token an operator's scraper sends to GET /metrics (16+ characters)",
+    )
+    metrics_address: str | None = Field(
+        default=None, description="HOST:PORT where `hub serve` serves /metrics on its own listener",
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="largest request header section accepted (bytes)",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1 << 30, description="largest request body accepted (bytes)",
+    )
+    trusted_proxies: str = Field(
+        default="", description="comma-separated proxy addresses or networks whose X-Forwarded-For is believed",
     )
 
     @field_validator("database_url")
@@ -62,6 +78,40 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (a random secret)")
+        return value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"`{item[:64]}` is not an IP address or network (CIDR)") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``HUB_TRUSTED_PROXIES`` as a list of addresses and networks (empty: trust none)."""
+        return _split(self.trusted_proxies)
+
     @property
     def metadata_url(self) -> str:
         """The metadata store URL, defaulting to ``HUB_HOME/hub.sqlite``."""
@@ -82,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def sandbox_dir(self) -> Path:
         return self.home / "sandbox"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -72,6 +72,29 @@ def postgres_url(postgres_server: None) -> Iterator[str]:
 
 
 @pytest.fixture
+def private_postgres() -> Iterator[object]:
+    """A PostgreSQL server of this test's own (``tests.private_postgres.PrivateCluster``), started.
+
+    For fault tests that stop and start the server: never stop the shared one.  Skipped
+    (failed under ``HUB_REQUIRE_POSTGRES=1``) when no PostgreSQL server is installed.
+    """
+    from tests.private_postgres import PrivateCluster, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        problem = "no PostgreSQL server binaries (initdb, pg_ctl) installed"
+        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    cluster = PrivateCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
 def hub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated HUB_HOME for one test."""
     home = tmp_path / "hub"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hub.keys import KeyStore
 from hub.settings import get_settings
 from hub.store import open_store
 from hub.store.models import Grant, Officer, Partner
+from tests.test_home import exposed
 
 
 def _free_port() -> int:
@@ -26,8 +28,13 @@ def _free_port() -> int:
 def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     monkeypatch.setattr(demo, "SCALE", 300)
     out = io.StringIO()
-    demo.run_demo(serve=False, port=_free_port(), console=Console(file=out, width=200))
+    caller_umask = os.umask(0o022)  # a caller whose files would be 0644 (issue 23, point 6)
+    try:
+        demo.run_demo(serve=False, port=_free_port(), console=Console(file=out, width=200))
+    finally:
+        os.umask(caller_umask)
     text = out.getvalue()
+    assert exposed(hub_home) == [], "files under HUB_HOME readable by group or others"
     store = open_store(get_settings().metadata_url)
     with store.session() as s:
         assert {p.id for p in s.scalars(select(Partner))} == set(demo.PARTNERS)

@@ -49,6 +49,20 @@ def test_env_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.warehouse_path == tmp_path / "state" / "warehouse.duckdb"
 
 
+def test_exposure_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert (defaults.metrics_token, defaults.metrics_address, defaults.trusted_proxy_list) == (None, None, [])
+    assert (defaults.max_header_bytes, defaults.max_body_bytes) == (16384, 1 << 20)
+    monkeypatch.setenv("HUB_TRUSTED_PROXIES", " 10.0.0.0/8 , 127.0.0.1,,::1 ")
+    monkeypatch.setenv("HUB_METRICS_TOKEN", "x" * 24)
+    monkeypatch.setenv("HUB_METRICS_ADDRESS", "[::1]:9464")
+    settings = load_settings()
+    assert settings.trusted_proxy_list == ["10.0.0.0/8", "127.0.0.1", "::1"]
+    assert settings.metrics_token is not None and settings.metrics_token.get_secret_value() == "x" * 24
+    assert "x" * 24 not in repr(settings)  # a secret stays out of logs and tracebacks
+    assert settings.metrics_address == "[::1]:9464"
+
+
 def test_home_moves_the_default_metadata_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HUB_HOME", str(tmp_path / "elsewhere"))
     assert load_settings().metadata_url == f"sqlite:///{tmp_path / 'elsewhere' / 'hub.sqlite'}"
@@ -72,6 +86,12 @@ def test_empty_urls_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("HUB_AUDIT_CHECKPOINT_EVERY", "many"),
         ("HUB_OPA_TIMEOUT_S", "-1"),
         ("HUB_PUBLISHED_RETENTION", "0"),
+        ("HUB_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+        ("HUB_METRICS_TOKEN", "short"),
+        ("HUB_METRICS_ADDRESS", "9464"),
+        ("HUB_METRICS_ADDRESS", "127.0.0.1:99999"),
+        ("HUB_MAX_HEADER_BYTES", "100"),
+        ("HUB_MAX_BODY_BYTES", "-1"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub.api import audit as audit_api
 from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
@@ -31,6 +32,12 @@ from hub.tokens import TokenConfig, TokenRejected
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MAX_TOKEN_TTL_S = 600
 TITLE = "Huitong (汇通) exchange API"
+DESCRIPTION = (
+    "Partner platforms read supervision data under policy (DESIGN.md §5). Every delivery carries a "
+    "signed receipt in `X-Hub-Receipt` (a compact JWS); the audit keys that verify receipts and "
+    "checkpoints are served, current and retired with their validity, at `GET /.well-known/audit-jwks.json` "
+    "(docs/audit.md §6 verifies one with curl and openssl only). Errors are problem+json: a dependency "
+    "that is down is a 503 with `Retry-After`, never a 500.")
 
 
 def _audit_not_configured(event: AuditEvent) -> None:
@@ -86,16 +93,18 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
         if owned:
             ctx.store.dispose()
 
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan,
-                  description="Partner platforms read supervision data under policy; see DESIGN.md §5.")
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION)
     app.state.ctx = ctx
     readiness: dict[str, ReadinessProbe] = {}
     app.state.readiness = readiness
     problems.install(app)
     app.add_exception_handler(TokenRejected, token_rejected)
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, max_body=settings.max_body_bytes, max_header=settings.max_header_bytes)
+    if settings.trusted_proxy_list:  # outermost: the client address is settled before anything reads it
+        app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
+                           trusted_hosts=settings.trusted_proxy_list)
     for module in (oauth, wellknown, health, catalog, data, workflow, audit_api):
         app.include_router(module.router)
-    data.install(app)
+    health.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -16,6 +16,8 @@ from hub.api.context import ApiContext, get_context
 from hub.api.data import exchange_of
 from hub.audit import list_checkpoints, query
 from hub.errors import Forbidden
+from hub.policy.decision import PolicyError
+from hub.policy.point import forbidden
 
 router = APIRouter(tags=["audit"])
 Ctx = Annotated[ApiContext, Depends(get_context)]
@@ -24,8 +26,13 @@ Text = Annotated[str | None, Query(max_length=160)]
 
 def _subject_scope(request: Request, ctx: ApiContext, subject: CurrentSubject,
                    asked: str | None) -> str | None:
-    decision = exchange_of(request.app, ctx).point.ensure_allowed(
-        subject.policy_input(), "audit", {"dataset": None}, {"purpose": ""})
+    resource = {"dataset": None}
+    decision = exchange_of(request.app, ctx).point.decide(subject.policy_input(), "audit", resource,
+                                                          {"purpose": ""})
+    if decision.error:
+        raise PolicyError("policy engine unavailable")
+    if not decision.allow:
+        raise forbidden(decision, "audit", resource)
     rf = decision.row_filter or {}
     if subject.kind == "partner" or rf.get("column") == "subject":
         own = str(rf.get("equals") or subject.id)
@@ -53,5 +60,8 @@ def audit_records(request: Request, subject: CurrentSubject, ctx: Ctx, dataset: 
 @router.get("/v1/audit/checkpoints")
 def checkpoints(subject: CurrentSubject, ctx: Ctx, after_seq: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
                 limit: Annotated[int, Query(ge=1, le=10000)] = 100) -> dict[str, Any]:
-    """Signed checkpoints ``(seq, hash, ts, kid, signature)`` of the chain head, in seq order."""
+    """Signed checkpoints `(seq, hash, ts, key_id, signature)` of the chain head, in seq order.
+
+    The public keys that verify them are at `/.well-known/audit-jwks.json` (docs/audit.md §3).
+    """
     return {"checkpoints": list_checkpoints(ctx.store, after_seq, limit)}

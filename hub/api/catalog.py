@@ -1,7 +1,10 @@
 """Catalog endpoints: ``GET /v1/catalog`` and ``GET /v1/catalog/{dataset}`` (metadata, never data).
 
-Partners see every entry the policy lets them ``describe`` (never-exchanged datasets
-are hidden: listed for nobody, 404 on direct access); officers see everything.
+Partners see every published entry the policy lets them ``describe``; to a partner a
+dataset that is unknown, not published (no current version, or not a published
+layer) or never exchanged looks the same: absent from the list, and one identical
+404 on direct access.  Officers see everything.  A policy point that cannot decide
+is a 503, never an empty catalog.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from hub.api.context import ApiContext, get_context
 from hub.api.data import exchange_of
 from hub.errors import NotFound
 from hub.identity import Subject
+from hub.policy.decision import PolicyError
 from hub.policy.resource import resource_input
 
 router = APIRouter(tags=["catalog"])
@@ -24,7 +28,8 @@ Ctx = Annotated[ApiContext, Depends(get_context)]
 
 
 def _visible(request: Request, ctx: ApiContext, subject: Subject, datasets: list[str]) -> set[str]:
-    """The datasets of ``datasets`` the policy lets ``subject`` describe."""
+    """The datasets of ``datasets`` that ``subject`` may see: partners, the published ones
+    the policy lets them describe; 503 (``PolicyError``) if the policy point cannot decide."""
     if subject.kind != "partner":
         return set(datasets)
     point = exchange_of(request.app, ctx).point
@@ -33,7 +38,12 @@ def _visible(request: Request, ctx: ApiContext, subject: Subject, datasets: list
     with ctx.store.session() as session:
         for dataset in datasets:
             resource = resource_input(session, dataset)
-            if point.decide(who, "describe", resource, {"purpose": ""}).allow:
+            if not resource["version"]:  # not published yet: as if unknown
+                continue
+            decision = point.decide(who, "describe", resource, {"purpose": ""})
+            if decision.error:
+                raise PolicyError("policy engine unavailable", dataset=dataset)
+            if decision.allow:
                 shown.add(dataset)
     return shown
 
@@ -52,7 +62,9 @@ def catalog_list(request: Request, subject: CurrentSubject, ctx: Ctx,
     return {"datasets": [e for e in entries if e["dataset"] in shown]}
 
 
-@router.get("/v1/catalog/{dataset}", responses={404: {"description": "unknown or hidden dataset"}})
+@router.get("/v1/catalog/{dataset}", responses={
+    404: {"description": "unknown, unpublished or hidden dataset (one answer for all three)"},
+    503: {"description": "metadata store or policy point unavailable; `Retry-After` set"}})
 def catalog_entry(request: Request, dataset: str, subject: CurrentSubject, ctx: Ctx) -> dict[str, Any]:
     """Everything the catalog holds about one dataset (columns, levels, versions, lineage)."""
     hidden = NotFound(f"dataset `{dataset[:160]}` is not in the catalog", dataset=dataset[:160])

@@ -8,6 +8,7 @@ call that raises means the audit log is down and the request must fail closed.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,7 +39,15 @@ def get_context(request: Request) -> ApiContext:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's IP address: the peer's, or (``HUB_TRUSTED_PROXIES``) the first untrusted
+    hop of ``X-Forwarded-For``; None when that is not an IP address."""
+    host = request.client.host if request.client else None
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def request_id(request: Request) -> str | None:

@@ -2,8 +2,10 @@
 
 The router parses the query string and hands it to ``hub.exchange.service.Exchange``
 (one per app, built on first use and kept on ``app.state.exchange``; tests may set
-their own, e.g. with a policy point whose engine is down).  ``install`` registers
-the readiness probes of the policy engine and the audit log.
+their own, e.g. with a policy point whose engine is down).
+
+Every delivery carries its receipt in ``X-Hub-Receipt``: a compact JWS signed by the
+hub's audit key, verifiable with the keys at ``/.well-known/audit-jwks.json`` alone.
 """
 
 from __future__ import annotations
@@ -28,12 +30,27 @@ from hub.policy import PolicyPoint, StoreData, engine_from_settings, load_polici
 from hub.store.models import AuditRecord
 
 router = APIRouter(tags=["data"])
+RECEIPT_HEADER_DOC = (
+    "the delivery receipt: a compact JWS (RFC 7515), EdDSA-signed by the hub's audit key named in its "
+    "header `kid`, over {request_id, seq, subject, dataset, version, rows, response_sha256, ts}; "
+    "`response_sha256` is the SHA-256 of this response body. Verify it with the keys at "
+    "/.well-known/audit-jwks.json (docs/audit.md §6: curl, base64 and openssl suffice)")
 DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "bad parameter (problem+json naming it)"},
+    200: {"description": "the page, in the requested format", "headers": {
+        "X-Hub-Receipt": {"description": RECEIPT_HEADER_DOC, "schema": {"type": "string"}},
+        "X-Hub-Request-Id": {"description": "this request's id (the receipt's `request_id`)",
+                             "schema": {"type": "string"}},
+        "X-Hub-Dataset-Version": {"description": "the published version served", "schema": {"type": "string"}},
+        "Link": {"description": "`<…cursor=…>; rel=\"next\"` when there is a next page",
+                 "schema": {"type": "string"}}}},
+    400: {"description": "bad parameter (problem+json naming it), e.g. a filter value that does not "
+                         "parse as its column's type, or `in` values not separated by `|`"},
     401: {"description": "no valid access token"},
     403: {"description": "denied by policy; `reasons` lists why"},
-    404: {"description": "unknown dataset"},
-    503: {"description": "policy engine or audit log unavailable: no rows are sent"},
+    404: {"description": "no dataset of that name is available for exchange (unknown and unpublished "
+                         "datasets answer alike)"},
+    503: {"description": "metadata store, policy point or audit log unavailable: no rows are sent; "
+                         "`Retry-After` says when to retry"},
 }
 
 
@@ -50,30 +67,6 @@ def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
 
 def get_exchange(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Exchange:
     return exchange_of(request.app, ctx)
-
-
-def _policy_ready(app: FastAPI) -> bool:
-    ctx: ApiContext = app.state.ctx
-    point = exchange_of(app, ctx).point
-    point.refresh()
-    return bool(point._loaded_policy)
-
-
-def _audit_ready(app: FastAPI) -> bool:
-    ctx: ApiContext = app.state.ctx
-    engine = getattr(getattr(ctx.audit, "__self__", None), "engine", None) or ctx.store.engine
-    with engine.connect() as conn:  # the audit store must accept a write transaction
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            conn.exec_driver_sql("ROLLBACK")
-            return True
-        return conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
-
-
-def install(app: FastAPI) -> None:
-    """Register the data path's readiness probes."""
-    app.state.readiness["policy"] = lambda: _policy_ready(app)
-    app.state.readiness["audit"] = lambda: _audit_ready(app)
 
 
 def _next_link(request: Request, cursor: str) -> str:
@@ -94,9 +87,16 @@ def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action
     return Response(delivery.body, media_type=delivery.media_type, headers=headers)
 
 
+FILTER_DOC = (
+    "repeatable `column:op:value` on a column you see in clear; op is one of eq ne lt le gt ge in prefix. "
+    "The value must parse as the column's type (DATE `2026-10-31`, TIMESTAMP `2026-10-31T09:30:00` or a "
+    "date, integers `42`, decimals `1234.56`, BOOLEAN `true`/`false`); otherwise 400 naming the column. "
+    "`in` takes values separated by `|`: `payment_id:in:23|24|25`. A single `in` value holding `,` or `;` "
+    "is refused (400) as a wrong separator; to match one text value that contains a comma, use `eq`. "
+    "`prefix` compares the start of the value's text form.")
 Purpose = Annotated[str, Query(max_length=64, description="registered purpose of the request")]
 Columns = Annotated[str | None, Query(max_length=8192, description="comma-separated column names")]
-Filters = Annotated[list[str], Query(alias="filter", description="repeatable `column:op:value`")]
+Filters = Annotated[list[str], Query(alias="filter", description=FILTER_DOC)]
 Limit = Annotated[int | None, Query(ge=1, le=100_000)]
 Format = Annotated[str, Query(max_length=16, description="json | ndjson | csv | parquet | arrow")]
 OrderBy = Annotated[str | None, Query(max_length=130)]
@@ -128,7 +128,11 @@ def changes(request: Request, dataset: str, subject: CurrentSubject,
 @router.get("/v1/receipts/{request_id}", responses={404: {"description": "no such delivery"}})
 def receipt(request_id: str, subject: CurrentSubject,
             ctx: Annotated[ApiContext, Depends(get_context)]) -> JSONResponse:
-    """The signed receipt of a delivery (partners: their own deliveries only)."""
+    """The signed receipt of a delivery (partners: their own deliveries only).
+
+    `jws` is the receipt (as in `X-Hub-Receipt`); the other members repeat its claims
+    and `kid` in plain JSON for convenience: only `jws` is evidence.
+    """
     missing = NotFound(f"no delivery recorded for request `{request_id[:64]}`")
     query = (select(AuditRecord).where(AuditRecord.request_id == request_id[:64])
              .where(AuditRecord.event == DATA_DELIVERY).order_by(AuditRecord.seq.desc()).limit(1))

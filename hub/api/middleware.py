@@ -1,9 +1,10 @@
 """Request middleware (pure ASGI, so streamed bodies pass through untouched).
 
 For every HTTP request it assigns a request id (``request.state.request_id`` and
-the ``X-Hub-Request-Id`` response header), caps the request body, turns an
-unexpected exception into a 500 problem (logged with its traceback, never sent),
-and records the request in the metrics and the JSON access log by route
+the ``X-Hub-Request-Id`` response header), caps the request header section (431)
+and body (413) at the settings' limits, turns a store that cannot be reached into
+a 503 and any other unexpected exception into a 500 problem (logged with its
+traceback, never sent), and records the request in the metrics and the JSON access log by route
 template — never the raw path or query string, which may carry personal data.
 """
 
@@ -17,17 +18,19 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import metrics
-from hub.api.problems import PayloadTooLarge, internal_error, problem
+from hub.api.problems import PayloadTooLarge, internal_error, is_store_down, problem, unavailable
 
 access_log = logging.getLogger("hub.api.access")
 log = logging.getLogger("hub.api")
 MAX_BODY_BYTES = 1 << 20
+MAX_HEADER_BYTES = 16 << 10
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES, max_header: int = MAX_HEADER_BYTES) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_header = max_header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,6 +59,10 @@ class RequestMiddleware:
 
         begun = time.perf_counter()
         try:
+            if _header_bytes(scope) > self.max_header:
+                await problem(431, f"request headers exceed {self.max_header} bytes",
+                              title="request header fields too large")(scope, receive, tagged_send)
+                return
             if self._declared_length(scope) > self.max_body:
                 await problem(413, f"request body exceeds {self.max_body} bytes")(scope, receive, tagged_send)
                 return
@@ -64,10 +71,15 @@ class RequestMiddleware:
                     scope, receive, tagged_send)
                 return
             await self.app(scope, capped_receive, tagged_send)
-        except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id})
+        except Exception as exc:
             if started:
+                log.exception("error after the response started", extra={"request_id": request_id})
                 raise
+            if is_store_down(exc):
+                log.warning("metadata store unavailable", extra={"request_id": request_id}, exc_info=exc)
+                await unavailable()(scope, receive, tagged_send)
+                return
+            log.exception("unhandled error", extra={"request_id": request_id})
             await internal_error()(scope, receive, tagged_send)
         finally:
             self._record(scope, request_id, status, time.perf_counter() - begun)
@@ -87,6 +99,11 @@ class RequestMiddleware:
         access_log.info("request", extra={
             "request_id": request_id, "method": scope["method"], "route": route, "status": status,
             "duration_ms": round(seconds * 1000, 2), "subject": scope["state"].get("subject")})
+
+
+def _header_bytes(scope: Scope) -> int:
+    """Size of the header section as received: each ``name: value`` line with its CRLF."""
+    return sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
 
 
 def _has_nul(scope: Scope) -> bool:

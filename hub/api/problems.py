@@ -4,6 +4,9 @@
 message as ``detail`` (messages name the thing); server-side faults render a
 generic detail and are logged instead.  Validation errors become 400 naming the
 parameter, unknown routes 404, wrong methods 405 — all ``application/problem+json``.
+A metadata store that cannot be reached (connection refused or lost, pool
+exhausted, database locked) on any endpoint is a 503 with ``Retry-After``, never a
+500: the driver's errors are mapped here, once, whatever code met them.
 """
 
 from __future__ import annotations
@@ -17,12 +20,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from hub.errors import HubError, Unavailable
 
 MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_S = 5
+UNAVAILABLE_DETAIL = "a service the hub depends on is unavailable; retry later"
 log = logging.getLogger("hub.api")
+
+# The store's "cannot serve now" errors: the server is down, restarting or unreachable,
+# the connection broke, the pool is exhausted, SQLite is locked past its timeout.
+# (IntegrityError, ProgrammingError, DataError are faults of the hub: they stay 500s.)
+STORE_DOWN: tuple[type[Exception], ...] = (sa_exc.OperationalError, sa_exc.InterfaceError,
+                                           sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
 
 class PayloadTooLarge(HTTPException):
@@ -54,12 +66,31 @@ async def hub_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HubError)
     if exc.status >= 500 and exc.status != 501:
         log.error("%s: %s", exc.title, exc, extra={"request_id": _request_id(request)})
-        detail = ("a service the hub depends on is unavailable; retry later"
-                  if isinstance(exc, Unavailable) else "internal error")
-        headers = {"Retry-After": "5"} if exc.retryable else None
+        detail = UNAVAILABLE_DETAIL if isinstance(exc, Unavailable) or exc.retryable else "internal error"
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.retryable else None
         return problem(exc.status, detail, title=exc.title, headers=headers)
     challenge = {"WWW-Authenticate": 'Bearer realm="hub"'} if exc.status == 401 else None
     return problem(exc.status, str(exc), title=exc.title, headers=challenge)
+
+
+async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for a metadata store that cannot be reached (logged, not sent)."""
+    log.warning("metadata store unavailable: %s", type(exc).__name__, extra={"request_id": _request_id(request)},
+                exc_info=exc)
+    return unavailable()
+
+
+def unavailable() -> JSONResponse:
+    """The 503 problem of a dependency that is down."""
+    return problem(503, UNAVAILABLE_DETAIL, title="service unavailable",
+                   headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def is_store_down(exc: BaseException) -> bool:
+    """Whether ``exc`` says the metadata store cannot serve now (or a DBAPI error lost its connection)."""
+    if isinstance(exc, STORE_DOWN):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -96,5 +127,7 @@ def internal_error() -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
     app.add_exception_handler(HubError, hub_error)
+    for kind in STORE_DOWN:
+        app.add_exception_handler(kind, store_unavailable)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)

@@ -28,6 +28,7 @@ from hub.api.data import exchange_of
 from hub.errors import BadRequest, Forbidden, NotFound, Unavailable
 from hub.events import EventSink
 from hub.identity import Subject
+from hub.policy.decision import PolicyError
 from hub.store.models import Application, Grant
 
 router = APIRouter(tags=["workflow"])
@@ -265,5 +266,7 @@ def simulate(request: Request, body: SimulateBody, subject: CurrentSubject, ctx:
     _check_policy_input(body.model_dump())
     point = exchange_of(request.app, ctx).point
     decision = point.decide(body.subject, body.action, body.resource, body.request, body.context or None)
+    if decision.error:  # an engine that cannot decide is an outage (503), not a policy outcome
+        raise PolicyError("policy engine unavailable")
     return {**decision.to_dict(), "revision": decision.revision,
             "obligations_digest": decision.obligations_digest()}

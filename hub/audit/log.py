@@ -35,10 +35,11 @@ from hub.audit import receipts
 from hub.audit.chain import Link, checkpoint_if_due, extend, extend_at_head, extend_prepared
 from hub.audit.checkpoints import CheckpointPolicy
 from hub.audit.errors import AuditUnavailable
+from hub.audit.health import WriterHealth
 from hub.audit.pending import Pending
 from hub.audit.record import AuditRecordView, Prepared, event_fields
 from hub.errors import HubError
-from hub.events import AuditEvent
+from hub.events import AUDIT_RECOVERED, AuditEvent
 from hub.keys import HubKey, KeyStore
 from hub.settings import Settings
 from hub.store.db import Store
@@ -79,6 +80,7 @@ class AuditLog:
         self.engine = writer_engine(store, lock_timeout_s)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
         self._start_lock = threading.Lock()
+        self.health = WriterHealth()  # the last append's outcome, for /readyz
         self._reset()
 
     @classmethod
@@ -117,6 +119,7 @@ class AuditLog:
             else:
                 handoff.abandon(pending)
         if not woken:
+            self.health.failed("append not durable in time")
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
         if pending.error is not None:
             raise pending.error
@@ -138,12 +141,33 @@ class AuditLog:
         try:
             records = extend(session, [fields], self.signing_key, self.policy)
         except (SQLAlchemyError, OSError, HubError) as exc:
+            self.health.failed(str(exc))
             raise AuditUnavailable(f"audit append failed: {exc}") from exc
         return AuditRecordView.from_mapping(records[0])
 
     def sink(self, session: Session, event: AuditEvent) -> None:
         """The ``EventSink``: record ``event`` in the caller's transaction."""
         self.append_in(session, event)
+
+    def ready(self) -> bool:
+        """True unless the last append failed; while failing, one real append tests the way back.
+
+        The probe records ``audit.recovered`` (with when the outage began), so it writes
+        only after a failure, and at most one probe runs at a time.
+        """
+        since = self.health.failed_since
+        if since is None:
+            return True
+        if not self.health.probing.acquire(blocking=False):
+            return False
+        try:
+            self.append(AuditEvent(AUDIT_RECOVERED, decision="ok",
+                                   details={"failed_since": since, "error": self.health.last_error or ""}))
+            return True
+        except HubError:
+            return False
+        finally:
+            self.health.probing.release()
 
     def issue_receipt(self, record: AuditRecordView) -> dict[str, Any]:
         """A signed receipt for a delivery record (see ``hub.audit.receipts``)."""
@@ -257,8 +281,10 @@ class AuditLog:
                     c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
             self._head = None
+            self.health.failed(str(exc))
             handoff.fail(batch, AuditUnavailable(f"audit append failed on `{self.engine.url!r}`: {exc}"))
             return
+        self.health.succeeded()
         ts, links = done
         self._head = (links[-1][0], links[-1][2])
         if check_time:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -28,6 +29,30 @@ def public_keys(keys: KeyStore | None = None) -> list[dict[str, str]]:
     store = keys or _default_keystore()
     store.current("audit")
     return [key.jwk() for key in store.keys("audit")]
+
+
+def audit_jwks(keys: KeyStore) -> dict[str, list[dict[str, Any]]]:
+    """Every audit public key as a JWK Set, oldest first, each with its validity.
+
+    Beside the RFC 8037 members each key says ``status`` (``current`` or ``retired``),
+    ``valid_from`` (when the hub started signing with it) and ``valid_until`` (when a
+    newer key took over; null for the current key), UTC ISO 8601.  A retired key keeps
+    verifying what it signed; a signature by it over something dated after its
+    ``valid_until`` is not the hub's.  Creates the first key if there is none.
+    """
+    keys.current("audit")
+    found = keys.keys("audit")
+    starts = [key.created_at for key in found]
+    out = []
+    for i, key in enumerate(found):
+        until = starts[i + 1] if i + 1 < len(found) else None
+        out.append({**key.jwk(), "status": "current" if until is None else "retired",
+                    "valid_from": _iso(starts[i]), "valid_until": _iso(until)})
+    return {"keys": out}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _default_keystore() -> KeyStore:

@@ -49,5 +49,9 @@ app.add_typer(workflow_cmds.grant_app, name="grant")
 
 
 def main() -> None:
-    """Entry point of the ``hub`` console script."""
+    """Entry point of the ``hub`` console script (files it creates are private: ``hub.home``)."""
+    from hub.home import private_files, secure_configured_home
+
+    private_files()
+    secure_configured_home()
     sys.exit(_common.run_app(app))

@@ -63,6 +63,7 @@ def serve(
 
     from hub.api import create_app
     from hub.api.jsonlog import configure_logging
+    from hub.api.server import serve_metrics, server_config
     from hub.audit import AuditLog
     from hub.store.db import open_store
 
@@ -70,11 +71,13 @@ def serve(
     configure_logging()
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
+    listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
     try:
         app = create_app(settings, audit=audit.append, store=store)
-        # no access log: query strings carry filters and cursors
-        uvicorn.run(app, host=host, port=port, access_log=False)
+        uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
     finally:
+        if listener is not None:
+            listener.stop()
         audit.close()
         store.dispose()
 

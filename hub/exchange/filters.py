@@ -1,8 +1,18 @@
 """Partner filters: ``column:op:value`` → parameterised SQL predicates.
 
 Columns must be ones the partner sees in clear (filtering on a masked column
-would leak what the mask hides); values are always bound parameters cast to the
-column's catalog type, never spliced into SQL.
+would leak what the mask hides).  Values are parsed by the column's catalog type
+before any SQL exists: a value that does not parse (``amount:gt:abc``,
+``paid_at:gt:2026-13-45``) is a 400 naming the column, the operator and the
+expected form, never an empty answer a partner would read as "no data".  Parsed
+values are bound as parameters and cast to the column's type, never spliced in.
+
+``in`` takes values separated by ``|`` (``payment_id:in:23|24|25``).  The rule for
+other separators, since a comma may be part of a text value: a single ``in`` value
+holding ``,`` or ``;`` is refused with a 400 saying to use ``|`` (one value needs no
+``in``: use ``eq``, which takes any text); once a ``|`` is present, commas inside the
+values are literal.  ``prefix`` compares the start of a value's text form, so it
+takes any text (``paid_at:prefix:2026-10``).
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.errors import BadRequest
+from hub.exchange import values
 from hub.masking import quote_ident
 
 OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -17,6 +28,8 @@ ALL_OPS = (*OPS, "in", "prefix")
 MAX_FILTERS = 16
 MAX_VALUE_CHARS = 256
 MAX_IN_VALUES = 100
+IN_SEPARATOR = "|"
+WRONG_SEPARATORS = (",", ";")
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,20 @@ class Filter:
     column: str
     op: str
     values: tuple[str, ...]
+
+
+def _in_values(column: str, value: str) -> tuple[str, ...]:
+    if IN_SEPARATOR not in value:
+        wrong = next((sep for sep in WRONG_SEPARATORS if sep in value), None)
+        if wrong is not None:
+            raise BadRequest(
+                f"filter on `{column[:64]}` (op `in`): values are separated by `{IN_SEPARATOR}`, not `{wrong}`, "
+                f"e.g. `{column[:64]}:in:23|24|25` (to match one text value that contains `{wrong}`, use `eq`)",
+                parameter="filter", column=column[:64])
+    found = tuple(value.split(IN_SEPARATOR))
+    if len(found) > MAX_IN_VALUES:
+        raise BadRequest(f"filter `in` takes at most {MAX_IN_VALUES} values", parameter="filter")
+    return found
 
 
 def parse(raw: str) -> Filter:
@@ -36,10 +63,22 @@ def parse(raw: str) -> Filter:
         raise BadRequest(f"filter op `{op[:20]}` is not one of {', '.join(ALL_OPS)}", parameter="filter")
     if len(value) > MAX_VALUE_CHARS * (MAX_IN_VALUES if op == "in" else 1):
         raise BadRequest(f"filter value for `{column[:64]}` is too long", parameter="filter")
-    values = tuple(value.split("|")) if op == "in" else (value,)
-    if op == "in" and len(values) > MAX_IN_VALUES:
-        raise BadRequest(f"filter `in` takes at most {MAX_IN_VALUES} values", parameter="filter")
-    return Filter(column, op, values)
+    return Filter(column, op, _in_values(column, value) if op == "in" else (value,))
+
+
+def _typed(flt: Filter, sql_type: str) -> list[str]:
+    """Each value of ``flt`` parsed by ``sql_type`` and written in its canonical form."""
+    kind = values.kind_of(sql_type)
+    out = []
+    for i, raw in enumerate(flt.values):
+        try:
+            out.append(kind.canonical(raw))
+        except ValueError as exc:
+            which = f"value {i + 1} of {len(flt.values)}" if len(flt.values) > 1 else "the value"
+            raise BadRequest(
+                f"filter on `{flt.column[:64]}` (op `{flt.op}`): {which} does not parse as {sql_type} "
+                f"({exc}); expected e.g. {kind.example}", parameter="filter", column=flt.column[:64]) from None
+    return out
 
 
 def to_sql(flt: Filter, clear_columns: dict[str, str]) -> tuple[str, list[object]]:
@@ -51,10 +90,11 @@ def to_sql(flt: Filter, clear_columns: dict[str, str]) -> tuple[str, list[object
     col, sql_type = quote_ident(flt.column), clear_columns[flt.column]
     if flt.op == "prefix":
         return f"starts_with(CAST({col} AS VARCHAR), ?)", [flt.values[0]]
+    typed = _typed(flt, sql_type)
     if flt.op == "in":
-        marks = ", ".join(f"TRY_CAST(? AS {sql_type})" for _ in flt.values)
-        return f"{col} IN ({marks})", list(flt.values)
-    return f"{col} {OPS[flt.op]} TRY_CAST(? AS {sql_type})", [flt.values[0]]
+        marks = ", ".join(f"CAST(? AS {sql_type})" for _ in typed)
+        return f"{col} IN ({marks})", list(typed)
+    return f"{col} {OPS[flt.op]} CAST(? AS {sql_type})", [typed[0]]
 
 
 def parse_all(raws: list[str]) -> list[Filter]:

@@ -215,13 +215,13 @@ class Exchange:
         fmt = formats.check_format(query.format)
         snap = self.snapshots.current(dataset)
         limit = self._validate(snap, query)
-        since = None
-        if action == "changes":
-            if not query.since:
-                raise BadRequest("query parameter `since` is required", parameter="since")
-            since = self.snapshots.earlier(snap, query.since)
+        if action == "changes" and not query.since:
+            raise BadRequest("query parameter `since` is required", parameter="since")
         decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
         with self.usage.given_back_on_failure(reservation):
+            # `since` is resolved only once the policy allowed: its errors name the current
+            # version, which a subject without a grant must not learn (issue 23, point 5).
+            since = self.snapshots.earlier(snap, query.since) if action == "changes" and query.since else None
             delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
                                            request_id, client_ip)
         if reservation is not None:

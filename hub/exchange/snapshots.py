@@ -44,6 +44,16 @@ class Snapshot:
     resource: dict[str, Any]
 
 
+def unavailable(dataset: str) -> NotFound:
+    """The one answer for a dataset that cannot be exchanged, whatever the reason.
+
+    Unknown, cataloged but not a published layer, or published without a current
+    snapshot: a caller must not tell these apart (an existence oracle, issue 23).
+    """
+    name = dataset[:160]
+    return NotFound(f"dataset `{name}` is not available for exchange", dataset=name)
+
+
 def _column_info(col: DatasetColumn) -> ColumnInfo:
     twin = col.name + REDACTED_SUFFIX if col.free_text else None
     return ColumnInfo(col.name, col.data_type, col.pii_class, twin)
@@ -65,13 +75,16 @@ class Snapshots:
 
     def _load(self, dataset: str) -> Snapshot:
         with self.store.session() as session:
-            resource = resource_input(session, dataset)
+            try:
+                resource = resource_input(session, dataset)
+            except NotFound:
+                raise unavailable(dataset) from None
             if not resource["exchangeable"] or not resource["version"]:
-                raise NotFound(f"dataset `{dataset}` is not published for exchange", dataset=dataset)
+                raise unavailable(dataset)
             version = session.scalars(select(DatasetVersion).where(
                 DatasetVersion.dataset_id == dataset, DatasetVersion.version == resource["version"])).first()
             if version is None or version.retired_at is not None:
-                raise NotFound(f"dataset `{dataset}` has no current snapshot", dataset=dataset)
+                raise unavailable(dataset)
             cols = session.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == dataset)
                                    .order_by(DatasetColumn.position))
             catalog = {c.name: _column_info(c) for c in cols}
@@ -80,7 +93,7 @@ class Snapshots:
     def current(self, dataset: str) -> Snapshot:
         """The current snapshot of ``dataset``; ``NotFound`` naming it otherwise."""
         if len(dataset) > 160:
-            raise NotFound("no dataset of that name is in the catalog")
+            raise unavailable(dataset)
         now = time.monotonic()
         hit = self._cache.get(dataset)
         if hit is not None and now - hit[0] < self.ttl_s:

@@ -16,6 +16,9 @@ __all__ = ["build_definitions", "defs"]
 
 def __getattr__(name: str) -> Any:
     if name == "defs":
+        from hub.home import private_files
+
+        private_files()  # `dagster dev|webserver|daemon -m hub.orchestration`: files under HUB_HOME stay private
         value = build_definitions()
         globals()["defs"] = value
         return value

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from hub.api.jsonlog import JsonFormatter
+from hub.settings import load_settings
 from tests.api.conftest import ASSERTION_TYPE, AsgiClient, Client, get_token
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
@@ -55,10 +56,37 @@ def test_readyz_fails_when_the_key_store_is_unreadable(client: AsgiClient, app: 
     assert str(token_dir) not in str(jwks)  # the path stays in the log
 
 
-def test_metrics_count_requests_and_tokens(client: AsgiClient, partner: Client) -> None:
+METRICS_TOKEN = "operator-scrape-secret-0123456789"
+
+
+def with_metrics_token(app: FastAPI) -> dict[str, str]:
+    ctx = app.state.ctx
+    ctx.settings = load_settings(home=ctx.settings.home, metrics_token=METRICS_TOKEN)
+    return {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+def test_metrics_are_refused_without_a_configured_operator_token(client: AsgiClient, partner: Client) -> None:
+    body = assert_problem(client.get("/metrics"), 403)
+    assert "HUB_METRICS_TOKEN" in str(body["detail"])
+    token = get_token(client, partner.assertion()).json()["access_token"]  # a partner's token is no key
+    assert_problem(client.get("/metrics", headers={"Authorization": f"Bearer {token}"}), 403)
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", f"Basic {METRICS_TOKEN}",
+                                           f"Bearer {METRICS_TOKEN}x"])
+def test_metrics_need_the_operator_token(app: FastAPI, client: AsgiClient, authorization: str | None) -> None:
+    with_metrics_token(app)
+    headers = {"Authorization": authorization} if authorization else {}
+    response = client.get("/metrics", headers=headers)
+    assert_problem(response, 401)
+    assert "hub_http_requests_total" not in response.text
+
+
+def test_metrics_count_requests_and_tokens(app: FastAPI, client: AsgiClient, partner: Client) -> None:
+    operator = with_metrics_token(app)
     assert get_token(client, partner.assertion()).status_code == 200
     assert get_token(client, "garbage").status_code == 401
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=operator)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'hub_tokens_issued_total{kind="partner"}' in text
