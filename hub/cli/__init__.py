@@ -15,6 +15,7 @@ import typer
 from hub.cli import _common
 from hub.cli import audit as audit_cmds
 from hub.cli import catalog as catalog_cmds
+from hub.cli import client as client_cmds
 from hub.cli import connector as connector_cmds
 from hub.cli import data as data_cmds
 from hub.cli import db as db_cmds
@@ -42,6 +43,7 @@ app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(connector_cmds.app, name="connector")
 app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(client_cmds.app, name="client")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
 app.add_typer(workflow_cmds.application_app, name="application")
