@@ -6,7 +6,9 @@ with ``@resource(...)`` that declares, where it is defined, the resource's Arrow
 schema, primary key, incremental cursor and write disposition (as dlt's
 ``@resource`` and ``incremental("updated_at")`` do), and yields
 ``pyarrow.RecordBatch`` objects matching that schema — plus ``Reject`` objects for
-source rows that failed type or key checks (they go to quarantine).  The loader in
+source rows that failed type or key checks (they go to quarantine); a file-drop
+reader also yields a ``FileReject`` for a file it cannot read as a whole and a
+``Delivery`` per file (records read, loaded, quarantined).  The loader in
 ``hub.warehouse`` drives the generator with an ``Incremental`` holding the cursor
 committed by the previous run.
 
@@ -92,7 +94,37 @@ class Reject:
     reason: str
 
 
-ReadFn = Callable[[Incremental], Iterable["pa.RecordBatch | Reject"]]
+@dataclass(frozen=True)
+class FileReject(Reject):
+    """A delivered file that cannot be read as a whole (truncated, wrong encoding, wrong header):
+    quarantined as one entry naming the file, its size and SHA-256, and what was found in it
+    (``detail``, JSON); ``rows`` is how many records it holds when they can be counted (all of
+    them are quarantined with the file).  ``position`` is the file name."""
+
+    size: int = 0
+    sha256: str = ""
+    rows: int = 0
+    detail: str = "{}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivered file held: records read, loaded and quarantined (read = loaded +
+    quarantined, always); ``file_reason`` names the reason when the whole file was quarantined."""
+
+    name: str
+    read: int
+    loaded: int
+    quarantined: int
+    file_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.read != self.loaded + self.quarantined:
+            raise ValueError(f"delivery {self.name}: {self.read} read != {self.loaded} loaded "
+                             f"+ {self.quarantined} quarantined")
+
+
+ReadFn = Callable[[Incremental], Iterable["pa.RecordBatch | Reject | Delivery"]]
 
 
 @dataclass(frozen=True)
@@ -122,7 +154,7 @@ class Resource:
         if column and column not in names:
             raise ConnectorConfigError(f"resource `{self.name}`: cursor column `{column}` not in schema")
 
-    def extract(self, start: Any = None) -> tuple[Incremental, Iterator[pa.RecordBatch | Reject]]:
+    def extract(self, start: Any = None) -> tuple[Incremental, Iterator[pa.RecordBatch | Reject | Delivery]]:
         """Start a read from the committed cursor value ``start``."""
         state = Incremental(self.cursor, start)
         return state, iter(self.read(state))

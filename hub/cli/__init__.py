@@ -17,6 +17,7 @@ from hub.cli import audit as audit_cmds
 from hub.cli import catalog as catalog_cmds
 from hub.cli import client as client_cmds
 from hub.cli import connector as connector_cmds
+from hub.cli import console as console_cmds
 from hub.cli import data as data_cmds
 from hub.cli import db as db_cmds
 from hub.cli import identity as identity_cmds
@@ -44,6 +45,7 @@ app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(connector_cmds.app, name="connector")
 app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(client_cmds.app, name="client")
+app.add_typer(console_cmds.app, name="console")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
 app.add_typer(workflow_cmds.application_app, name="application")

@@ -69,7 +69,7 @@ def _fresh(cursor_value: object, as_of: str) -> bool | None:
 
 def _checks(key: dg.AssetKey, result: object, diffs: list[str], fresh: bool | None,
             rows: int) -> list[dg.AssetCheckResult]:
-    read = getattr(result, "rows_read", 0) + getattr(result, "quarantined", 0)
+    read = getattr(result, "rows_read", 0)  # loaded + quarantined
     rate = getattr(result, "quarantined", 0) / read if read else 0.0
     return [
         dg.AssetCheckResult(asset_key=key, check_name="rows_present", passed=rows > 0,
@@ -94,7 +94,8 @@ def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str): 
 
 def _metadata(result: object) -> dict[str, dg.MetadataValue]:
     data = result.as_metadata()  # type: ignore[attr-defined]
-    meta: dict[str, dg.MetadataValue] = {"schema": dg.MetadataValue.json(data.pop("schema"))}
+    meta: dict[str, dg.MetadataValue] = {"schema": dg.MetadataValue.json(data.pop("schema")),
+                                         "deliveries": dg.MetadataValue.json(data.pop("deliveries"))}
     for key, value in data.items():
         is_int = isinstance(value, int)
         meta[key] = dg.MetadataValue.int(value) if is_int else dg.MetadataValue.text(str(value))

@@ -29,7 +29,7 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
     (["catalog", "show", "finance.subsidy_payment"], dict),
     (["connector", "list"], list),
     (["officer", "list"], dict),
-    (["quarantine", "list"], list),
+    (["quarantine", "list"], dict),
     (["application", "list"], list),
     (["grant", "list", "--all"], list),
     (["audit", "tail", "-n", "30"], list),
@@ -110,7 +110,8 @@ def test_the_shapes_partners_and_officers_rely_on(run: Any):
     entry = json.loads(run("catalog", "show", "finance.subsidy_payment", "--json"))
     assert {c["name"] for c in entry["columns"]} >= {"payment_id", "recipient_name"}
     quarantined = json.loads(run("quarantine", "list", "--json"))
-    assert {q["position"] for q in quarantined} >= {"findings_2026-10.csv:3", "findings_2026-10.csv:17"}
+    assert {q["position"] for q in quarantined["rows"]} >= {"findings_2026-10.csv:3", "findings_2026-10.csv:17"}
+    assert set(quarantined) == {"files", "rows", "totals"} and quarantined["totals"]["rows"] >= 2
 
 
 def test_a_narrow_terminal_leaves_out_columns_and_says_which(run: Any, monkeypatch: pytest.MonkeyPatch):
