@@ -33,6 +33,8 @@ PARTNER_LOCKDOWN = "partner.lockdown"
 PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
+CATALOG_REVIEWED = "catalog.reviewed"
+PROVIDER_REGISTERED = "provider.registered"
 OPERATOR_READ = "operator.read"
 # the officer console (hub.console): logins, sessions and what officers look at or check there
 CONSOLE_LINK_ISSUED = "console.link_issued"  # a one-time login link, issued to a signed login statement

@@ -38,7 +38,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 EXIT_OK = 0  # completed; nothing was quarantined
 EXIT_FAILED = 1  # a transform or publish stage failed, or the run could not start
 EXIT_QUARANTINED = 3  # completed; some input (rows or whole files) was quarantined
-EXIT_DEGRADED = 4  # completed; a source failed to ingest and kept its last good data
+EXIT_DEGRADED = 4  # completed; a source failed to ingest, or a connector's model package was refused
 
 
 class PipelineError(HubError):
@@ -61,6 +61,7 @@ class StageResult:
 class PipelineResult:
     stages: list[StageResult]
     checks_failed: list[str]
+    refused: list[str] = field(default_factory=list)  # connector model packages that did not validate
 
     @property
     def seconds(self) -> float:
@@ -87,7 +88,7 @@ class PipelineResult:
     @property
     def status(self) -> int:
         """The exit status of ``hub run``: degraded beats quarantined beats success."""
-        if self.failures:
+        if self.failures or self.refused:
             return EXIT_DEGRADED
         return EXIT_QUARANTINED if self.quarantined or self.files_quarantined else EXIT_OK
 
@@ -164,18 +165,22 @@ def _statistics_api(sandbox: Path | None) -> Iterator[str | None]:
 
 
 def resolve_sandbox(settings: Settings, sandbox: Path | None) -> Path | None:
-    """The sandbox to ingest: the one given, else HUB_HOME/sandbox unless hub.yaml configures sources."""
+    """The sandbox to ingest: the one given, else HUB_HOME/sandbox when it exists.
+
+    The default sources read the sandbox unless hub.yaml points them elsewhere
+    (``connectors.sources``); hub.yaml adds sources, it does not switch the sandbox off.
+    """
     if sandbox is not None:
         if not (sandbox / "manifest.json").exists():
             raise PipelineError(f"`{sandbox}` is not a sandbox (no manifest.json); "
                                 f"create one with `hub sandbox seed {sandbox}`")
         return sandbox.resolve()
+    if (settings.sandbox_dir / "manifest.json").exists():
+        return settings.sandbox_dir.resolve()
     if (settings.home / "hub.yaml").exists():
         return None
-    if not (settings.sandbox_dir / "manifest.json").exists():
-        raise PipelineError(f"no sources: neither {settings.home / 'hub.yaml'} nor a sandbox in "
-                            f"{settings.sandbox_dir} (try `hub demo` or `hub sandbox seed`)")
-    return settings.sandbox_dir.resolve()
+    raise PipelineError(f"no sources: neither {settings.home / 'hub.yaml'} nor a sandbox in "
+                        f"{settings.sandbox_dir} (try `hub demo` or `hub sandbox seed`)")
 
 
 def run_pipeline(settings: Settings, sandbox: Path | None = None,
@@ -192,6 +197,7 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
             hub = HubResource(home=str(settings.home.resolve()), sandbox=str(sandbox) if sandbox else None,
                               statistics_url=url)
             defs = build_definitions(settings, hub)
+            refused = [str(r) for r in hub.project()[1]]  # validated while building, cached
             assets = list(defs.assets or [])
             for stage in only:
                 stages.append(_run_stage(stage, assets, hub, checks))
@@ -199,4 +205,4 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
                     ensure_raw_tables(hub.warehouse_path, hub.sources())
     finally:
         progress.install(None)
-    return PipelineResult(stages, checks)
+    return PipelineResult(stages, checks, refused)

@@ -39,7 +39,7 @@ from hub.store.models import Application, Grant
 TYP = "hub-statement+jwt"
 ALGORITHMS = ("EdDSA", "ES256")
 ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove",
-           "login")  # login: an officer asks for a console login link (hub.console.links)
+           "review", "login")  # login: an officer asks for a console login link (hub.console.links)
 MAX_STATEMENT_BYTES = 16384
 MAX_NOTE = 2000
 SKEW_S = 300  # a statement signed more than this far from the hub's clock is refused

@@ -100,6 +100,7 @@ def feed_resource(folder: Path, feed: FileFeed) -> Resource:
         name=feed.name,
         version_sql=VERSION_SQL if origin and feed.primary_key else None,
         dedupe=bool(feed.primary_key),
+        draft=feed.draft,
     )(read)
 
 

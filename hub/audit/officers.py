@@ -34,6 +34,7 @@ EVENT_ACTIONS: dict[str, frozenset[str]] = {
     "officer.removed": frozenset({"remove"}),
     "officer.signed": frozenset({"lift", "enrol", "remove"}),
     "console.link_issued": frozenset({"login"}),  # a console login link, issued to a signed request
+    "catalog.reviewed": frozenset({"review"}),
 }
 UNSIGNED_ACTIONS = frozenset({"expire"})  # the hub's own bookkeeping, no officer involved
 

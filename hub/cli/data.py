@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,6 +29,8 @@ def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
         result = run_pipeline(settings, sandbox,
                               reporter=lambda stage, msg: bar.update(task, description=msg, stage=stage))
     print_report(console, result, _quarantined_by(settings, result))
+    for refusal in result.refused:
+        console.print(f"[red]refused:[/red] {escape(refusal)} — nothing of it was published", soft_wrap=True)
     return result
 
 
@@ -70,7 +73,8 @@ def run(
 
     Exit status: 0 = completed, nothing quarantined; 3 = completed, with quarantined input
     (see `hub quarantine list`); 4 = completed degraded: a source failed to ingest and kept
-    its last good data, every other source was transformed and published; 1 = failed (a
+    its last good data, or a connector's model package was refused (nothing of it published),
+    every other source was transformed and published; 1 = failed (a
     transform or publish stage failed, or the run could not start: nothing new published).
     """
     result = _run_with_progress(sandbox)

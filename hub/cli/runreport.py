@@ -14,7 +14,8 @@ from hub import pipeline
 STATUS_TEXT = {
     pipeline.EXIT_OK: "[green]completed[/green]: nothing quarantined",
     pipeline.EXIT_QUARANTINED: "[yellow]completed, with quarantined input[/yellow]",
-    pipeline.EXIT_DEGRADED: "[red]completed degraded[/red]: a source failed and kept its last good data",
+    pipeline.EXIT_DEGRADED: "[red]completed degraded[/red]: a source failed and kept its last good data, "
+                            "or a connector's model package was refused",
 }
 MAX_LISTED = 20
 

@@ -85,6 +85,14 @@ def _checks(key: dg.AssetKey, result: object, diffs: list[str], fresh: bool | No
     ]
 
 
+def _provider(hub: HubResource, source: Source) -> None:
+    """Register the source's declared provider if new; fail naming it when it is unknown."""
+    from hub.providers import for_source
+
+    with hub.store.session() as session:
+        for_source(session, hub.event_sink(), source)
+
+
 def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str):  # type: ignore[no-untyped-def]
     from hub.warehouse import ingest_resource
 
@@ -114,6 +122,7 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
         report("ingest", dataset)
         before = _catalog_schema(hub, dataset)
         try:
+            _provider(hub, source)
             result = _load(hub, source.name, resource_name, context.run.run_id)
         except HubError as exc:
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
@@ -122,7 +131,8 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
             con = duckdb.connect(str(hub.warehouse_path))
             try:
                 entry = register(session, con, DatasetFacts(dataset, upstream=[f"source:{source.name}."
-                                                                               f"{resource_name}"]),
+                                                                               f"{resource_name}"],
+                                                            provider=source.provider),
                                  hub.event_sink())
                 rows = entry.row_count or 0
             finally:

@@ -154,6 +154,22 @@ class TokenJti(Base):
     expires_at: Mapped[datetime] = _ts()
 
 
+# --- providers ------------------------------------------------------------------
+
+
+class DataProvider(Base):
+    """A department that provides data (提供方): registered, not coded (``hub.providers``)."""
+
+    __tablename__ = "providers"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)  # schema of its published tables
+    name_zh: Mapped[str] = mapped_column(String(256))
+    name_en: Mapped[str] = mapped_column(String(256), default="")
+    default_level: Mapped[int] = mapped_column(Integer, default=2)  # level of non-personal columns
+    registered_by: Mapped[str] = mapped_column(String(160))  # connector:NAME | operator:… | officer:…
+    created_at: Mapped[datetime] = _ts()
+
+
 # --- catalog --------------------------------------------------------------------
 
 
@@ -207,6 +223,26 @@ class DatasetColumn(Base):
     pii_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     level: Mapped[int] = mapped_column(Integer, default=1)
     free_text: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DatasetReview(Base):
+    """An officer's review of a catalog entry (审核): what makes a new dataset exchangeable.
+
+    One current review per dataset (a new review replaces it; the audit log keeps
+    every one).  Level and sharing type tighten the inferred ones, never loosen them.
+    """
+
+    __tablename__ = "dataset_reviews"
+
+    dataset_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))  # role of the officer when reviewing
+    level: Mapped[int] = mapped_column(Integer)
+    sharing_type: Mapped[str] = mapped_column(String(16))
+    region_column: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    column_classes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)  # column → class | null
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime] = _ts()
 
 
 class DatasetVersion(Base):

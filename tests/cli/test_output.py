@@ -33,6 +33,8 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
     (["application", "list"], list),
     (["grant", "list", "--all"], list),
     (["audit", "tail", "-n", "30"], list),
+    (["provider", "list"], list),
+    (["config", "show"], dict),
 ]
 
 
