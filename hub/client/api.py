@@ -36,7 +36,8 @@ from hub.client.transport import Retry, exchange
 
 
 def match(column: str, value: str) -> str:
-    """A ``match`` filter: rows whose pseudonymised ``column`` is the pseudonym of ``value`` (docs/lookups.md)."""
+    """A ``match`` filter: rows whose pseudonymised ``column`` is the pseudonym of ``value`` (a hub with
+    ``match`` lookups; one without answers 400)."""
     return f"{column}:match:{value}"
 
 
