@@ -28,9 +28,9 @@ from hub.settings import Settings
 REQUEST_LINE_ROOM = 64 << 10
 
 
-def server_config(app: Any, settings: Settings, *, host: str, port: int, log_level: str = "info",
-                  **overrides: Any) -> uvicorn.Config:
-    """The uvicorn configuration the hub serves ``app`` with (see the module docstring)."""
+def server_options(settings: Settings, *, host: str, port: int, log_level: str = "info",
+                   **overrides: Any) -> dict[str, Any]:
+    """The uvicorn options the hub serves with (see the module docstring)."""
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": log_level,
         "access_log": False,  # query strings carry filters and cursors; the hub logs by route itself
@@ -38,7 +38,13 @@ def server_config(app: Any, settings: Settings, *, host: str, port: int, log_lev
         "http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes + REQUEST_LINE_ROOM,
     }
     options.update(overrides)
-    return uvicorn.Config(app, **options)
+    return options
+
+
+def server_config(app: Any, settings: Settings, *, host: str, port: int, log_level: str = "info",
+                  **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration the hub serves ``app`` with (see the module docstring)."""
+    return uvicorn.Config(app, **server_options(settings, host=host, port=port, log_level=log_level, **overrides))
 
 
 @dataclass

@@ -84,30 +84,14 @@ def run(
 
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    port: Annotated[int, typer.Option(help="port to bind (0: any free port, logged at start)")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes sharing the store, the quota ledger and "
+                                              "the audit chain")] = 1,
 ) -> None:
-    """Serve the exchange API."""
-    import uvicorn
+    """Serve the exchange API (in N worker processes with --workers N)."""
+    from hub.server import serve as run_server
 
-    from hub.api import create_app
-    from hub.api.jsonlog import configure_logging
-    from hub.api.server import serve_metrics, server_config
-    from hub.audit import AuditLog
-    from hub.store.db import open_store
-
-    settings = get_settings()
-    configure_logging()
-    store = open_store(settings.metadata_url)
-    audit = AuditLog.from_settings(store, settings)
-    listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
-    try:
-        app = create_app(settings, audit=audit.append, store=store)
-        uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
-    finally:
-        if listener is not None:
-            listener.stop()
-        audit.close()
-        store.dispose()
+    run_server(host, port, workers)
 
 
 def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:
