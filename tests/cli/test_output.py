@@ -35,6 +35,7 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
     (["audit", "tail", "-n", "30"], list),
     (["provider", "list"], list),
     (["config", "show"], dict),
+    (["quota", "show", "GRANT"], list),  # GRANT: hz-xihu-jw's grant, which has one delivery
 ]
 
 
@@ -42,7 +43,8 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
 def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from connectors.quarantine import record
     from connectors.sdk import Reject
-    from tests.api.exchange_world import SUBSIDY, build_world, subsidy_columns
+    from tests.api.conftest import AsgiClient
+    from tests.api.exchange_world import SUBSIDY, bearer, build_world, subsidy_columns
 
     world = build_world(request.getfixturevalue("pipeline_output").home, tmp_path_factory.mktemp("cli") / "home")
     now = datetime.now(UTC)
@@ -55,6 +57,10 @@ def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
            [Reject(position=f"findings_2026-10.csv:{n}", reason_code="bad_date", reason="`found_on` is not a date",
                    raw='{"found_on": "2026-13-45", "finding_text": "' + "某单位违规发放补贴" * 12 + '"}')
             for n in (3, 17)])
+    with AsgiClient(world.app()) as http:  # a delivery, so the quota ledger has a grant-day to show
+        page = http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": "case-verification", "limit": 3},
+                        headers=bearer(http, world.clients["hz-xihu-jw"]))
+        assert page.status_code == 200, page.text
     world.close()
     yield world.home
 
@@ -67,6 +73,10 @@ def run(home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     get_settings.cache_clear()
 
     def invoke(*args: str) -> str:
+        if "GRANT" in args:
+            grants = json.loads(invoke("grant", "list", "--json"))
+            found = next(g["id"] for g in grants if g["partner"] == "hz-xihu-jw")
+            args = tuple(found if a == "GRANT" else a for a in args)
         result = CliRunner().invoke(app, list(args))
         assert result.exit_code == 0, f"hub {' '.join(args)}: {result.output}{result.exception!r}"
         return result.stdout
@@ -114,6 +124,10 @@ def test_the_shapes_partners_and_officers_rely_on(run: Any):
     quarantined = json.loads(run("quarantine", "list", "--json"))
     assert {q["position"] for q in quarantined["rows"]} >= {"findings_2026-10.csv:3", "findings_2026-10.csv:17"}
     assert set(quarantined) == {"files", "rows", "totals"} and quarantined["totals"]["rows"] >= 2
+    [day] = json.loads(run("quota", "show", "GRANT", "--json"))
+    assert (day["charged"], day["delivered"], day["problems"]) == (3, 3, [])
+    verified = json.loads(run("quota", "verify", "--json"))
+    assert verified["problems"] == [] and verified["grant_days"] >= 1 and "released" in verified["reconciled"]
 
 
 def test_a_narrow_terminal_leaves_out_columns_and_says_which(run: Any, monkeypatch: pytest.MonkeyPatch):
