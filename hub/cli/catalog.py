@@ -56,6 +56,14 @@ SHOWN_FIELDS = ("name_zh", "name_en", "provider", "owner", "layer", "level", "le
                 "sharing_conditions", "level_inferred", "level_reviewed", "reviewed_by")
 
 
+def _review_text(review: Any) -> str:
+    """The review status in a line: reviewed by whom, or what to do next (``--json`` has every field)."""
+    if not isinstance(review, dict):
+        return "—"
+    more = review.get("by") or review.get("next")
+    return f"{review.get('status')}" + (f" ({more})" if more else "")
+
+
 @app.command("show")
 def show(dataset: Annotated[str, typer.Argument(metavar="DATASET")], as_json: JsonOption = False) -> None:
     """Show one catalog entry: fields, columns, versions and lineage."""
@@ -67,8 +75,8 @@ def show(dataset: Annotated[str, typer.Argument(metavar="DATASET")], as_json: Js
         store.dispose()
 
     def render(out: Console) -> None:
-        out.print(fields(((k, doc.get(k)) for k in SHOWN_FIELDS), title=f"catalog entry {dataset}",
-                         width=out.width))
+        shown = [(k, doc.get(k)) for k in SHOWN_FIELDS] + [("review", _review_text(doc.get("review")))]
+        out.print(fields(shown, title=f"catalog entry {dataset}", width=out.width))
         out.print(table(doc["columns"], COLUMN_COLUMNS, title="columns", width=out.width))
         versions = [Col("version", wrap=False), Col("rows", fmt=str), Col("created_at", "created", priority=-1),
                     Col("retired"), Col("sha256", priority=-2)]
