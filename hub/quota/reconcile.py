@@ -152,8 +152,10 @@ class Sweeper:
         try:
             self.ledger.flush_confirmed()
             reconcile(self.store, self.clock(), expired_only=True)
-        except Exception:  # noqa: BLE001 - a failed sweep is retried next period
-            log.warning("quota reconciliation sweep failed", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next period
+            # One line per failed pass: a store outage would otherwise print a traceback
+            # every period for as long as it lasts.
+            log.warning("quota reconciliation sweep failed (retried in %.1f s): %s", self.period_s, exc)
 
     def stop(self) -> None:
         """Stop the sweep thread."""
