@@ -45,6 +45,14 @@ CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
 CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
 CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
+ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
+ALERT_RESOLVED = "alert.resolved"
+DATASET_SUSPENDED = "dataset.suspended"  # circuit breaker (一键熔断): no partner reads the dataset
+DATASET_RESUMED = "dataset.resumed"
+PARTNER_KEY_REVOKED = "partner.key_revoked"  # forced key rotation
+PARTNER_KEY_ADDED = "partner.key_added"
+SECURITY_CHECK = "security.check"  # the periodic security check wrote its report
 
 
 @dataclass(frozen=True)

@@ -377,6 +377,29 @@ def lockdown(session: Session, sink: EventSink, partner_id: str, statement: str,
     return suspension
 
 
+SYSTEM_SUBJECT = "system:awareness"  # who acts when a containment playbook locks a partner down
+
+
+def system_lockdown(session: Session, sink: EventSink, partner_id: str, reason: str, *, alert_id: str,
+                    now: datetime | None = None) -> Suspension | None:
+    """Suspend a partner for an alert (containment playbook, no officer's signature): audited by
+    ``system:awareness`` naming the alert; lifted like any lockdown, by two officers (``lift``).
+    None when the partner is already locked down."""
+    partner = _partner(session, partner_id)
+    if open_lockdowns(session, partner.id):
+        return None
+    moment = _now(now)
+    partner.suspended = True
+    suspension = Suspension(partner_id=partner.id, reason=reason, created_by=SYSTEM_SUBJECT, created_at=moment)
+    session.add(suspension)
+    session.flush()
+    sink(session, AuditEvent(PARTNER_LOCKDOWN, subject=SYSTEM_SUBJECT, action="lockdown", decision="ok",
+                             reasons=[reason], details={"partner": partner.id, "suspension": suspension.id,
+                                                        "alert": alert_id}))
+    changed_on_commit(session)
+    return suspension
+
+
 def open_lockdowns(session: Session, partner_id: str) -> list[Suspension]:
     """The lockdowns of a partner in force now, oldest first."""
     return list(session.scalars(select(Suspension).where(Suspension.partner_id == partner_id,

@@ -25,7 +25,7 @@ from hub.policy.decision import Decision
 from hub.policy.point import PolicyPoint
 
 CASES_DIR = policy_cases_dir()
-DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits")
+DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits", "dataset_suspensions")
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,11 @@ def _differences(engine: Engine) -> list[object]:
 def test_models_declare_the_migrated_tables() -> None:
     # 16 of 0001 (less 0006's replaced row_usage), 0003's officer_statements, 0005's
     # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
-    # dataset_reviews, 0009's console_login_links and console_sessions
-    assert len(MODEL_TABLES) == 23
+    # dataset_reviews, 0009's console_login_links and console_sessions, 0010's six awareness tables
+    assert len(MODEL_TABLES) == 29
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
-            "console_sessions", "quota_days", "quota_reservations"} <= set(MODEL_TABLES)
+            "console_sessions", "quota_days", "quota_reservations", "alerts", "alert_notifications",
+            "awareness_state", "awareness_hourly", "awareness_seen", "dataset_suspensions"} <= set(MODEL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
