@@ -36,6 +36,9 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
     (["provider", "list"], list),
     (["config", "show"], dict),
     (["quota", "show", "GRANT"], list),  # GRANT: hz-xihu-jw's grant, which has one delivery
+    (["alerts", "list"], list),
+    (["alerts", "show", "ALERT"], dict),  # ALERT: the one alert the fixture records
+    (["security", "suspensions"], list),
 ]
 
 
@@ -43,6 +46,8 @@ LIST_COMMANDS: list[tuple[list[str], type]] = [
 def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from connectors.quarantine import record
     from connectors.sdk import Reject
+    from hub import circuit
+    from hub.awareness import alerts
     from tests.api.conftest import AsgiClient
     from tests.api.exchange_world import SUBSIDY, bearer, build_world, subsidy_columns
 
@@ -61,6 +66,13 @@ def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         page = http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": "case-verification", "limit": 3},
                         headers=bearer(http, world.clients["hz-xihu-jw"]))
         assert page.status_code == 200, page.text
+    with world.store.session() as session:  # an alert and the dataset suspension its containment made
+        raised = alerts.record(session, alerts.Finding(
+            kind="denial_burst", severity="high", subject="partner:leaky", dataset=SUBSIDY, ts=now.isoformat(),
+            seqs=[1, 2, 3], title="repeated denials from partner:leaky on " + SUBSIDY, details={"denials": 3}))
+        assert raised is not None
+        circuit.system_suspend(session, world.audit.sink, SUBSIDY, "containment of a denial burst",
+                               alert_id=raised.alert.id)
     world.close()
     yield world.home
 
@@ -77,6 +89,9 @@ def run(home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             grants = json.loads(invoke("grant", "list", "--json"))
             found = next(g["id"] for g in grants if g["partner"] == "hz-xihu-jw")
             args = tuple(found if a == "GRANT" else a for a in args)
+        if "ALERT" in args:
+            alert = json.loads(invoke("alerts", "list", "--json"))[0]["id"]
+            args = tuple(alert if a == "ALERT" else a for a in args)
         result = CliRunner().invoke(app, list(args))
         assert result.exit_code == 0, f"hub {' '.join(args)}: {result.output}{result.exception!r}"
         return result.stdout
