@@ -16,6 +16,7 @@ from hub.cli import _common
 from hub.cli import audit as audit_cmds
 from hub.cli import awareness as awareness_cmds
 from hub.cli import catalog as catalog_cmds
+from hub.cli import client as client_cmds
 from hub.cli import config as config_cmds
 from hub.cli import connector as connector_cmds
 from hub.cli import console as console_cmds
@@ -50,6 +51,7 @@ app.add_typer(policy_cmds.app, name="policy")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(connector_cmds.app, name="connector")
 app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(client_cmds.app, name="client")
 app.add_typer(console_cmds.app, name="console")
 app.add_typer(config_cmds.app, name="config")
 app.add_typer(provider_cmds.app, name="provider")

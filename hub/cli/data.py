@@ -54,11 +54,12 @@ def _quarantined_by(settings, result) -> dict[str, list[object]]:  # type: ignor
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the pipeline")] = False,
     port: Annotated[int, typer.Option(help="port of the exchange API")] = 8000,
+    scale: Annotated[int | None, typer.Option(min=50, help="sandbox size when seeding one (default 2000)")] = None,
 ) -> None:
     """Seed the sandbox (if absent), run the pipeline, register demo actors, then serve."""
     from hub.demo import run_demo
 
-    run_demo(serve=not no_serve, port=port)
+    run_demo(serve=not no_serve, port=port, scale=scale)
 
 
 def run(

@@ -21,11 +21,12 @@ from typing import Any
 import yaml
 
 from hub.errors import BadRequest
+from hub.packaged import policy_cases_dir
 from hub.policy.data import StaticData
 from hub.policy.decision import Decision
 from hub.policy.point import PolicyPoint
 
-CASES_DIR = Path(__file__).resolve().parents[2] / "policies" / "tests"
+CASES_DIR = policy_cases_dir()
 DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits", "dataset_suspensions")
 
 
