@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 
 MAX_LOOKUPS = 50  # fingerprints kept per request
@@ -23,9 +24,20 @@ def lookup_key(secret: bytes) -> bytes:
     return hashlib.sha256(b"hub-lookup-fingerprint\0" + secret).digest()
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _label(key: bytes, text: str) -> str:
+    """A column or operator name as it is; anything else (the caller's free text: an ID number put
+    where a column name goes) only as ``~`` + a keyed digest, like the value (issue 17)."""
+    if _NAME.fullmatch(text):
+        return text
+    return "~" + hmac.new(key, b"label\0" + text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:8]
+
+
 def fingerprint(key: bytes, column: str, op: str, value: str) -> str:
-    digest = hmac.new(key, f"{column}\0{value}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{column[:64]}:{op[:16]}:{digest}"
+    digest = hmac.new(key, f"{column}\0{value}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
+    return f"{_label(key, column)}:{_label(key, op)}:{digest}"
 
 
 def details(secret: bytes, query: Any) -> dict[str, Any]:
