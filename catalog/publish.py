@@ -88,14 +88,16 @@ def publish(session: Session, con: duckdb.DuckDBPyConnection, ds: Dataset, publi
                              created_at=datetime.now(UTC))
     session.add(version)
     ds.current_version, ds.published_at = version.version, version.created_at
-    _retire(session, ds.id, keep=retention, newest=number)
+    _retire(session, ds.id, keep=retention, newest=number, folder=folder)
     return version
 
 
-def _retire(session: Session, dataset: str, keep: int, newest: int) -> None:
+def _retire(session: Session, dataset: str, keep: int, newest: int, folder: Path) -> None:
     old = session.scalars(select(DatasetVersion).where(
         DatasetVersion.dataset_id == dataset, DatasetVersion.number <= newest - keep,
         DatasetVersion.retired_at.is_(None)))
     for version in old:
-        Path(version.path).unlink(missing_ok=True)
+        # This hub's own file, never the recorded absolute path: in a HUB_HOME copied or
+        # restored elsewhere that path still names the original home's file.
+        (folder / f"{version.version}.parquet").unlink(missing_ok=True)
         version.retired_at = datetime.now(UTC)

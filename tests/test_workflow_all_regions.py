@@ -139,6 +139,7 @@ def _cli_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     cli.add_typer(workflow_cmds.application_app, name="application")
     cli.add_typer(workflow_cmds.grant_app, name="grant")
     monkeypatch.setattr(_common.console, "width", 300)
+    monkeypatch.setenv("COLUMNS", "300")  # the tables print on a console made per command (hub.cli._output)
     monkeypatch.setattr(sys, "argv", ["hub", *args])
     assert _common.run_app(cli) == 0
     return capsys.readouterr().out.splitlines()

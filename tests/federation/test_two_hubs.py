@@ -191,7 +191,8 @@ def pair(pipeline_output: PipelineOutput, tmp_path_factory: pytest.TempPathFacto
         province.stop()
 
 
-def test_the_province_pulls_the_county_clues_twice_every_receipt_verified(pair: Pair) -> None:
+def test_the_province_pulls_the_county_clues_twice_every_receipt_verified(pair: Pair,
+                                                                         pipeline_output: PipelineOutput) -> None:
     county, province = pair.county, pair.province
     first, before = origin(province), landed(province)
     with county.store.session() as session:
@@ -222,6 +223,10 @@ def test_the_province_pulls_the_county_clues_twice_every_receipt_verified(pair: 
 
     republish_with_one_more_row(county, retention=1)  # the county retires the version last pulled (410)
     latest = republish_with_one_more_row(county, retention=1)
+    # the county is a copy of the session's pipeline home: retiring removed its own files, not the
+    # original's (the store records absolute paths, which still name the original home)
+    assert (pipeline_output.home / "published" / DUP / "v1.parquet").is_file()
+    assert not (county.settings.published_dir / DUP / "v1.parquet").exists()
     assert pull(province) == []
     third = origin(province)
     assert third["version"] == latest and third["mode"] == f"full (version {newer} retired or unknown there)"
