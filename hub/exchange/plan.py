@@ -60,6 +60,7 @@ class Since:
 
     path: str
     compare: tuple[str, ...]
+    table: str | None = None  # the earlier snapshot registered as a DuckDB relation (sealed files)
 
 
 @dataclass
@@ -153,8 +154,9 @@ def _source(snapshot: str, since: Since | None, table: str | None) -> tuple[str,
     if not since.compare:
         raise BadRequest("the earlier version shares no column with the current one", parameter="since")
     same = " AND ".join(f"o.{quote_ident(c)} IS NOT DISTINCT FROM c.{quote_ident(c)}" for c in since.compare)
+    earlier, earlier_params = (since.table, []) if since.table else ("read_parquet(?)", [since.path])
     return (f"(SELECT c.* FROM {current} AS c WHERE NOT EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM read_parquet(?) AS o WHERE {same})) AS changed", [*params, since.path])
+            f"(SELECT 1 FROM {earlier} AS o WHERE {same})) AS changed", [*params, *earlier_params])
 
 
 def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: DataRequest, *,

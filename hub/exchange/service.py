@@ -23,8 +23,9 @@ import atexit
 import hashlib
 import threading
 import time
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from hub.exchange.tables import SnapshotTables
 from hub.identity import PURPOSE, Subject
 from hub.keys import KeyStore
 from hub.keys import load_secret as load_hub_secret
+from hub.kms.parquet import Sealer, file_kind
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
 from hub.pseudonym import load_secret, pads, partner_key
@@ -112,7 +114,9 @@ class Exchange:
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
-        self.tables = SnapshotTables(self._db, settings.exchange_memory_rows)
+        sealer = self.snapshots.sealer  # sealed snapshots are decrypted in memory only (hub.kms.parquet)
+        self.tables = SnapshotTables(self._db, settings.exchange_memory_rows, read=sealer.read_table,
+                                     count=sealer.num_rows)
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -128,6 +132,19 @@ class Exchange:
     def close(self) -> None:
         """Write pending row usage and stop the background writer."""
         self.usage.close()
+
+    @contextmanager
+    def _sealed(self, con: duckdb.DuckDBPyConnection, path: str, table: str | None,
+                since: Since | None) -> Iterator[tuple[str | None, Since | None]]:
+        """``table`` and ``since`` with sealed files the memory tables do not hold registered on ``con``."""
+        sealer = self.snapshots.sealer
+        with ExitStack() as stack:
+            if table is None:
+                table = stack.enter_context(_registered(con, sealer, path))
+            if since is not None:
+                earlier = stack.enter_context(_registered(con, sealer, since.path))
+                since = replace(since, table=earlier) if earlier else since
+            yield table, since
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -236,12 +253,13 @@ class Exchange:
                          max_rows=decision.max_rows or 0)
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
-        with self.tables.lease(snap.path) as table:
+        con = self._con()
+        with self.tables.lease(snap.path) as table, self._sealed(con, snap.path, table, since) as (table, since):
             plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
                          cursor_secret=self.cursor_secret, since=since, table=table,
                          binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
                                   "action": action, "purpose": query.purpose})
-            page = execute.run(self._con(), plan, fmt, self.cursor_secret)
+            page = execute.run(con, plan, fmt, self.cursor_secret)
         body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
         record = self.append(AuditEvent(
             DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
@@ -252,6 +270,20 @@ class Exchange:
         metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
         return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
                         self.receipt(record)), page.rows
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, sealer: Sealer, path: str) -> Iterator[str | None]:
+    """A sealed snapshot registered on ``con`` as Arrow decrypted in memory (None: a plain file DuckDB reads)."""
+    if file_kind(path) == "plain":
+        yield None
+        return
+    name = "__hub_sealed_" + hashlib.sha256(path.encode()).hexdigest()[:16]
+    con.register(name, sealer.read_table(path))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

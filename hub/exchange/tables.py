@@ -22,10 +22,11 @@ import hashlib
 import logging
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hub.masking import quote_ident
@@ -37,9 +38,14 @@ log = logging.getLogger(__name__)
 class SnapshotTables:
     """In-memory copies of recently read snapshots, by file path."""
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, max_rows: int = MAX_ROWS) -> None:
+    def __init__(self, db: duckdb.DuckDBPyConnection, max_rows: int = MAX_ROWS,
+                 read: Callable[[str], pa.Table] | None = None,
+                 count: Callable[[str], int] | None = None) -> None:
         self.db = db
         self.max_rows = max_rows
+        # how a snapshot becomes Arrow (sealed files decrypt in memory: hub.kms.parquet.Sealer)
+        self.read: Callable[[str], pa.Table] = read or pq.read_table
+        self.count: Callable[[str], int] = count or (lambda path: pq.read_metadata(path).num_rows)
         self._tables: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: set[str] = set()
@@ -89,14 +95,15 @@ class SnapshotTables:
 
     def _load(self, path: str) -> None:
         try:
-            rows = pq.read_metadata(path).num_rows
+            rows = self.count(path)
             if rows > self.max_rows:
                 return  # too big: served from the file (and _loading keeps it from retrying)
             name = quote_ident("snapshot_" + hashlib.sha256(path.encode()).hexdigest()[:24])
             con = self.db.cursor()
             try:
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)",  # noqa: S608
-                            [path])
+                con.register("__hub_snapshot", self.read(path))
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __hub_snapshot")  # noqa: S608
+                con.unregister("__hub_snapshot")
             finally:
                 con.close()
             with self._lock:

@@ -14,13 +14,14 @@ from functools import lru_cache
 from graphlib import TopologicalSorter
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from catalog.entries import DatasetFacts, register
 from hub import transform
+from hub.kms.warehouse import warehouse_key
 from hub.orchestration.progress import report
 from hub.orchestration.resources import HubResource
+from hub.warehouse import open_warehouse
 
 GROUP_BY_SCHEMA = {"staging": "staging", "resources": "resources", "clues": "clues"}
 
@@ -67,14 +68,10 @@ def _facts(datasets: list[str]) -> list[DatasetFacts]:
 
 
 def _register(hub: HubResource, datasets: list[str]) -> None:
-    con = duckdb.connect(str(hub.warehouse_path))
-    try:
-        with hub.store.session() as session:
-            for facts in _facts(datasets):
-                report("catalog", facts.dataset)
-                register(session, con, facts, hub.event_sink())
-    finally:
-        con.close()
+    with open_warehouse(hub.settings) as con, hub.store.session() as session:
+        for facts in _facts(datasets):
+            report("catalog", facts.dataset)
+            register(session, con, facts, hub.event_sink())
 
 
 def build_transform_assets() -> dg.AssetsDefinition:
@@ -86,7 +83,8 @@ def build_transform_assets() -> dg.AssetsDefinition:
         report("transform", "SQLMesh plan and run")
         try:
             result = transform.run_transforms(hub.warehouse_path, as_of=hub.resolved_as_of(),
-                                              state_path=hub.settings.home / "sqlmesh_state.duckdb")
+                                              state_path=hub.settings.home / "sqlmesh_state.duckdb",
+                                              key=warehouse_key(hub.settings))
         except transform.TransformError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         specs = context.assets_def.specs
