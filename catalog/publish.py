@@ -60,8 +60,9 @@ def _plain_parquet(table: pa.Table) -> pa.Buffer:
 
 
 def _sensitive(cols: list[DatasetColumn]) -> list[str]:
-    """Columns of level ≥ 3 and their redacted twins (what the sealer encrypts)."""
-    return [name for c in cols if c.level >= 3 for name in (c.name, c.name + REDACTED_SUFFIX)]
+    """What the sealer encrypts: columns of level ≥ 3 and every free-text column, with their redacted
+    twins (free text may name people in rows the classifier's sample did not show it)."""
+    return [name for c in cols if c.level >= 3 or c.free_text for name in (c.name, c.name + REDACTED_SUFFIX)]
 
 
 def _schema_sha(table: pa.Table) -> str:

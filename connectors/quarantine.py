@@ -3,12 +3,14 @@
 Rows land in ``quarantined_rows`` with run, source, resource, position
 (``file:line``, primary key or page/item), raw content, reason code and reason.
 Recording is idempotent: the same row with the same reason, seen again by a later
-run, is stored once (unique on source, resource, position, reason code).
+run, is stored once (unique on source, resource, position, reason code).  A rejected
+row may hold personal data in clear: with ``seal`` (the warehouse key's cipher,
+``hub.kms.fields``) its raw content is stored encrypted, like the warehouse it missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,10 +24,12 @@ from hub.store.models import QuarantinedRow
 _UNIQUE = ["source", "resource", "position", "reason_code"]
 
 
-def record(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject]) -> int:
-    """Store ``rejects`` (once each); the number not stored before."""
+def record(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject],
+           seal: Callable[[str], str] | None = None) -> int:
+    """Store ``rejects`` (once each, raw content through ``seal``); the number not stored before."""
     if not rejects:
         return 0
+    protect = seal or (lambda raw: raw)
     now = datetime.now(UTC)
     rows = [
         {
@@ -33,7 +37,7 @@ def record(store: Store, run_id: str, source: str, resource: str, rejects: Seque
             "source": source,
             "resource": resource,
             "position": r.position[:256],
-            "raw": r.raw,
+            "raw": protect(r.raw),
             "reason_code": r.reason_code[:48],
             "reason": r.reason,
             "created_at": now,

@@ -11,6 +11,7 @@ assets publish as metadata.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,7 @@ from connectors.errors import ConnectorError, SchemaMismatch
 from connectors.schema import describe, quote
 from connectors.sdk import Reject, Resource, Source
 from hub.errors import Unavailable
+from hub.kms.fields import QUARANTINE, seal_text
 from hub.store import Store
 
 if TYPE_CHECKING:
@@ -395,7 +397,8 @@ def ingest_resource(
             rejects, staged = _stage(conn, res, source.name, target, result, on_batch)
             result.quarantined = len(rejects)
             if store is not None:
-                result.quarantined_new = quarantine.record(store, run_id, source.name, res.name, rejects)
+                seal = None if key is None else functools.partial(seal_text, key, context=QUARANTINE)
+                result.quarantined_new = quarantine.record(store, run_id, source.name, res.name, rejects, seal)
             if staged:
                 _merge(conn, res, target, result)
             else:

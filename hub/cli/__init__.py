@@ -19,6 +19,7 @@ from hub.cli import connector as connector_cmds
 from hub.cli import data as data_cmds
 from hub.cli import db as db_cmds
 from hub.cli import identity as identity_cmds
+from hub.cli import keys as keys_cmds
 from hub.cli import pii as pii_cmds
 from hub.cli import policy as policy_cmds
 from hub.cli import quarantine as quarantine_cmds
@@ -44,6 +45,7 @@ app.add_typer(connector_cmds.app, name="connector")
 app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
+app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(workflow_cmds.application_app, name="application")
 app.add_typer(workflow_cmds.grant_app, name="grant")
 

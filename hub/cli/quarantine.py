@@ -20,10 +20,14 @@ def list_(
 ) -> None:
     """List quarantined rows with source, position and reason."""
     from connectors import quarantine
+    from hub.kms.fields import QUARANTINE, open_text
+    from hub.kms.warehouse import warehouse_key
     from hub.settings import get_settings
     from hub.store import open_store
 
-    store = open_store(get_settings().metadata_url)
+    settings = get_settings()
+    store = open_store(settings.metadata_url)
+    key = warehouse_key(settings) if settings.encrypt_at_rest else None
     try:
         rows = quarantine.list_rows(store, source=source, run_id=run, limit=limit)
         total = quarantine.count(store, source=source)
@@ -33,7 +37,8 @@ def list_(
     for column in ("run", "source", "resource", "position", "reason", "raw"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        raw = row.raw if len(row.raw) <= 120 else row.raw[:117] + "..."
+        raw = open_text(key, row.raw, QUARANTINE)  # sealed at ingest (hub.kms.fields)
+        raw = raw if len(raw) <= 120 else raw[:117] + "..."
         table.add_row(
             row.run_id, row.source, row.resource, row.position, f"{row.reason_code}: {row.reason}", raw
         )

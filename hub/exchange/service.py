@@ -202,7 +202,9 @@ class Exchange:
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
                 request_id: str | None, client_ip: str | None) -> tuple[Decision, usage.Reservation | None]:
         """Decide (with today's usage) and reserve the page against the grant's quota; audit the decision."""
-        request = {"purpose": query.purpose, "columns": list(query.columns or []), "rows_requested": limit}
+        # an unregistered purpose reaches the policy (and so its reasons and the audit log) only as a digest
+        request = {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or []),
+                   "rows_requested": limit}
         now = datetime.now(UTC)
         reservation = None
         with self._subject_lock(subject.id):
@@ -217,7 +219,7 @@ class Exchange:
             metrics.DECISIONS.labels(action, outcome).inc()
             self.append(AuditEvent(
                 DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-                dataset_version=snap.version, purpose=query.purpose, decision=outcome,
+                dataset_version=snap.version, purpose=audited_purpose(subject, query.purpose), decision=outcome,
                 reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
                 obligations_digest=decision.obligations_digest(), client_ip=client_ip))
         if decision.error:
@@ -284,6 +286,18 @@ def _registered(con: duckdb.DuckDBPyConnection, sealer: Sealer, path: str) -> It
         yield name
     finally:
         con.unregister(name)
+
+
+def audited_purpose(subject: Subject, purpose: str) -> str:
+    """The purpose as the audit log keeps it: a registered purpose as it is, anything else as a digest.
+
+    A purpose that is none of the subject's is free text from the caller and may carry a
+    personal value (an ID number typed into the wrong field); the record keeps proof of
+    what was asked (``unregistered:`` + SHA-256 prefix), never the text itself.
+    """
+    if purpose in subject.purposes:
+        return purpose
+    return "unregistered:" + hashlib.sha256(purpose.encode("utf-8")).hexdigest()[:16]
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:
