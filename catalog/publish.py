@@ -91,9 +91,11 @@ def publish(session: Session, con: duckdb.DuckDBPyConnection, ds: Dataset, publi
     if sealer is None:
         tmp.write_bytes(plain)
     else:
-        key_id = snapshot_key_id(ds.id, number)
-        sealer.keys.delete(key_id)  # an earlier publish of this number that never committed
-        sealer.write(table, tmp, sealer.keys.create(f"snapshot:{ds.id}@v{number}", key_id), _sensitive(cols))
+        general, personal = snapshot_key_id(ds.id, number), snapshot_key_id(ds.id, number, personal=True)
+        for key_id in (general, personal):
+            sealer.keys.delete(key_id)  # an earlier publish of this number that never committed
+        sealer.write(table, tmp, sealer.keys.create(f"snapshot:{ds.id}@v{number}", general), _sensitive(cols),
+                     personal=sealer.keys.create(f"snapshot:{ds.id}@v{number}:personal", personal))
     final = folder / f"v{number}.parquet"
     os.replace(tmp, final)
     version = DatasetVersion(dataset_id=ds.id, version=f"v{number}", number=number, content_sha256=content,
@@ -112,5 +114,6 @@ def _retire(session: Session, dataset: str, keep: int, newest: int, sealer: Seal
     for version in old:
         Path(version.path).unlink(missing_ok=True)
         if sealer is not None:
-            sealer.keys.delete(snapshot_key_id(dataset, version.number))
+            for personal in (False, True):
+                sealer.keys.delete(snapshot_key_id(dataset, version.number, personal=personal))
         version.retired_at = datetime.now(UTC)

@@ -1,13 +1,15 @@
 """Sealed snapshots: published Parquet encrypted under a data key, decrypted in memory only.
 
 ``international`` suite: Parquet modular encryption (pyarrow.parquet.encryption,
-``AES_GCM_V1``).  Every column of level ≥ 3 (and its redacted twin) is encrypted,
-and so is the footer (schema, statistics); pyarrow draws a fresh data-encryption
-key per column and wraps each with the snapshot's data key, through a KMS client
+``AES_GCM_V1``) with two data keys per dataset version: the *personal* key encrypts
+every column of level ≥ 3 and every free-text column (with their redacted twins),
+the *general* key every other column and the footer (schema, statistics).  Every
+module is AES-GCM, so every byte of the file is authenticated, and a reader given
+only the general key could read the non-personal columns.  pyarrow draws a fresh
+data-encryption key per column and wraps it with the data key through a KMS client
 bound to ``hub.kms.DataKeys`` (the "master key identifier" pyarrow stores in the
-footer is the data key's id).  The data key itself is wrapped by the master key, so
-a master-key rotation touches the small key file, never the snapshot.  A snapshot
-without any level ≥ 3 column is encrypted uniformly (all columns).
+footer is the data key's id).  The data keys are wrapped by the master key, so a
+master-key rotation touches the small key files, never the snapshot.
 
 ``gm`` suite: the Parquet specification defines only AES-GCM and AES-GCM-CTR, so
 pyarrow cannot encrypt a column with SM4.  The nearest honest design: the whole
@@ -84,17 +86,23 @@ class Sealer:
 
     # --- writing ------------------------------------------------------------------------
 
-    def write(self, table: pa.Table, path: Path, key: DataKey, sensitive: list[str]) -> None:
-        """Write ``table`` to ``path`` encrypted under ``key`` (see the module docstring)."""
+    def write(self, table: pa.Table, path: Path, key: DataKey, sensitive: list[str],
+              personal: DataKey | None = None) -> None:
+        """Write ``table`` to ``path`` encrypted under ``key`` (the general key) and ``personal``
+        (the ``sensitive`` columns; default ``key``); see the module docstring."""
         if key.cipher == "SM4-GCM":
             sink = io.BytesIO()
             pq.write_table(table, sink, compression="zstd")
             _write_frames(path, key, sink.getbuffer())
             return
-        cols = [c for c in sensitive if c in table.column_names]
+        personal_cols = [c for c in table.column_names if c in set(sensitive)]
+        general_cols = [c for c in table.column_names if c not in set(sensitive)]
+        column_keys: dict[str, list[str]] = {}
+        for data_key, cols in ((personal or key, personal_cols), (key, general_cols)):
+            if cols:
+                column_keys.setdefault(data_key.id, []).extend(cols)
         config = pe.EncryptionConfiguration(
-            footer_key=key.id, column_keys={key.id: cols} if cols else None,
-            uniform_encryption=None if cols else True, encryption_algorithm="AES_GCM_V1",
+            footer_key=key.id, column_keys=column_keys, encryption_algorithm="AES_GCM_V1",
             plaintext_footer=False, double_wrapping=False, internal_key_material=True,
             data_key_length_bits=256)
         props = self._factory.file_encryption_properties(self._kms_config, config)
@@ -196,8 +204,10 @@ def snapshot_reader(settings: Settings) -> Sealer:
     return Sealer(data_keys(settings))
 
 
-def snapshot_key_id(dataset: str, number: int) -> str:
-    """The data key id of version ``number`` of ``dataset`` (fixed, so retiring a version finds its key)."""
+def snapshot_key_id(dataset: str, number: int, *, personal: bool = False) -> str:
+    """The id of a data key of version ``number`` of ``dataset`` (general or personal; fixed, so
+    retiring a version finds its keys)."""
     import hashlib
 
-    return "dk-" + hashlib.sha256(f"snapshot\0{dataset}\0{number}".encode()).hexdigest()[:40]
+    base = "dk-" + hashlib.sha256(f"snapshot\0{dataset}\0{number}".encode()).hexdigest()[:40]
+    return base + "-p" if personal else base
