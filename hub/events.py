@@ -35,6 +35,7 @@ POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 OPERATOR_READ = "operator.read"
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
+CERT_REGISTERED = "partner.certificate_registered"  # a partner TLS client certificate (hub.certificates)
 KEYS_ROTATED = "keys.rotated"  # a master or signing key was rotated (hub keys rotate; hub.kms.rotation)
 
 

@@ -82,7 +82,6 @@ class Settings(BaseSettings):
         default=False, description="refuse a PostgreSQL store without sslmode=verify-full and an OPA URL "
                                    "without https://",
     )
-    opa_ca: Path | None = Field(default=None, description="CA bundle that verifies an https:// OPA server")
 
     @field_validator("database_url")
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ssl
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,6 +62,15 @@ def pem_thumbprint(pem: bytes) -> str:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return certificate_thumbprint(x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
+
+
+def scope_thumbprint(scope: Mapping[str, Any]) -> str | None:
+    """``x5t#S256`` of the client certificate the connection presented (ASGI ``tls`` extension), or None."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    if not chain:
+        return None
+    return certificate_thumbprint(ssl.PEM_cert_to_DER_cert(chain[0]))
 
 
 def store_tls_problem(database_url: str | None, opa_url: str | None) -> str | None:

@@ -20,9 +20,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hub import metrics
 from hub.api.context import ApiContext, client_ip, get_context, request_id
 from hub.api.problems import problem
+from hub.certificates import check_binding
 from hub.events import TOKEN_REJECTED, AuditEvent
 from hub.identity import Subject
 from hub.tokens import TokenRejected, subject_for, verify_access_token
+from hub.transport import scope_thumbprint
 
 log = logging.getLogger("hub.api")
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
@@ -63,6 +65,7 @@ def current_subject(request: Request,
         if credentials is None:
             raise TokenRejected("no_token", stage="access")
         claims = verify_access_token(ctx.keys, credentials.credentials, ctx.tokens)
+        check_binding(claims, scope_thumbprint(request.scope))  # a certificate-bound token needs its certificate
         with ctx.store.session() as session:
             subject = subject_for(session, claims)
     except TokenRejected as exc:

@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hub.cli._common import console
-from hub.settings import get_settings
+from hub.settings import get_settings, load_settings
 
 
 def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
@@ -56,8 +56,13 @@ def run(
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS (TLS 1.2+)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(
+        help="CA bundle of partner client certificates (mutual TLS; see `hub partner cert`)")] = None,
+    tls_client_auth: Annotated[str | None, typer.Option(help="optional | required client certificates")] = None,
 ) -> None:
-    """Serve the exchange API."""
+    """Serve the exchange API (plain HTTP unless --tls-cert/--tls-key or HUB_TLS_CERT/HUB_TLS_KEY)."""
     import uvicorn
 
     from hub.api import create_app
@@ -66,7 +71,10 @@ def serve(
     from hub.audit import AuditLog
     from hub.store.db import open_store
 
-    settings = get_settings()
+    flags = {"tls_cert": tls_cert, "tls_key": tls_key, "tls_client_ca": tls_client_ca,
+             "tls_client_auth": tls_client_auth}
+    settings = load_settings(**{k: v for k, v in flags.items() if v is not None}) if any(
+        v is not None for v in flags.values()) else get_settings()
     configure_logging()
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
