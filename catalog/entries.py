@@ -2,9 +2,19 @@
 
 ``register`` reads a dataset's schema, row count and a sample of values from the
 warehouse, classifies each column (``catalog.classify``), derives levels and the
-sharing type (``catalog.levels``), merges the owner-reviewed entry
-(``catalog.reviewed``) and upserts the ``datasets`` / ``dataset_columns`` rows
-with lineage edges.  A change of effective level is an audit event.
+sharing type (``catalog.levels``) and upserts the ``datasets`` /
+``dataset_columns`` rows with lineage edges.  A change of effective level is an
+audit event.  What it merges, strongest first:
+
+- the officer's review in the store (``catalog.review``: level, sharing type, region
+  column, column classes), which tightens, never loosens;
+- the repository's reviewed entry (``catalog/entries/*.yaml``, ``catalog.reviewed``);
+- the connector's draft (``connectors.Draft``): names and proposals only.
+
+A published layer is exchangeable only once reviewed — by a repository entry or by
+an officer; a dataset known only from its draft waits, whatever it holds.  Which
+schemas are published source layers, and each provider's default level, come from
+the provider registry (``hub.providers``), not from a list here.
 """
 
 from __future__ import annotations
@@ -19,14 +29,16 @@ from sqlalchemy.orm import Session
 
 from catalog import levels
 from catalog.reviewed import ReviewedEntry, load_all
+from connectors.draft import Draft
+from hub import providers
 from hub.events import CATALOG_LEVEL_CHANGED, AuditEvent, EventSink
 from hub.masking import quote_ident
-from hub.store.models import Dataset, DatasetColumn, LineageEdge
+from hub.store.models import Dataset, DatasetColumn, DatasetReview, LineageEdge
 
 SAMPLE_ROWS = 200
-PROVIDERS = ("finance", "state_assets", "audit", "statistics")
 LAYER_BY_SCHEMA = {"staging": "staging", "resources": "resource", "clues": "clue"}
 EXCHANGEABLE_LAYERS = ("source", "resource", "clue")
+HUB = "hub"  # provider of the hub's own layers (staging, resources, clues)
 
 
 @dataclass
@@ -37,22 +49,53 @@ class DatasetFacts:
     upstream: list[str] = field(default_factory=list)
     column_lineage: list[tuple[str, str, str]] = field(default_factory=list)  # (up, up_col, down_col)
     quality: dict[str, object] = field(default_factory=dict)
+    provider: str | None = None  # the source's provider, when the pipeline knows it
+    draft: Draft | None = None  # the connector's proposed entry
+    primary_key: list[str] = field(default_factory=list)  # the model's grain, when it declares one
 
 
-def layer_of(dataset: str) -> str:
+@dataclass(frozen=True)
+class Entry:
+    """Everything reviewed or proposed about one dataset, as ``register`` merges it."""
+
+    reviewed: ReviewedEntry | None  # repository entry
+    review: DatasetReview | None  # officer's review in the store
+    draft: Draft | None
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed is not None or self.review is not None
+
+
+def layer_of(dataset: str, provider_codes: set[str] | None = None) -> str:
+    """raw | source (a provider's schema) | staging | resource | clue | intermediate.
+
+    ``provider_codes`` are the registered providers; without them, the providers the
+    installed connectors declare.
+    """
+    if provider_codes is None:
+        provider_codes = set(providers.declared())
     schema = dataset.split(".", 1)[0]
     if schema.startswith("raw_"):
         return "raw"
-    if schema in PROVIDERS:
+    if schema in provider_codes:
         return "source"
     return LAYER_BY_SCHEMA.get(schema, "intermediate")
 
 
-def provider_of(dataset: str, reviewed: ReviewedEntry | None) -> str:
+def provider_of(facts: DatasetFacts, reviewed: ReviewedEntry | None, provider_codes: set[str]) -> str:
     if reviewed and reviewed.provider:
         return reviewed.provider
-    schema = dataset.split(".", 1)[0].removeprefix("raw_")
-    return schema if schema in PROVIDERS else "hub"
+    if facts.provider:
+        return facts.provider
+    schema = facts.dataset.split(".", 1)[0].removeprefix("raw_")
+    return schema if schema in provider_codes else HUB
+
+
+def floor_of(session: Session, provider: str) -> int:
+    """The registered provider's default level (the hub's own layers: the default)."""
+    row = providers.get(session, provider)
+    return row.default_level if row is not None else levels.DEFAULT_FLOOR
 
 
 def _columns(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple[str, str]]:
@@ -78,40 +121,86 @@ def _count(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _column_rows(con: duckdb.DuckDBPyConnection, facts: DatasetFacts, provider: str,
-                 reviewed: ReviewedEntry | None) -> list[DatasetColumn]:
+def _description(entry: Entry, column: str) -> str:
+    if entry.reviewed is not None:
+        return entry.reviewed.columns.get(column, "")
+    return entry.draft.columns.get(column, "") if entry.draft else ""
+
+
+def _column_rows(con: duckdb.DuckDBPyConnection, facts: DatasetFacts, floor: int,
+                 entry: Entry) -> list[DatasetColumn]:
     from catalog.classify import classify_column  # Presidio loads only when classifying
 
     out = []
     for pos, (name, dtype) in enumerate(_columns(con, facts.dataset)):
         cls = classify_column(name, _sample(con, facts.dataset, name))
-        out.append(DatasetColumn(
+        col = DatasetColumn(
             dataset_id=facts.dataset, name=name, position=pos, data_type=dtype,
-            description=(reviewed.columns.get(name, "") if reviewed else ""),
+            description=_description(entry, name),
             pii_class=cls.pii_class, pii_recognizer=cls.recognizer, pii_share=cls.share,
             pii_confidence=cls.confidence, free_text=cls.free_text,
-            level=levels.column_level(cls.pii_class, provider)))
+            level=levels.column_level(cls.pii_class, floor))
+        reviewed_classes(col, entry.review, floor)
+        out.append(col)
     return out
 
 
-def _apply(ds: Dataset, facts: DatasetFacts, reviewed: ReviewedEntry | None, provider: str,
-           cols: list[DatasetColumn], row_count: int) -> None:
-    layer = layer_of(facts.dataset)
-    ds.layer, ds.provider, ds.row_count = layer, provider, row_count
-    ds.level_inferred = levels.dataset_level([c.level for c in cols], layer, provider)
-    ds.sharing_type_inferred = levels.default_sharing(ds.level_inferred)
-    ds.exchangeable = layer in EXCHANGEABLE_LAYERS
-    ds.refreshed_at = datetime.now(UTC)
-    ds.quality = dict(facts.quality)
-    if reviewed is None:
-        ds.name_en = ds.name_en or facts.dataset
+def reviewed_classes(col: DatasetColumn, review: DatasetReview | None, floor: int) -> None:
+    """Apply an officer's column class (``null``: not personal) over the scanner's."""
+    classes = review.column_classes if review is not None else {}
+    if col.name not in classes:
         return
+    col.pii_class, col.pii_recognizer = classes[col.name], f"review:officer:{review.officer_id}"  # type: ignore[union-attr]
+    col.pii_confidence = col.pii_share = 1.0 if classes[col.name] else None
+    col.level = levels.column_level(col.pii_class, floor)
+
+
+def _from_draft(ds: Dataset, draft: Draft | None, primary_key: list[str]) -> None:
+    if primary_key:
+        ds.meta = {**(ds.meta or {}), "primary_key": primary_key}
+    if draft is None:
+        ds.name_en = ds.name_en or ds.id
+        return
+    ds.name_zh, ds.name_en, ds.summary = draft.name_zh, draft.name_en or ds.id, draft.summary
+    ds.update_cycle, ds.region_column = draft.update_cycle, draft.region_column
+    ds.meta = {**(ds.meta or {}), "draft": draft.model_dump()}
+
+
+def _from_repository(ds: Dataset, reviewed: ReviewedEntry) -> None:
     ds.resource_code, ds.name_zh, ds.name_en = reviewed.resource_code, reviewed.name_zh, reviewed.name_en
     ds.summary, ds.owner, ds.update_cycle = reviewed.summary, reviewed.owner, reviewed.update_cycle
     ds.open_attribute, ds.region_column = reviewed.open_attribute, reviewed.region_column
     ds.sharing_conditions, ds.reviewed_by = reviewed.sharing_conditions, reviewed.reviewed_by
     ds.level_reviewed, ds.sharing_type_reviewed = reviewed.level, reviewed.sharing_type
     ds.meta = {**(ds.meta or {}), "primary_key": reviewed.primary_key, "related": reviewed.related}
+
+
+def apply_review(ds: Dataset, review: DatasetReview) -> None:
+    """An officer's review over what the repository or the draft said: tighten-only levels."""
+    ds.level_reviewed = max(ds.level_reviewed or 0, review.level)
+    current = ds.sharing_type_reviewed or review.sharing_type
+    ds.sharing_type_reviewed = levels.effective_sharing(current, review.sharing_type)
+    ds.region_column, ds.reviewed_by = review.region_column, f"officer:{review.officer_id}"
+
+
+def infer(ds: Dataset, cols: list[DatasetColumn], floor: int) -> None:
+    """Inferred level (就高从严) and default sharing type from the column levels."""
+    ds.level_inferred = levels.dataset_level([c.level for c in cols], ds.layer, floor)
+    ds.sharing_type_inferred = levels.default_sharing(ds.level_inferred)
+
+
+def _apply(ds: Dataset, facts: DatasetFacts, entry: Entry, layer: str, provider: str,
+           row_count: int) -> None:
+    ds.layer, ds.provider, ds.row_count = layer, provider, row_count
+    ds.exchangeable = layer in EXCHANGEABLE_LAYERS and entry.is_reviewed
+    ds.refreshed_at = datetime.now(UTC)
+    ds.quality = dict(facts.quality)
+    if entry.reviewed is not None:
+        _from_repository(ds, entry.reviewed)
+    else:
+        _from_draft(ds, entry.draft, facts.primary_key)
+    if entry.review is not None:
+        apply_review(ds, entry.review)
 
 
 def effective_level(ds: Dataset) -> int:
@@ -135,15 +224,19 @@ def _lineage(session: Session, facts: DatasetFacts) -> None:
 def register(session: Session, con: duckdb.DuckDBPyConnection, facts: DatasetFacts,
              sink: EventSink) -> Dataset:
     """Create or refresh the catalog entry of ``facts.dataset`` from the warehouse."""
+    codes = providers.codes(session)
     reviewed = load_all().get(facts.dataset)
-    provider = provider_of(facts.dataset, reviewed)
-    cols = _column_rows(con, facts, provider, reviewed)
+    entry = Entry(reviewed, session.get(DatasetReview, facts.dataset), facts.draft)
+    provider = provider_of(facts, reviewed, codes)
+    floor = floor_of(session, provider)
+    cols = _column_rows(con, facts, floor, entry)
     ds = session.get(Dataset, facts.dataset)
     before = effective_level(ds) if ds else None
     if ds is None:
         ds = Dataset(id=facts.dataset, layer="raw", provider=provider, quality={}, meta={})
         session.add(ds)
-    _apply(ds, facts, reviewed, provider, cols, _count(con, facts.dataset))
+    _apply(ds, facts, entry, layer_of(facts.dataset, codes), provider, _count(con, facts.dataset))
+    infer(ds, cols, floor)
     session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == facts.dataset))
     session.flush()
     session.add_all(cols)

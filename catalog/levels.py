@@ -19,21 +19,19 @@ PII_LEVELS = {
 }
 # Floor per layer: clues (问题线索) are 重要 whatever their columns hold.
 LAYER_FLOOR = {"clue": 4}
-# Provider default for non-personal columns: statistics publish, others are internal.
-PROVIDER_FLOOR = {"statistics": 1}
+# Level of non-personal columns unless the provider registered another default
+# (``hub.providers``: statistics publish at 1); the hub's own layers use this one.
 DEFAULT_FLOOR = 2
 
 
-def column_level(pii_class: str | None, provider: str) -> int:
-    """The level a column's content implies."""
-    base = PROVIDER_FLOOR.get(provider, DEFAULT_FLOOR)
-    return max(base, PII_LEVELS.get(pii_class or "", 0))
+def column_level(pii_class: str | None, floor: int = DEFAULT_FLOOR) -> int:
+    """The level a column's content implies, at least the provider's default ``floor``."""
+    return max(floor, PII_LEVELS.get(pii_class or "", 0))
 
 
-def dataset_level(column_levels: list[int], layer: str, provider: str) -> int:
-    """就高从严: the highest column level, at least the layer's and provider's floor."""
-    floor = max(LAYER_FLOOR.get(layer, 0), PROVIDER_FLOOR.get(provider, DEFAULT_FLOOR))
-    return max([floor, *column_levels])
+def dataset_level(column_levels: list[int], layer: str, floor: int = DEFAULT_FLOOR) -> int:
+    """就高从严: the highest column level, at least the layer's floor and the provider's default."""
+    return max([LAYER_FLOOR.get(layer, 0), floor, *column_levels])
 
 
 def default_sharing(level: int) -> str:

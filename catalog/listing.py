@@ -13,9 +13,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from catalog import dcat, levels
-from catalog.entries import effective_level, effective_sharing
+from catalog.entries import EXCHANGEABLE_LAYERS, effective_level, effective_sharing
 from catalog.errors import UnknownDataset
-from hub.store.models import Dataset, DatasetColumn, DatasetVersion, LineageEdge
+from catalog.reviewed import load_all
+from hub.store.models import Dataset, DatasetColumn, DatasetReview, DatasetVersion, LineageEdge
 
 
 def summary(ds: Dataset) -> dict[str, Any]:
@@ -65,6 +66,20 @@ def columns(session: Session, dataset: str) -> list[DatasetColumn]:
                                 .order_by(DatasetColumn.position)))
 
 
+def review_status(session: Session, ds: Dataset) -> dict[str, Any]:
+    """Whether the entry is reviewed (repository entry or officer), pending review, or never exchanged."""
+    if ds.layer not in EXCHANGEABLE_LAYERS:
+        return {"status": "not exchanged", "layer": ds.layer}
+    review = session.get(DatasetReview, ds.id)
+    if review is not None:
+        return {"status": "reviewed", "by": f"officer:{review.officer_id}", "role": review.role,
+                "at": review.reviewed_at.isoformat()}
+    if ds.id in load_all():
+        return {"status": "repository entry", "by": ds.reviewed_by}
+    return {"status": "pending officer review", "draft": (ds.meta or {}).get("draft"),
+            "next": f"hub catalog review {ds.id} --officer OFFICER"}
+
+
 def show(session: Session, dataset: str) -> dict[str, Any]:
     """Everything the catalog holds about one dataset."""
     ds = get(session, dataset)
@@ -80,6 +95,7 @@ def show(session: Session, dataset: str) -> dict[str, Any]:
         "sharing_type_reviewed": ds.sharing_type_reviewed, "reviewed_by": ds.reviewed_by,
         "quality": ds.quality, "refreshed_at": ds.refreshed_at.isoformat() if ds.refreshed_at else None,
         "related": (ds.meta or {}).get("related", []), "primary_key": (ds.meta or {}).get("primary_key", []),
+        "review": review_status(session, ds),
         "columns": [{"name": c.name, "type": c.data_type, "description": c.description, "pii": c.pii_class,
                      "recognizer": c.pii_recognizer, "share": c.pii_share, "confidence": c.pii_confidence,
                      "level": c.level, "free_text": c.free_text} for c in columns(session, dataset)],

@@ -3,10 +3,13 @@
 A connector (``@connector``) builds the resources (``@resource``) of one source
 system from its pydantic config; each resource declares its Arrow schema, primary
 key, cursor and write disposition, and yields Arrow batches and ``Reject`` rows.
+A connector declares its ``Provider`` (department), each resource a ``Draft``
+catalog entry, and optionally SQLMesh models it ships (``transforms=``).
 Connectors are discovered through the ``hub.connectors`` entry point group
 (``connectors.registry``); the warehouse loader is ``hub.warehouse``.
 """
 
+from connectors.draft import Draft
 from connectors.errors import (
     ConnectorConfigError,
     ConnectorError,
@@ -14,6 +17,7 @@ from connectors.errors import (
     SchemaMismatch,
     SourceUnavailable,
 )
+from connectors.provider import Provider
 from connectors.schema import arrow_schema
 from connectors.sdk import (
     ConnectorDef,
@@ -21,6 +25,7 @@ from connectors.sdk import (
     Incremental,
     Reject,
     Resource,
+    SandboxEnv,
     Source,
     connector,
     file_names,
@@ -35,9 +40,12 @@ __all__ = [
     "ConnectorError",
     "ConnectorNotFound",
     "Cursor",
+    "Draft",
     "Incremental",
+    "Provider",
     "Reject",
     "Resource",
+    "SandboxEnv",
     "SchemaMismatch",
     "Source",
     "SourceUnavailable",

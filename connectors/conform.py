@@ -25,6 +25,16 @@ from connectors.schema import duckdb_type, quote
 LOCAL_TZ = "Asia/Shanghai"
 _local = threading.local()
 _OFFSET = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
+# The exact text form of each declared type: (RE2 pattern, how the reason spells it).
+FORMS: dict[str, tuple[str, str]] = {
+    "date": (r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD"),
+    "timestamp": (
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?",
+        "YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+HH:MM]",
+    ),
+    "integer": (r"-?\d+", "an integer in digits"),
+    "double": (r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", "a decimal number"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,18 +64,61 @@ def _has_offset(column: pa.ChunkedArray) -> bool:
     return bool(pc.any(pc.match_substring_regex(column, _OFFSET)).as_py())
 
 
-def _cast(name: str, column: pa.ChunkedArray, target: pa.DataType) -> tuple[str, str | None]:
-    """SQL for the cast of column ``name``, and the failure test (None if it cannot fail)."""
+def _form(target: pa.DataType) -> tuple[str, str] | None:
+    """The exact text form (pattern, spelling) of a declared type; None for text columns."""
+    if pa.types.is_decimal(target):
+        digits = r"-?\d+" + (rf"(\.\d{{1,{target.scale}}})?" if target.scale else "")
+        return digits, f"a decimal number with at most {target.scale} decimals"
+    for test, name in (
+        (pa.types.is_date, "date"),
+        (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_integer, "integer"),
+        (pa.types.is_floating, "double"),
+    ):
+        if test(target):
+            return FORMS[name]
+    return None
+
+
+def _in_form(column: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
+    """Per row: the text has exactly the form ``pattern`` (nulls count as in form)."""
+    return pc.fill_null(pc.match_substring_regex(column, f"^(?:{pattern})$"), True)
+
+
+def _lossless(col: str, expr: str, source: pa.DataType, target: pa.DataType) -> str | None:
+    """SQL that is true when a float ``col`` loses digits cast to ``target`` (None when it cannot)."""
+    if not pa.types.is_floating(source):
+        return None
+    if pa.types.is_integer(target):
+        return f"{col} <> trunc({col})"
+    if pa.types.is_decimal(target):
+        # scaled to the declared decimals, the float must be a whole number up to its own precision
+        scaled = f"({col} * {10 ** target.scale}.0)"
+        return f"abs({scaled} - round({scaled})) > greatest(1e-6, abs({scaled}) * 1e-15)"
+    return None
+
+
+def _cast(name: str, column: pa.ChunkedArray, target: pa.DataType) -> tuple[str, str | None, pa.ChunkedArray | None]:
+    """SQL for the cast of column ``name``, its failure test (None if it cannot fail), and the
+    per-row exact-form mask the test reads as ``__form_<name>`` (text columns only)."""
     col = quote(name)
     if column.type == target:
-        return col, None
+        return col, None, None
     if pa.types.is_timestamp(target) and _has_offset(column):
         expr = f"(TRY_CAST({col} AS TIMESTAMPTZ) AT TIME ZONE '{LOCAL_TZ}')"
     else:
         expr = f"TRY_CAST({col} AS {duckdb_type(target)})"
     if pa.types.is_string(target):
-        return expr, None
-    return expr, f"({col} IS NOT NULL AND {expr} IS NULL)"
+        return expr, None, None
+    failure = f"{col} IS NOT NULL AND ({expr} IS NULL"
+    form = _form(target) if pa.types.is_string(column.type) else None
+    mask = _in_form(column, form[0]) if form else None
+    if mask is not None:
+        failure += f" OR NOT {quote('__form_' + name)}"
+    loss = _lossless(col, expr, column.type, target)
+    if loss:
+        failure += f" OR {loss}"
+    return expr, failure + ")", mask
 
 
 def _reason_code(target: pa.DataType) -> str:
@@ -81,28 +134,43 @@ def _reason_code(target: pa.DataType) -> str:
     return "bad_value"
 
 
-def _query(raw: pa.Table, schema: pa.Schema, primary_key: Sequence[str]) -> str | None:
+def _reason(name: str, target: pa.DataType) -> str:
+    form = _form(target)
+    what = duckdb_type(target)
+    return f"`{name}` is not a valid {what}" + (f" (expected {form[1]})" if form else "")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str | None
+    masks: dict[str, pa.ChunkedArray]
+
+
+def _query(raw: pa.Table, schema: pa.Schema, primary_key: Sequence[str]) -> _Plan:
     """SQL casting the columns that need it, with the reject code and reason; None if nothing to do."""
     missing = [f.name for f in schema if f.name not in raw.column_names]
     if missing:
         raise SchemaMismatch(f"source rows lack declared column(s) {missing}", columns=missing)
-    selects, cases = [], []
+    selects, cases, masks = [], [], {}
     for key in primary_key:
         col = quote(key)
         blank = f" OR trim(CAST({col} AS VARCHAR)) = ''"
         cases.append((f"{col} IS NULL{blank}", "missing_key", f"primary key `{key}` is empty"))
     for target in schema:
-        expr, failure = _cast(target.name, raw[target.name], target.type)
+        expr, failure, mask = _cast(target.name, raw[target.name], target.type)
         if expr != quote(target.name):  # columns already of the declared type pass through as is
             selects.append(f"{expr} AS {quote(target.name)}")
+        if mask is not None:
+            masks["__form_" + target.name] = mask
         if failure:
-            what = duckdb_type(target.type)
-            cases.append((failure, _reason_code(target.type), f"`{target.name}` is not a valid {what}"))
+            reason = _reason(target.name, target.type).replace("'", "''")
+            cases.append((failure, _reason_code(target.type), reason))
     code = " ".join(f"WHEN {test} THEN '{code}'" for test, code, _ in cases)
     text = " ".join(f"WHEN {test} THEN '{reason}'" for test, _, reason in cases)
     if cases:
         selects += [f"CASE {code} END AS __code", f"CASE {text} END AS __reason"]
-    return f"SELECT {', '.join(selects)} FROM __raw" if selects else None  # noqa: S608 - declared identifiers
+    sql = f"SELECT {', '.join(selects)} FROM __raw" if selects else None  # noqa: S608 - declared identifiers
+    return _Plan(sql, masks)
 
 
 def _run(table: pa.Table, sql: str) -> pa.Table:
@@ -115,10 +183,13 @@ def _run(table: pa.Table, sql: str) -> pa.Table:
 
 
 def conform(raw: pa.Table | pa.RecordBatch, schema: pa.Schema, primary_key: Sequence[str] = ()) -> Conformed:
-    """Cast ``raw`` to ``schema``; rows failing a key or type check are rejected, not cast."""
+    """Cast ``raw`` to ``schema``; rows failing a key, type or exact-form check are rejected, not cast."""
     table = raw if isinstance(raw, pa.Table) else pa.Table.from_batches([raw])
-    sql = _query(table, schema, primary_key)
-    out = _run(table, sql) if sql else pa.table({})
+    plan = _query(table, schema, primary_key)
+    work = table
+    for name, mask in plan.masks.items():
+        work = work.append_column(name, mask)
+    out = _run(work, plan.sql) if plan.sql else pa.table({})
     columns = [out[f.name] if f.name in out.column_names else table[f.name] for f in schema]
     clean = pa.Table.from_arrays(columns, names=schema.names)
     if "__code" not in out.column_names:

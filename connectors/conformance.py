@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from connectors.errors import ConnectorError, ConnectorNotFound
 from connectors.registry import GROUP, get_connector
-from connectors.sdk import ConnectorDef, Reject, Resource, Source
+from connectors.sdk import ConnectorDef, Delivery, Reject, Resource, Source
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _read(res: Resource, start: Any = None) -> tuple[int, Any, list[str]]:
     state, items = res.extract(start)
     rows, problems = 0, []
     for item in items:
-        if isinstance(item, Reject):
+        if isinstance(item, Reject | Delivery):
             continue
         if not item.schema.equals(res.schema, check_metadata=False):
             problems.append(f"`{res.name}` yielded a batch with schema {item.schema} instead of {res.schema}")

@@ -1,36 +1,31 @@
-"""The four source profiles (finance, state_assets, audit, statistics) and ``hub.yaml``.
+"""The four source profiles (finance, state_assets, audit, statistics).
 
-Each profile is a connector built on a kind with the fixed tables of
-``shared/sources/README.md``, typed per the raw-layer contract.  ``load_profiles``
-configures every source: by default the sandbox in ``$HUB_HOME/sandbox``;
-``$HUB_HOME/hub.yaml`` may point any source elsewhere (another directory, real
-database URLs, the statistics API), with ``${ENV}`` references for secrets, and may
-add sources served by plugin connectors (``connector: NAME``)::
+Each profile is a connector built on a kind with the fixed tables of the source
+systems' contract, typed per the raw-layer contract.  Like any plugin, each
+declares its provider (the department) and — what makes it a *default source* —
+how to point it at the hub's sandbox (``sandbox=``).  ``connectors.sources`` merges
+them with ``$HUB_HOME/hub.yaml``, which may point any of them at a real system::
 
     sources:
       finance: {url: "postgresql+psycopg://hub:${FINANCE_DB_PASSWORD}@db/finance"}
       audit: {path: /data/audit-drop}
       statistics: {base_url: "https://stats.example/", token: "${STATS_TOKEN}"}
-      grants_db: {connector: sql, url: "sqlite:////data/grants.sqlite", tables: [...]}
 """
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, SecretStr
 
-from connectors.errors import ConnectorConfigError
 from connectors.kinds.files import FileFeed, feed_resource
 from connectors.kinds.rest import RestConfig, RestFeed
 from connectors.kinds.rest import feed_resource as rest_feed
 from connectors.kinds.sql import table_resource
+from connectors.provider import Provider
 from connectors.samples import tiny_sandbox
-from connectors.sdk import Resource, Source, connector
+from connectors.sdk import Resource, SandboxEnv, Source, connector
 from connectors.tables import TableSpec
 
 MONEY = "decimal(18,2)"
@@ -198,13 +193,22 @@ def _sqlite_sample(file: str) -> Any:
     return lambda d, empty: DatabaseProfile(url=SecretStr(f"sqlite:///{tiny_sandbox(d, empty) / file}"))
 
 
-@connector("finance", config=DatabaseProfile, sample=_sqlite_sample("finance.sqlite"))
+def _sqlite_file(file: str) -> Any:
+    return lambda env: {"url": f"sqlite:///{(env.directory / file).resolve()}"}
+
+
+@connector("finance", config=DatabaseProfile, sample=_sqlite_sample("finance.sqlite"),
+           provider=Provider(code="finance", name_zh="财政局", name_en="Finance bureau"),
+           sandbox=_sqlite_file("finance.sqlite"))
 def finance(config: DatabaseProfile) -> list[Resource]:
     """财政一体化系统 — the finance system's five tables (SQL)."""
     return [table_resource(config.url, spec, config.batch_size) for spec in FINANCE]
 
 
-@connector("state_assets", config=DatabaseProfile, sample=_sqlite_sample("state_assets.sqlite"))
+@connector("state_assets", config=DatabaseProfile, sample=_sqlite_sample("state_assets.sqlite"),
+           provider=Provider(code="state_assets", name_zh="国有资产监督管理委员会",
+                             name_en="State-owned assets supervision commission"),
+           sandbox=_sqlite_file("state_assets.sqlite"))
 def state_assets(config: DatabaseProfile) -> list[Resource]:
     """国资监管系统 — the state-owned assets system's three tables (SQL)."""
     return [table_resource(config.url, spec, config.batch_size) for spec in STATE_ASSETS]
@@ -214,90 +218,27 @@ def state_assets(config: DatabaseProfile) -> list[Resource]:
     "audit",
     config=FolderProfile,
     sample=lambda d, empty: FolderProfile(path=tiny_sandbox(d, empty) / "audit"),
+    provider=Provider(code="audit", name_zh="审计局", name_en="Audit office"),
+    sandbox=lambda env: {"path": str((env.directory / "audit").resolve())},
 )
 def audit(config: FolderProfile) -> list[Resource]:
     """审计管理系统 — monthly findings files dropped in a folder (CSV, GB18030 CSV, XLSX)."""
     return [feed_resource(config.path, FINDINGS)]
 
 
-@connector("statistics", config=ApiProfile)
+@connector("statistics", config=ApiProfile,
+           provider=Provider(code="statistics", name_zh="统计局", name_en="Statistics bureau", default_level=1),
+           sandbox=lambda env: {"base_url": env.api_url})
 def statistics(config: ApiProfile) -> list[Resource]:
     """统计联网直报 — indicators from the statistics REST API (page tokens, retries)."""
     return [rest_feed(config.model_copy(update={"source": "statistics"}), INDICATORS)]
 
 
-BUILTIN = {"finance": finance, "state_assets": state_assets, "audit": audit, "statistics": statistics}
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def substitute_env(value: Any, where: str = "hub.yaml") -> Any:
-    """``${NAME}`` in every string of ``value`` replaced by the environment variable."""
-    if isinstance(value, dict):
-        return {k: substitute_env(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute_env(v, where) for v in value]
-    if not isinstance(value, str):
-        return value
-
-    def one(match: re.Match[str]) -> str:
-        if match[1] not in os.environ:
-            raise ConnectorConfigError(
-                f"{where} refers to ${{{match[1]}}}, which is not set in the environment"
-            )
-        return os.environ[match[1]]
-
-    return _ENV.sub(one, value)
-
-
-def read_hub_yaml(home: Path) -> dict[str, dict[str, Any]]:
-    """The ``sources`` mapping of ``home/hub.yaml`` with ``${ENV}`` substituted ({} when absent)."""
-    path = home / "hub.yaml"
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConnectorConfigError(f"{path} is not valid YAML: {exc}") from None
-    sources = data.get("sources", {}) if isinstance(data, dict) else None
-    if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
-        raise ConnectorConfigError(f"{path}: `sources` must map source names to settings")
-    return substitute_env(sources, f"{path.name}:sources")
-
-
-def sandbox_configs(sandbox: Path, statistics_url: str | None) -> dict[str, dict[str, Any]]:
-    """The four profiles' configs for a sandbox directory."""
-    return {
-        "finance": {"url": f"sqlite:///{(sandbox / 'finance.sqlite').resolve()}"},
-        "state_assets": {"url": f"sqlite:///{(sandbox / 'state_assets.sqlite').resolve()}"},
-        "audit": {"path": str((sandbox / "audit").resolve())},
-        "statistics": {"base_url": statistics_url},
-    }
-
-
 def load_profiles(
     settings: Any, sandbox_dir: Path | None = None, statistics_url: str | None = None
 ) -> list[Source]:
-    """Every configured source: the four profiles (sandbox by default) plus hub.yaml's plugins."""
-    from connectors.registry import get_connector
+    """Every configured source (``connectors.sources``): the sandbox's unless hub.yaml says otherwise."""
+    from connectors.sources import load_sources
 
-    configured = read_hub_yaml(Path(settings.home))
-    defaults = sandbox_configs(sandbox_dir or Path(settings.sandbox_dir), statistics_url)
-    sources = []
-    for name, default in defaults.items():
-        config = default if sandbox_dir is not None else {**default, **configured.get(name, {})}
-        if name == "statistics" and statistics_url:
-            config["base_url"] = statistics_url
-        sources.append(BUILTIN[name].build(config, name))
-    for name, config in configured.items():
-        if name in BUILTIN:
-            continue
-        settings_ = dict(config)
-        kind = settings_.pop("connector", None)
-        if not kind:
-            raise ConnectorConfigError(f"hub.yaml: source `{name}` needs `connector: NAME`")
-        sources.append(
-            get_connector(kind).build(
-                {**settings_, "source": name} if kind in ("sql", "rest", "files") else settings_, name
-            )
-        )
-    return sources
+    env = SandboxEnv(Path(sandbox_dir or settings.sandbox_dir).resolve(), statistics_url)
+    return load_sources(Path(settings.home), env)

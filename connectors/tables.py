@@ -1,8 +1,8 @@
 """``TableSpec``: a resource declared in configuration rather than in code.
 
 The generic kinds (sql, rest, files) take their resources from a list of table
-specs — name, ``{column: type}``, primary key, cursor column, write disposition —
-so a new source table needs configuration, not code.  The built-in profiles are
+specs — name, ``{column: type}``, primary key, cursor column, write disposition,
+and the draft catalog entry — so a new source table needs configuration, not code.  The built-in profiles are
 lists of table specs too.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from connectors.draft import Draft
 from connectors.schema import arrow_schema
 from connectors.sdk import WriteDisposition
 
@@ -25,6 +26,7 @@ class TableSpec(BaseModel):
     write_disposition: WriteDisposition = "merge"
     source_table: str | None = None  # name in the source system when it differs
     description: str = ""
+    draft: Draft | None = None  # the catalog entry proposed for the published table
 
     @property
     def schema(self) -> pa.Schema:

@@ -5,13 +5,15 @@ and holds their keys: the first two by the one-time bootstrap, the third signed 
 both), registers two partners and grants approved by two officers' signed
 statements (idempotently), starts the exchange API,
 shows side by side what each partner receives of the same rows through the real
-HTTP path, prints ready-to-run commands, and keeps serving (unless ``--no-serve``).
+HTTP path, prints ready-to-run commands and a one-time officer console link for
+``security-1``, and keeps serving (unless ``--no-serve``).
 Everything here goes through the public contracts: CLI functions, the workflow,
 and HTTP.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -151,29 +153,43 @@ def _grant(store: Any, sink: Any, signers: dict[str, Any], console: Console) -> 
                       "each with a signed statement")
 
 
-class _Server:
-    """uvicorn in a background thread (stopped by ``stop``)."""
+def _bind(port: int) -> socket.socket:
+    """A loopback socket bound to ``port`` (0: any free port; read it back from the socket)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"the exchange API cannot listen on port {port}: {exc.strerror}") from None
+    return sock
 
-    def __init__(self, app: Any, port: int) -> None:
+
+class _Server:
+    """uvicorn in a background thread on an already bound socket (stopped by ``stop``)."""
+
+    def __init__(self, app: Any, sock: socket.socket) -> None:
         import uvicorn
 
         from hub.api.server import server_config
 
-        self.server = uvicorn.Server(server_config(app, get_settings(), host="127.0.0.1", port=port,
+        self.sock = sock
+        host, port = sock.getsockname()[:2]
+        self.server = uvicorn.Server(server_config(app, get_settings(), host=host, port=port,
                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the exchange API did not start (is the port in use?)")
+                raise RuntimeError("the exchange API did not start")
             time.sleep(0.05)
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.sock.close()
 
 
 def _token(base: str, cid: str, key_path: Path) -> str:
@@ -208,6 +224,25 @@ def _side_by_side(base: str, keys: dict[str, Path], console: Console) -> None:
         for col in SHOWN:
             table.add_row(col, *(str(views[p][payment].get(col, "—(not released)")) for p in PARTNERS))
         console.print(table)
+
+
+CONSOLE_OFFICER = "security-1"
+
+
+def _console_link(settings: Settings, store: Any, sink: Any, signers: dict[str, Any], base: str,
+                  console: Console) -> str:
+    """A one-time console login link for ``security-1``, issued to a login statement signed with
+    its key (which the demo holds), as ``hub console login --key`` would."""
+    from hub.console import links
+
+    with store.session() as s:
+        link = links.issue(s, sink, links.sign_login(signers[CONSOLE_OFFICER], CONSOLE_OFFICER),
+                           secret=links.console_secret(settings.keys_dir), base_url=base)
+    console.print(f"\n[bold]Officer console[/bold] (监督管理台) for {CONSOLE_OFFICER}: open within 5 minutes, once:\n"
+                  f"  {link.url}\n  (a new link: HUB_OFFICER_PASSPHRASE={DEMO_PASSPHRASE.decode()} hub console login "
+                  f"--key {settings.home / 'officers' / (CONSOLE_OFFICER + '.key')} --url {base})",
+                  soft_wrap=True, highlight=False)
+    return link.url
 
 
 def _instructions(base: str, key: Path, console: Console) -> None:
@@ -252,11 +287,13 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
         signers = _enrol_officers(settings, store, audit.sink, console)
         keys = _register(settings, store, audit.sink, console)
         _grant(store, audit.sink, signers, console)
-        base = f"http://127.0.0.1:{port}"
-        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), port)
+        sock = _bind(port)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), sock)
         server.start()
         _side_by_side(base, keys, console)
         _instructions(base, keys["partner:hz-xihu-jw"].resolve(), console)
+        _console_link(settings, store, audit.sink, signers, base, console)
         if serve:
             console.print(f"\n[bold green]serving on {base}[/bold green] (Ctrl-C to stop)")
             server.thread.join()

@@ -33,7 +33,17 @@ PARTNER_LOCKDOWN = "partner.lockdown"
 PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
+CATALOG_REVIEWED = "catalog.reviewed"
+PROVIDER_REGISTERED = "provider.registered"
 OPERATOR_READ = "operator.read"
+# the officer console (hub.console): logins, sessions and what officers look at or check there
+CONSOLE_LINK_ISSUED = "console.link_issued"  # a one-time login link, issued to a signed login statement
+CONSOLE_LOGIN = "console.login"  # the link was used (or refused): a session opened
+CONSOLE_LOGOUT = "console.logout"  # a session ended: logout, idle or absolute timeout
+CONSOLE_PREVIEW = "console.preview"  # an exposure preview of an application (what the partner would get)
+CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
+CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
+CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 CERT_REGISTERED = "partner.certificate_registered"  # a partner TLS client certificate (hub.certificates)
 KEYS_ROTATED = "keys.rotated"  # a master or signing key was rotated (hub keys rotate; hub.kms.rotation)

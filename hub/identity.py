@@ -36,7 +36,6 @@ from hub.store.models import ClientKey, Officer, Partner, Suspension
 
 KINDS = ("partner", "officer")
 ROLES = ("owner", "security")
-PROVIDERS = ("finance", "state_assets", "audit", "statistics")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 PURPOSE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _JURISDICTION = re.compile(r"[1-9][0-9]{5}")
@@ -207,13 +206,33 @@ def register_partner(session: Session, sink: EventSink, partner_id: str, *, clea
     return Registration(cid, key.kid, private)
 
 
-def check_officer(officer_id: str, role: str, owner_of: str | None) -> None:
-    """Validate an officer's id, role and provider; ``IdentityError`` naming the field."""
+def _check_provider(session: Session | None, sink: EventSink | None, owner_of: str | None) -> None:
+    """An owner officer speaks for a registered provider (``hub.providers``; declared ones register)."""
+    from hub import providers
+
+    if not owner_of:
+        known = set(providers.declared()) | (providers.codes(session) if session is not None else set())
+        raise IdentityError(f"an owner officer needs --owner-of PROVIDER (one of {', '.join(sorted(known))})")
+    if session is None:
+        return
+    try:
+        providers.require(session, owner_of, sink)
+    except providers.UnknownProvider as exc:
+        raise IdentityError(f"--owner-of: {exc}") from None
+
+
+def check_officer(officer_id: str, role: str, owner_of: str | None, session: Session | None = None,
+                  sink: EventSink | None = None) -> None:
+    """Validate an officer's id, role and provider; ``IdentityError`` naming the field.
+
+    With a ``session`` the provider must be registered (a provider an installed
+    connector declares is registered now, through ``sink``).
+    """
     _check_local_id("officer", officer_id)
     if role not in ROLES:
         raise IdentityError(f"role `{role}` must be one of {', '.join(ROLES)}")
-    if role == "owner" and owner_of not in PROVIDERS:
-        raise IdentityError(f"an owner officer needs --owner-of, one of {', '.join(PROVIDERS)}")
+    if role == "owner":
+        _check_provider(session, sink, owner_of)
     if role == "security" and owner_of is not None:
         raise IdentityError("a security officer speaks for no provider; drop --owner-of")
 

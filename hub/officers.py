@@ -206,7 +206,7 @@ def bootstrap(session: Session, sink: EventSink, officer_id: str, *, role: str, 
     """Enrol one of the first two officers on its own key's statement (proof it holds the
     private half); refused once two officers exist.  The second closes the bootstrap."""
     moment = _now(now)
-    check_officer(officer_id, role, owner_of)
+    check_officer(officer_id, role, owner_of, session, sink)
     key = public_key(public_pem)
     lock_enrolment(session)
     if not bootstrap_open(session):
@@ -236,7 +236,7 @@ def enrol(session: Session, sink: EventSink, officer_id: str, *, role: str, owne
     """One officer's signature on an enrolment; the officer is enrolled at the second
     (another officer, another key) and ``None`` is returned while it waits."""
     moment = _now(now)
-    check_officer(officer_id, role, owner_of)
+    check_officer(officer_id, role, owner_of, session, sink)
     key = public_key(public_pem)
     check_new_officer(session, officer_id, key)
     target, terms = f"officer:{officer_id}", _enrolment_terms(officer_id, role, owner_of, key)

@@ -4,7 +4,15 @@ Stages: ingest (every raw asset) → transform (SQLMesh) → publish.  Each stag
 one in-process Dagster materialization of the same definitions ``dagster dev``
 shows; the wall time of each is measured and returned.  With a sandbox, the
 sandbox statistics API is served on a free loopback port for the run's duration.
-A failed stage stops the run with the failing assets' messages (non-zero exit).
+
+One source never stops the others.  A damaged file or row is quarantined by its
+connector and the asset succeeds; an ingest asset that fails (a source down after
+its retries, a table gone, a schema that drifted) leaves its raw table at its last
+committed state, and the transforms still run — over the last good raw tables, so
+the other sources are transformed and published (SQLMesh restates only models
+whose raw tables changed).  A raw table that has never loaded is created empty so
+the transforms can run at all.  A failed transform or publish stage stops the run.
+``PipelineResult.status`` is the exit status of ``hub run`` (``EXIT_*``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -22,9 +31,14 @@ from hub.orchestration import progress
 from hub.orchestration.definitions import build_definitions
 from hub.orchestration.resources import HubResource
 from hub.settings import Settings
+from hub.warehouse import ensure_raw_tables
 
 STAGES = ("ingest", "transform", "publish")
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+EXIT_OK = 0  # completed; nothing was quarantined
+EXIT_FAILED = 1  # a transform or publish stage failed, or the run could not start
+EXIT_QUARANTINED = 3  # completed; some input (rows or whole files) was quarantined
+EXIT_DEGRADED = 4  # completed; a source failed to ingest, or a connector's model package was refused
 
 
 class PipelineError(HubError):
@@ -38,16 +52,45 @@ class StageResult:
     name: str
     seconds: float
     assets: list[str] = field(default_factory=list)
+    run_id: str = ""
+    failures: list[str] = field(default_factory=list)  # "asset: why" of assets that failed
+    loads: list[dict[str, Any]] = field(default_factory=list)  # ingest: LoadResult.summary() each
 
 
 @dataclass
 class PipelineResult:
     stages: list[StageResult]
     checks_failed: list[str]
+    refused: list[str] = field(default_factory=list)  # connector model packages that did not validate
 
     @property
     def seconds(self) -> float:
         return sum(s.seconds for s in self.stages)
+
+    @property
+    def failures(self) -> list[str]:
+        """Assets that failed (ingest only: later stages raise)."""
+        return [f for s in self.stages for f in s.failures]
+
+    @property
+    def loads(self) -> list[dict[str, Any]]:
+        return [load for s in self.stages for load in s.loads]
+
+    @property
+    def quarantined(self) -> int:
+        """Rows quarantined by this run (the rows of files quarantined whole included)."""
+        return sum(load["quarantined"] for load in self.loads)
+
+    @property
+    def files_quarantined(self) -> int:
+        return sum(load["files_quarantined"] for load in self.loads)
+
+    @property
+    def status(self) -> int:
+        """The exit status of ``hub run``: degraded beats quarantined beats success."""
+        if self.failures or self.refused:
+            return EXIT_DEGRADED
+        return EXIT_QUARANTINED if self.quarantined or self.files_quarantined else EXIT_OK
 
 
 def _selection(stage: str) -> dg.AssetSelection:
@@ -78,18 +121,36 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return failed
 
 
+def _loads(events: Sequence[dg.DagsterEvent]) -> list[dict[str, Any]]:
+    """Each ingest asset's counts, from its materialization metadata."""
+    loads = []
+    for event in events:
+        meta = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+        if "rows_read" not in meta:
+            continue
+        loads.append({"resource": meta["table"], "read": meta["rows_read"], "loaded": meta["rows_loaded"],
+                      "quarantined": meta["quarantined"], "files_quarantined": meta["files_quarantined"],
+                      "files": meta.get("deliveries") or []})
+    return sorted(loads, key=lambda load: load["resource"])
+
+
 def _run_stage(stage: str, assets: Sequence[object], hub: HubResource, checks: list[str]) -> StageResult:
-    """Materialize one stage in-process; failed checks are appended to ``checks``."""
+    """Materialize one stage in-process; failed checks are appended to ``checks``.
+
+    A failed ingest asset is reported in the result (the run goes on); a failure in any
+    other stage raises ``PipelineError``."""
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},  # type: ignore[arg-type]
                                 instance=instance, raise_on_error=False, run_config=QUIET)
-        if not result.success:
-            raise PipelineError(f"stage `{stage}` failed: " + "; ".join(_failures(result)))
+        failures = [] if result.success else _failures(result)
+        if (failures and stage != "ingest") or (not result.success and not failures):
+            raise PipelineError(f"stage `{stage}` failed: " + ("; ".join(failures) or "see the Dagster run"))
         checks += _failed_checks(result)
         events = result.get_asset_materialization_events()
         keys = sorted(ev.asset_key.to_user_string() for ev in events if ev.asset_key is not None)
-    return StageResult(stage, time.perf_counter() - started, keys)
+        loads = _loads(events) if stage == "ingest" else []
+    return StageResult(stage, time.perf_counter() - started, keys, result.run_id, failures, loads)
 
 
 @contextmanager
@@ -104,18 +165,22 @@ def _statistics_api(sandbox: Path | None) -> Iterator[str | None]:
 
 
 def resolve_sandbox(settings: Settings, sandbox: Path | None) -> Path | None:
-    """The sandbox to ingest: the one given, else HUB_HOME/sandbox unless hub.yaml configures sources."""
+    """The sandbox to ingest: the one given, else HUB_HOME/sandbox when it exists.
+
+    The default sources read the sandbox unless hub.yaml points them elsewhere
+    (``connectors.sources``); hub.yaml adds sources, it does not switch the sandbox off.
+    """
     if sandbox is not None:
         if not (sandbox / "manifest.json").exists():
             raise PipelineError(f"`{sandbox}` is not a sandbox (no manifest.json); "
                                 f"create one with `hub sandbox seed {sandbox}`")
         return sandbox.resolve()
+    if (settings.sandbox_dir / "manifest.json").exists():
+        return settings.sandbox_dir.resolve()
     if (settings.home / "hub.yaml").exists():
         return None
-    if not (settings.sandbox_dir / "manifest.json").exists():
-        raise PipelineError(f"no sources: neither {settings.home / 'hub.yaml'} nor a sandbox in "
-                            f"{settings.sandbox_dir} (try `hub demo` or `hub sandbox seed`)")
-    return settings.sandbox_dir.resolve()
+    raise PipelineError(f"no sources: neither {settings.home / 'hub.yaml'} nor a sandbox in "
+                        f"{settings.sandbox_dir} (try `hub demo` or `hub sandbox seed`)")
 
 
 def run_pipeline(settings: Settings, sandbox: Path | None = None,
@@ -132,9 +197,12 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
             hub = HubResource(home=str(settings.home.resolve()), sandbox=str(sandbox) if sandbox else None,
                               statistics_url=url)
             defs = build_definitions(settings, hub)
+            refused = [str(r) for r in hub.project()[1]]  # validated while building, cached
             assets = list(defs.assets or [])
             for stage in only:
                 stages.append(_run_stage(stage, assets, hub, checks))
+                if stage == "ingest" and stages[-1].failures and "transform" in only:
+                    ensure_raw_tables(hub.warehouse_path, hub.sources())
     finally:
         progress.install(None)
-    return PipelineResult(stages, checks)
+    return PipelineResult(stages, checks, refused)

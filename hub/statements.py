@@ -38,7 +38,8 @@ from hub.store.models import Application, Grant
 
 TYP = "hub-statement+jwt"
 ALGORITHMS = ("EdDSA", "ES256")
-ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove")
+ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove",
+           "review", "login")  # login: an officer asks for a console login link (hub.console.links)
 MAX_STATEMENT_BYTES = 16384
 MAX_NOTE = 2000
 SKEW_S = 300  # a statement signed more than this far from the hub's clock is refused

@@ -4,9 +4,13 @@
 batches in DuckDB, merges them into the raw table (insert new keys, update rows
 that changed, never duplicate) and stores the new cursor in ``_hub.cursors`` — all
 in ONE DuckDB transaction, so a failure or a kill leaves the previous committed
-state and a rerun without source changes changes nothing.  Rejected rows go to the
-quarantine before the commit.  Each load returns a ``LoadResult`` that the Dagster
-assets publish as metadata.
+state and a rerun without source changes changes nothing.  Rejected rows and files
+go to the quarantine before the commit.  A key that one read of a resource
+delivers more than once (a SQL table without its key constraint) is not resolved by
+guessing: every copy is quarantined as ``duplicate_key_in_delivery`` (file feeds
+check that per file, and let the latest file win across files).  Each load returns
+a ``LoadResult`` — rows read = loaded + quarantined, and per file the same three
+numbers — that the Dagster assets publish as metadata.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -24,9 +29,9 @@ import duckdb
 import pyarrow as pa
 
 from connectors import quarantine
-from connectors.errors import ConnectorError, SchemaMismatch
+from connectors.errors import SchemaMismatch
 from connectors.schema import describe, quote
-from connectors.sdk import Reject, Resource, Source
+from connectors.sdk import Delivery, FileReject, Reject, Resource, Source
 from hub.errors import Unavailable
 from hub.kms.fields import QUARANTINE, seal_text
 from hub.store import Store
@@ -46,17 +51,27 @@ class LoadResult:
     resource: str
     table: str
     run_id: str
-    rows_read: int = 0
+    rows_read: int = 0  # rows the source handed over: rows_loaded + quarantined
+    rows_loaded: int = 0
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
-    quarantined: int = 0
+    quarantined: int = 0  # rows quarantined, those of files quarantined whole included
     quarantined_new: int = 0
+    files_quarantined: int = 0
     batches: int = 0
     cursor_before: Any = None
     cursor_after: Any = None
     schema: dict[str, str] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)
     seconds: float = 0.0
+
+    def count(self, rejects: list[Reject]) -> None:
+        """Count ``rejects`` as quarantined (a file's rows with it) and as read."""
+        files = [r for r in rejects if isinstance(r, FileReject)]
+        self.files_quarantined = len(files)
+        self.quarantined = len(rejects) - len(files) + sum(f.rows for f in files)
+        self.rows_read = self.rows_loaded + self.quarantined
 
     def as_metadata(self) -> dict[str, Any]:
         """Plain JSON-able values (cursors as JSON text) for asset metadata."""
@@ -64,6 +79,12 @@ class LoadResult:
         for key in ("cursor_before", "cursor_after"):
             data[key] = _dump(data[key])
         return data
+
+    def summary(self) -> dict[str, Any]:
+        """What the run summary prints: the resource's counts and each file's."""
+        return {"resource": self.table, "read": self.rows_read, "loaded": self.rows_loaded,
+                "quarantined": self.quarantined, "files_quarantined": self.files_quarantined,
+                "files": [asdict(d) for d in self.deliveries]}
 
 
 def table_name(source: str, resource: str) -> str:
@@ -220,8 +241,8 @@ def _stage(
     with _unordered(conn, staged is None):
         for item in items:
             _take(sink, item, (res, source), result, rejects)
-            if hook and not isinstance(item, Reject):
-                hook(result.batches, result.rows_read)
+            if hook and isinstance(item, pa.RecordBatch):
+                hook(result.batches, result.rows_loaded)
         sink.flush()
     result.cursor_after = state.end
     return rejects, staged is not None
@@ -269,32 +290,50 @@ def _unordered(conn: duckdb.DuckDBPyConnection, direct: bool) -> Iterator[None]:
 
 def _take(
     sink: _Sink,
-    item: pa.RecordBatch | Reject,
+    item: pa.RecordBatch | Reject | Delivery,
     what: tuple[Resource, str],
     result: LoadResult,
     rejects: list[Reject],
 ) -> None:
-    """One extracted item: a reject is kept, a batch checked and handed to the sink."""
+    """One extracted item: a reject is kept, a file's counts noted, a batch checked and handed on."""
     res, source = what
     if isinstance(item, Reject):
         rejects.append(item)
         return
+    if isinstance(item, Delivery):
+        result.deliveries.append(item)
+        return
     _check_batch(item, res, source)
     if item.num_rows:
-        sink.add(item, result.rows_read)
-    result.rows_read += item.num_rows
+        sink.add(item, result.rows_loaded)
+    result.rows_loaded += item.num_rows
     result.batches += 1
 
 
-def _check_unique(conn: duckdb.DuckDBPyConnection, res: Resource, target: str) -> None:
-    if not res.primary_key:
-        return
+def _repeated_keys(conn: duckdb.DuckDBPyConnection, res: Resource, table: str, source: str) -> list[Reject]:
+    """Take every row of ``table`` whose key this read delivered more than once out of it, as rejects.
+
+    Resources that may legitimately deliver a key twice in one read (``dedupe``: file feeds,
+    re-reporting APIs) resolve that by their version rule instead."""
+    if not res.primary_key or res.dedupe or res.write_disposition == "append":
+        return []
     keys = ", ".join(quote(k) for k in res.primary_key)
-    row = conn.execute(f"SELECT count(*) - count(DISTINCT ({keys})) FROM {target}").fetchone()  # noqa: S608
-    if row and row[0]:
-        raise ConnectorError(
-            f"{target} received {row[0]} rows repeating a primary key ({keys}) of the source"
-        )
+    row = conn.execute(f"SELECT count(*) - count(DISTINCT ({keys})) FROM {table}").fetchone()  # noqa: S608
+    if not row or not row[0]:
+        return []
+    repeated = f"({keys}) IN (SELECT {keys} FROM {table} GROUP BY {keys} HAVING count(*) > 1)"  # noqa: S608
+    rows = conn.execute(f"SELECT * FROM {table} WHERE {repeated} ORDER BY ALL").to_arrow_table()  # noqa: S608
+    conn.execute(f"DELETE FROM {table} WHERE {repeated}")  # noqa: S608
+    items = rows.drop_columns([c for c in rows.column_names if c == "__seq"]).to_pylist()
+    shown = [",".join(f"{k}={item[k]}" for k in res.primary_key) for item in items]
+    copies, rejects = Counter(shown), []
+    seen: Counter[str] = Counter()
+    for key, item in zip(shown, items, strict=True):
+        seen[key] += 1
+        reason = f"{source}.{res.name} delivered key {key} {copies[key]} times in one read: every copy is quarantined"
+        raw = json.dumps(item, ensure_ascii=False, default=str)
+        rejects.append(Reject(f"{key} (copy {seen[key]} of {copies[key]})", raw, "duplicate_key_in_delivery", reason))
+    return rejects
 
 
 def _save_cursor(conn: duckdb.DuckDBPyConnection, source: str, res: Resource, result: LoadResult) -> None:
@@ -395,15 +434,17 @@ def ingest_resource(
         try:
             target = _ensure_table(conn, source.name, res)
             rejects, staged = _stage(conn, res, source.name, target, result, on_batch)
-            result.quarantined = len(rejects)
+            repeated = _repeated_keys(conn, res, "__stage" if staged else target, source.name)
+            result.rows_loaded -= len(repeated)
+            rejects += repeated
+            result.count(rejects)
             if store is not None:
                 seal = None if key is None else functools.partial(seal_text, key, context=QUARANTINE)
                 result.quarantined_new = quarantine.record(store, run_id, source.name, res.name, rejects, seal)
             if staged:
                 _merge(conn, res, target, result)
             else:
-                result.inserted = result.rows_read
-                _check_unique(conn, res, target)
+                result.inserted = result.rows_loaded
             _save_cursor(conn, source.name, res, result)
             conn.execute("COMMIT")
         except BaseException:
@@ -417,3 +458,21 @@ def ingest_resource(
 def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str) -> list[LoadResult]:
     """Load every resource of ``source`` (each in its own transaction)."""
     return [ingest_resource(warehouse_path, source, res.name, store, run_id) for res in source.resources]
+
+
+def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source]) -> list[str]:
+    """Create, empty, every declared raw table that has never loaded; the ones created.
+
+    Used when a source failed before its first load, so the transforms can still run
+    over the other sources (its datasets are then empty: nothing was ever delivered)."""
+    created = []
+    with connect(warehouse_path) as conn:
+        for source, res in all_resources(sources):
+            schema = f"raw_{source.name}"
+            found = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                                 "AND table_name = ?", [schema, res.name]).fetchone()
+            if found and found[0]:
+                continue
+            _ensure_table(conn, source.name, res)
+            created.append(table_name(source.name, res.name))
+    return created

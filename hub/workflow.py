@@ -195,20 +195,29 @@ def _is_requester(app: Application, officer: Officer) -> bool:
     return app.requested_by in {officer.id, f"officer:{officer.id}"}
 
 
-def _check_decider(session: Session, app: Application, signed: Signed, dataset: Dataset) -> None:
-    officer = signed.officer
+def decider_refusal(session: Session, app: Application, officer: Officer, dataset: Dataset,
+                    kid: str | None = None) -> Forbidden | Conflict | None:
+    """Why ``officer`` (signing with ``kid``) may not decide ``app`` under the two-person rule,
+    or ``None`` when it may.  ``decide`` raises it; the console shows it before anyone signs."""
     if _is_requester(app, officer):
-        raise Forbidden(f"two-person rule: officer `{officer.id}` requested application `{app.id}` "
-                        "and cannot decide it", application=app.id)
+        return Forbidden(f"two-person rule: officer `{officer.id}` requested application `{app.id}` "
+                         "and cannot decide it", application=app.id)
+    same = Approval.officer_id == officer.id
     earlier = session.scalars(select(Approval).where(
-        Approval.application_id == app.id,
-        (Approval.officer_id == officer.id) | (Approval.kid == signed.kid))).first()
+        Approval.application_id == app.id, same if kid is None else same | (Approval.kid == kid))).first()
     if earlier is not None:
-        raise Conflict(f"two-person rule: officer `{earlier.officer_id}` already decided application "
-                       f"`{app.id}` (one officer, one key, one decision)", application=app.id)
+        return Conflict(f"two-person rule: officer `{earlier.officer_id}` already decided application "
+                        f"`{app.id}` (one officer, one key, one decision)", application=app.id)
     if officer.role == "owner" and officer.owner_of != dataset.provider:
-        raise Forbidden(f"two-person rule: owner officer `{officer.id}` speaks for `{officer.owner_of}`, "
-                        f"not for `{dataset.provider}`", application=app.id)
+        return Forbidden(f"two-person rule: owner officer `{officer.id}` speaks for `{officer.owner_of}`, "
+                         f"not for `{dataset.provider}`", application=app.id)
+    return None
+
+
+def _check_decider(session: Session, app: Application, signed: Signed, dataset: Dataset) -> None:
+    refusal = decider_refusal(session, app, signed.officer, dataset, signed.kid)
+    if refusal is not None:
+        raise refusal
 
 
 def _two_person_complete(approvals: list[Approval], deciders: dict[str, Officer], provider: str) -> bool:

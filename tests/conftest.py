@@ -1,4 +1,12 @@
-"""Session fixtures: a real PostgreSQL server, isolated HUB_HOME per test."""
+"""Session fixtures: a real PostgreSQL server, isolated HUB_HOME per test; Hypothesis profiles.
+
+Hypothesis runs under the ``ci`` profile when ``CI`` is set (``.ci/run`` sets it) or
+``HYPOTHESIS_PROFILE=ci``: derandomized (the same inputs on every run, whatever the
+machine), no example database, so a commit that changed nothing related cannot turn
+CI red.  Inputs that ever failed are pinned in the tests with ``@example``.  Locally
+the ``dev`` profile explores more inputs, at random, remembering failures in
+``.hypothesis/`` (ignored by git).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_examples=50, deadline=None,
+                                     print_blob=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+hypothesis_settings.register_profile("dev", max_examples=120, deadline=None,
+                                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 with warnings.catch_warnings():
     # jieba 0.42's regexes hold invalid escapes; compile it once with that warning silenced
@@ -115,6 +131,7 @@ class PipelineOutput:
     home: Path
     sandbox: Path
     seconds: float
+    status: int  # what ``hub run`` would have exited with
 
 
 @pytest.fixture(scope="session")
@@ -133,8 +150,8 @@ def pipeline_output(tmp_path_factory: pytest.TempPathFactory) -> PipelineOutput:
     sandbox = home / "sandbox"
     seed(sandbox, seed=7, scale=400)
     started = time.perf_counter()
-    run_pipeline(load_settings(home=home), sandbox)
-    return PipelineOutput(home, sandbox, time.perf_counter() - started)
+    result = run_pipeline(load_settings(home=home), sandbox)
+    return PipelineOutput(home, sandbox, time.perf_counter() - started, result.status)
 
 
 # --- softhsm2: one PKCS#11 token directory per test session ------------------------------------

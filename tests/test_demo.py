@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from hub import demo
 from hub.audit import verify_chain
+from hub.console import links, stats
 from hub.keys import KeyStore
 from hub.settings import get_settings
 from hub.store import open_store
@@ -19,18 +21,12 @@ from hub.store.models import Grant, Officer, Partner
 from tests.test_home import exposed
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     monkeypatch.setattr(demo, "SCALE", 300)
     out = io.StringIO()
     caller_umask = os.umask(0o022)  # a caller whose files would be 0644 (issue 23, point 6)
     try:
-        demo.run_demo(serve=False, port=_free_port(), console=Console(file=out, width=200))
+        demo.run_demo(serve=False, port=0, console=Console(file=out, width=200))
     finally:
         os.umask(caller_umask)
     text = out.getvalue()
@@ -46,12 +42,20 @@ def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     # the demo made and holds the officers' keys, and says so; every officer action is signed
     assert "holds their keys" in " ".join(text.split())
     report = verify_chain(store, KeyStore(get_settings().keys_dir))
-    # 2 bootstraps, security-2 enrolled by two (1 waiting + 2), two approvals per grant
-    assert report.ok and report.officer_signatures == 5 + 2 * len(demo.GRANTS), report.summary()
+    # 2 bootstraps, security-2 enrolled by two (1 waiting + 2), two approvals per grant, the console login
+    assert report.ok and report.officer_signatures == 5 + 2 * len(demo.GRANTS) + 1, report.summary()
+    # the demo prints a one-time console link for security-1, and the overview counts the demo's deliveries
+    link = re.search(r"(http://127\.0\.0\.1:\d+/console/login/\S+)", text)
+    assert link, text[-800:]
+    with store.session() as s:
+        officer = links.redeem(s, link.group(1).rsplit("/", 1)[1], secret=links.console_secret(get_settings().keys_dir))
+        assert officer.id == "security-1"
+        hourly, _ = stats.traffic(s, datetime.now(UTC))
+    assert sum(hourly.deliveries) >= len(demo.PARTNERS) and sum(hourly.rows) > 0
     # the side-by-side: county partner sees the name it holds a clear grant for, the province a mask
     assert "finance.subsidy_payment, payment_id" in text
     assert "*" in text and "ps_" in text
     # a second run is idempotent: no duplicate actors or grants
-    demo.run_demo(serve=False, port=_free_port(), console=Console(file=io.StringIO(), width=200))
+    demo.run_demo(serve=False, port=0, console=Console(file=io.StringIO(), width=200))
     with store.session() as s:
         assert len(list(s.scalars(select(Grant)))) == len(demo.GRANTS)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from connectors.registry import discover
+from connectors.registry import GROUP
+from connectors.sdk import ConnectorDef
 from hub.cli import app
 from hub.settings import Settings
 
-README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def shipped_connectors() -> dict[str, ConnectorDef]:
+    """The connectors this repository ships: its own pyproject's entry points, not what is installed."""
+    points = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"][GROUP]
+    return {name: EntryPoint(name, value, GROUP).load() for name, value in points.items()}
 
 
 def _commands(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
@@ -31,9 +42,23 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 
 def test_every_connector_is_in_the_readme():
-    for name, connector in discover().items():
+    shipped = shipped_connectors()
+    assert {"sql", "rest", "files", "finance", "state_assets", "audit", "statistics"} <= set(shipped)
+    for name, connector in shipped.items():
+        assert isinstance(connector, ConnectorDef), name
         assert f"| `{name}` |" in README, f"connector `{name}` is not documented in README.md"
         assert connector.description
+
+
+def test_docs_link_nothing_outside_the_repository():
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#]+)", text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            assert (doc.parent / target).resolve().is_relative_to(ROOT), f"{doc.name} links {target} outside"
+            assert (doc.parent / target).exists(), f"{doc.name} links {target}, which does not exist"
+        assert "../shared/" not in text, f"{doc.name} points outside the repository"
 
 
 def test_every_setting_is_in_the_readme():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 CORE = ["hub/exchange", "hub/policy", "hub/audit", "hub/store", "hub/orchestration", "catalog", "connectors"]
-UPPER = ("hub.api", "hub.cli")
+UPPER = ("hub.api", "hub.cli", "hub.console")
 
 
 def _imports(path: Path) -> set[str]:

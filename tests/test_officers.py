@@ -104,8 +104,9 @@ def test_the_bootstrap_enrols_two_officers_then_closes(bootstrapped: dict[str, P
     third = hub("officer", "bootstrap", "sec-2", "--role", "security", "--key", str(bootstrapped["sec-2"]))
     assert third.exit_code == 1 and "bootstrap is closed" in str(third.exception)
     events = [(r.event, r.subject) for r in _rows(hub_home, AuditRecord)]
-    assert events == [("officer.registered", "officer:sec-1"), ("officer.registered", "officer:own-fin"),
-                      ("officer.bootstrap_closed", "officer:own-fin")]
+    # own-fin's provider, declared by the finance connector, is registered at its first use
+    assert events == [("officer.registered", "officer:sec-1"), ("provider.registered", "connector:finance"),
+                      ("officer.registered", "officer:own-fin"), ("officer.bootstrap_closed", "officer:own-fin")]
     [first] = [r for r in _rows(hub_home, AuditRecord) if r.subject == "officer:sec-1"]
     assert first.details["terms"]["public_key"] == Path(_pub(bootstrapped["sec-1"])).read_text()
 

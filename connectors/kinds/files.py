@@ -2,36 +2,32 @@
 
 Files matching a feed's pattern are read in order — the ``YYYYMM`` in the name,
 then the name — so that for a key the row of the latest file wins.  The cursor is
-the set of files already loaded, by name and SHA-256 of the content: a file seen
-again unchanged loads once; a file whose content changed loads again.  Damaged
-rows (too few or too many fields, a bad date or number, a missing key) become
-``Reject`` objects naming ``file:line`` and the reason.  Columns ``_source_file``
-and ``_source_line``, when declared, say where each row came from.
+the set of files already read, by name and SHA-256 of the content: a file seen
+again unchanged is read once; a file whose content changed (a corrected
+re-delivery under the same name) is read again, and so is a corrected file under a
+new name.  Each file is checked whole and row by row (``connectors.kinds.delivery``):
+a file that cannot be read as a whole is quarantined as a file and loads nothing,
+damaged rows become ``Reject`` objects naming ``file:line`` and the reason, and a
+``Delivery`` per file counts records read, loaded and quarantined.  Columns
+``_source_file`` and ``_source_line``, when declared, say where each row came from.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
-import io
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from connectors.conform import conform
 from connectors.errors import ConnectorConfigError
-from connectors.sdk import Incremental, Reject, Resource, connector, file_names, resource
+from connectors.kinds.delivery import ORIGIN, Item, read_delivery
+from connectors.sdk import Delivery, FileReject, Incremental, Resource, connector, file_names, resource
 from connectors.tables import TableSpec
 
-ORIGIN = ("_source_file", "_source_line")
+__all__ = ["ORIGIN", "FileFeed", "FilesConfig", "feed_resource", "file_order", "read_file", "read_folder"]
 _MONTH = re.compile(r"(\d{6})")
-Row = tuple[int, list[Any]]  # (line number, field values)
 
 
 class FileFeed(TableSpec):
@@ -54,106 +50,34 @@ def file_order(path: Path) -> tuple[str, str]:
     return (match[1] if match else "", path.name)
 
 
-def _csv_rows(path: Path) -> Iterator[Row]:
-    encoding = "gb18030" if path.name.lower().endswith(".gbk.csv") else "utf-8-sig"
-    text = path.read_bytes().decode(encoding)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    for values in reader:
-        if values:
-            yield reader.line_num, values
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return value if value is None else str(value)
-
-
-def _xlsx_rows(path: Path) -> Iterator[Row]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
+def read_file(path: Path, feed: FileFeed, data: bytes | None = None) -> Iterator[Item]:
+    """The items of one dropped file, conformed to ``feed`` (``data``: its bytes, if already read)."""
     try:
-        for line, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            values = [_cell(c) for c in cells]
-            while values and values[-1] in (None, ""):
-                values.pop()
-            if values:
-                yield line, values
-    finally:
-        book.close()
-
-
-def _rows(path: Path) -> Iterator[Row]:
-    return _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-
-
-def _split(path: Path, names: list[str]) -> tuple[list[Row], list[Reject]]:
-    """Good-shaped rows and shape rejects (bad header, too few/many fields, bad encoding)."""
-    try:
-        rows = list(_rows(path))
-    except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError) as exc:
-        return [], [
-            Reject(f"{path.name}:1", "", "unreadable_file", f"cannot read {path.name}: {type(exc).__name__}")
-        ]
-    if not rows:
-        return [], []
-    (head_line, header), body = rows[0], rows[1:]
-    if [str(h).strip() for h in header] != names:
-        raw = json.dumps(header, ensure_ascii=False)
-        return [], [Reject(f"{path.name}:{head_line}", raw, "bad_header", f"header is not {names}")]
-    good, bad = [], []
-    for line, values in body:
-        if len(values) == len(names) or (len(values) < len(names) and path.suffix.lower() == ".xlsx"):
-            good.append((line, values + [None] * (len(names) - len(values))))
-            continue
-        code = "too_few_fields" if len(values) < len(names) else "too_many_fields"
-        reason = f"{len(values)} fields, expected {len(names)}"
-        bad.append(Reject(f"{path.name}:{line}", json.dumps(values, ensure_ascii=False), code, reason))
-    return good, bad
-
-
-def _table(path: Path, rows: list[Row], names: list[str], schema: pa.Schema) -> pa.Table:
-    columns: dict[str, pa.Array] = {}
-    for i, name in enumerate(names):
-        values = [None if r[1][i] in (None, "") else r[1][i] for r in rows]
-        columns[name] = pa.array(values, pa.string())
-    if ORIGIN[0] in schema.names:
-        columns[ORIGIN[0]] = pa.array([path.name] * len(rows), pa.string())
-        columns[ORIGIN[1]] = pa.array([line for line, _ in rows], pa.int64())
-    return pa.table(columns)
-
-
-def read_file(path: Path, feed: FileFeed) -> Iterator[pa.RecordBatch | Reject]:
-    """Rows of one dropped file, conformed to ``feed``, and its damaged rows as rejects."""
-    schema = feed.schema
-    names = [n for n in schema.names if n not in ORIGIN]
-    rows, shape_rejects = _split(path, names)
-    yield from shape_rejects
-    if not rows:
+        content = path.read_bytes() if data is None else data
+    except OSError as exc:
+        reason = f"cannot read {path.name}: {type(exc).__name__}: {exc.strerror or exc}"
+        yield FileReject(path.name, "", "unreadable_file", reason)
+        yield Delivery(path.name, 0, 0, 0, "unreadable_file")
         return
-    result = conform(_table(path, rows, names, schema), schema, feed.primary_key)
-    for index, code, reason in result.rejected:
-        line, values = rows[index]
-        raw = json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False)
-        yield Reject(f"{path.name}:{line}", raw, code, reason)
-    yield result.batch
+    yield from read_delivery(path.name, content, feed.schema, feed.primary_key)
 
 
-def read_folder(folder: Path, feed: FileFeed, state: Incremental) -> Iterator[pa.RecordBatch | Reject]:
-    """Every new or changed file of the feed, oldest first; the cursor records them."""
+def read_folder(folder: Path, feed: FileFeed, state: Incremental) -> Iterator[Item]:
+    """Every new or changed file of the feed, oldest first; the cursor records them (a file
+    quarantined whole included: it is read again only when its content changes)."""
     if not folder.is_dir():
         raise ConnectorConfigError(f"drop folder {folder} does not exist")
     seen: dict[str, str] = dict(state.start or {})
-    for path in sorted(folder.glob(feed.pattern), key=file_order):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for path in sorted((p for p in folder.glob(feed.pattern) if p.is_file()), key=file_order):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            yield from read_file(path, feed)  # quarantined as unreadable; tried again next run
+            continue
+        digest = hashlib.sha256(data).hexdigest()
         if seen.get(path.name) == digest:
             continue
-        yield from read_file(path, feed)
+        yield from read_file(path, feed, data)
         seen[path.name] = digest
         state.advance(dict(seen))
 
@@ -164,7 +88,7 @@ VERSION_SQL = "regexp_extract({t}._source_file, '(\\d{{6}})') || '/' || {t}._sou
 def feed_resource(folder: Path, feed: FileFeed) -> Resource:
     """A resource reading ``feed`` from ``folder``; the latest file wins per key."""
 
-    def read(state: Incremental) -> Iterator[pa.RecordBatch | Reject]:
+    def read(state: Incremental) -> Iterator[Item]:
         return read_folder(folder, feed, state)
 
     origin = ORIGIN[0] in feed.columns
@@ -176,6 +100,7 @@ def feed_resource(folder: Path, feed: FileFeed) -> Resource:
         name=feed.name,
         version_sql=VERSION_SQL if origin and feed.primary_key else None,
         dedupe=bool(feed.primary_key),
+        draft=feed.draft,
     )(read)
 
 

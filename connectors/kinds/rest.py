@@ -147,6 +147,7 @@ def feed_resource(config: RestConfig, feed: RestFeed) -> Resource:
         name=feed.name,
         version_sql=version,
         dedupe=bool(feed.primary_key),
+        draft=feed.draft,
     )(read)
 
 

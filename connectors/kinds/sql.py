@@ -184,6 +184,7 @@ def table_resource(url: SecretStr, spec: TableSpec, batch_size: int) -> Resource
         write_disposition=spec.write_disposition,
         cursor=incremental(spec.cursor) if spec.cursor else None,
         name=spec.name,
+        draft=spec.draft,
     )(read)
 
 

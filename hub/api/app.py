@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from hub import console
 from hub.api import audit as audit_api
 from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
 from hub.api.auth import token_rejected
@@ -93,7 +94,9 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
         if owned:
             ctx.store.dispose()
 
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION)
+    # redirect_slashes=False: a name ending in "/" (or %2F) is an unknown name (404 problem), never
+    # a redirect — Starlette's redirect answered on the decoded path, before authentication
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION, redirect_slashes=False)
     app.state.ctx = ctx
     readiness: dict[str, ReadinessProbe] = {}
     app.state.readiness = readiness
@@ -106,5 +109,6 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     for module in (oauth, wellknown, health, catalog, data, workflow, audit_api):
         app.include_router(module.router)
     health.install(app)
+    console.mount(app)  # the officer console (监督管理台) under /console/
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

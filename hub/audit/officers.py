@@ -33,6 +33,8 @@ EVENT_ACTIONS: dict[str, frozenset[str]] = {
     "officer.registered": frozenset({"bootstrap", "enrol"}),
     "officer.removed": frozenset({"remove"}),
     "officer.signed": frozenset({"lift", "enrol", "remove"}),
+    "console.link_issued": frozenset({"login"}),  # a console login link, issued to a signed request
+    "catalog.reviewed": frozenset({"review"}),
 }
 UNSIGNED_ACTIONS = frozenset({"expire"})  # the hub's own bookkeeping, no officer involved
 

@@ -7,12 +7,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from hub.cli._common import console, err_console
+
+if TYPE_CHECKING:
+    from connectors.conformance import Check
 
 app = typer.Typer(help="Source connectors.", no_args_is_help=True)
 
@@ -71,12 +74,44 @@ def new(
         str, typer.Argument(metavar="NAME", help="package and entry-point name, e.g. demo_source")
     ],
     directory: Annotated[Path, typer.Option("--dir", help="where to create NAME/")] = Path("."),
+    provider: Annotated[str | None, typer.Option(help="provider code: schema of the published tables "
+                                                      "(default NAME)")] = None,
+    provider_name: Annotated[str | None, typer.Option("--provider-name", help="the provider's Chinese name, "
+                                                      "e.g. 城市管理局")] = None,
 ) -> None:
     """Scaffold an installable connector package."""
     from connectors.scaffold import scaffold
 
-    root = scaffold(name, directory)
-    console.print(f"created {root}/ — next: `hub connector check {root}`, then `pip install -e {root}`")
+    root = scaffold(name, directory, provider, provider_name)
+    console.print(f"created {root}/ — next: `hub connector check ./{root}`, then `pip install -e ./{root}`",
+                  soft_wrap=True)
+
+
+def _declarations(cdef: object) -> None:
+    """Print what the connector declares for the layers after ingest (provider, drafts)."""
+    from connectors.sdk import ConnectorDef
+
+    assert isinstance(cdef, ConnectorDef)
+    provider = (f"{cdef.provider.code} ({cdef.provider.name_zh})" if cdef.provider
+                else "none (give `provider:` in hub.yaml)")
+    console.print(f"provider: {provider}")
+    if cdef.transforms is not None:
+        console.print(f"ships SQLMesh models: {cdef.transforms}")
+
+
+def _models_check(cdef: object, workdir: Path) -> Check:
+    """The connector's shipped SQLMesh models validate against the hub's project (as `hub run` does)."""
+    from connectors.conformance import Check
+    from connectors.sdk import ConnectorDef
+    from hub.model_packages import validate
+    from hub.project import ModelPackage, Project, default_project
+
+    assert isinstance(cdef, ConnectorDef) and cdef.transforms is not None and cdef.sample is not None
+    source = cdef.build(cdef.sample(workdir / "models-sample", False))
+    project = Project(default_project().tables + Project.from_sources([source]).tables)
+    reason = validate(project, ModelPackage(cdef.name, cdef.transforms.resolve(), (source.provider,)))
+    return Check("ships SQLMesh models that validate", reason is None, reason or "loaded with the hub's "
+                 "project; every model has a unit test; every unit test passed")
 
 
 @app.command("check")
@@ -90,6 +125,9 @@ def check(
         cdef = resolve(name)
     with tempfile.TemporaryDirectory() as tmp:
         checks = check_connector(cdef, Path(tmp))
+        if cdef.transforms is not None:
+            checks.append(_models_check(cdef, Path(tmp)))
+    _declarations(cdef)
     table = Table(title=f"conformance of connector `{cdef.name}`")
     for column in ("", "check", "detail"):
         table.add_column(column)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,6 +18,7 @@ from hub.settings import get_settings, load_settings
 
 
 def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
+    from hub.cli.runreport import print_report
     from hub.pipeline import run_pipeline
 
     settings = get_settings()
@@ -26,14 +28,27 @@ def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
         task = bar.add_task("starting", stage="run")
         result = run_pipeline(settings, sandbox,
                               reporter=lambda stage, msg: bar.update(task, description=msg, stage=stage))
-    table = Table("stage", "seconds", "assets", title="hub run")
-    for stage in result.stages:
-        table.add_row(stage.name, f"{stage.seconds:.1f}", str(len(stage.assets)))
-    table.add_row("[bold]total", f"[bold]{result.seconds:.1f}", "")
-    console.print(table)
-    if result.checks_failed:
-        console.print("[yellow]asset checks failed:[/yellow] " + ", ".join(result.checks_failed))
+    print_report(console, result, _quarantined_by(settings, result))
+    for refusal in result.refused:
+        console.print(f"[red]refused:[/red] {escape(refusal)} — nothing of it was published", soft_wrap=True)
     return result
+
+
+def _quarantined_by(settings, result) -> dict[str, list[object]]:  # type: ignore[no-untyped-def]
+    """The quarantine entries the run's ingest stage stored (files; the first rows)."""
+    from connectors import quarantine
+    from hub.cli.runreport import MAX_LISTED
+    from hub.store import open_store
+
+    ingest = [s.run_id for s in result.stages if s.name == "ingest" and s.run_id]
+    if not ingest:
+        return {}
+    store = open_store(settings.metadata_url)
+    try:
+        return {"files": list(quarantine.list_files(store, run_id=ingest[0])),
+                "rows": list(quarantine.list_rows(store, run_id=ingest[0], limit=MAX_LISTED + 1))}
+    finally:
+        store.dispose()
 
 
 def demo(
@@ -49,8 +64,21 @@ def demo(
 def run(
     sandbox: Annotated[Path | None, typer.Option(help="sandbox directory to ingest")] = None,
 ) -> None:
-    """Materialize everything once: ingest → transform → catalog/classify → publish."""
-    _run_with_progress(sandbox)
+    """Materialize everything once: ingest → transform → catalog/classify → publish.
+
+    A damaged file or row is quarantined and the run goes on; a source that fails keeps its
+    last good data and the others are still transformed and published.  The summary prints,
+    per resource and per file, rows read = loaded + quarantined, and what was quarantined.
+
+    Exit status: 0 = completed, nothing quarantined; 3 = completed, with quarantined input
+    (see `hub quarantine list`); 4 = completed degraded: a source failed to ingest and kept
+    its last good data, or a connector's model package was refused (nothing of it published),
+    every other source was transformed and published; 1 = failed (a
+    transform or publish stage failed, or the run could not start: nothing new published).
+    """
+    result = _run_with_progress(sandbox)
+    if result.status:
+        raise typer.Exit(result.status)
 
 
 def serve(

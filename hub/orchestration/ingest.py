@@ -67,7 +67,7 @@ def _fresh(cursor_value: object, as_of: str) -> bool | None:
 
 def _checks(key: dg.AssetKey, result: object, diffs: list[str], fresh: bool | None,
             rows: int) -> list[dg.AssetCheckResult]:
-    read = getattr(result, "rows_read", 0) + getattr(result, "quarantined", 0)
+    read = getattr(result, "rows_read", 0)  # loaded + quarantined
     rate = getattr(result, "quarantined", 0) / read if read else 0.0
     return [
         dg.AssetCheckResult(asset_key=key, check_name="rows_present", passed=rows > 0,
@@ -83,6 +83,14 @@ def _checks(key: dg.AssetKey, result: object, diffs: list[str], fresh: bool | No
     ]
 
 
+def _provider(hub: HubResource, source: Source) -> None:
+    """Register the source's declared provider if new; fail naming it when it is unknown."""
+    from hub.providers import for_source
+
+    with hub.store.session() as session:
+        for_source(session, hub.event_sink(), source)
+
+
 def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str):  # type: ignore[no-untyped-def]
     from hub.warehouse import ingest_resource
 
@@ -93,7 +101,8 @@ def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str): 
 
 def _metadata(result: object) -> dict[str, dg.MetadataValue]:
     data = result.as_metadata()  # type: ignore[attr-defined]
-    meta: dict[str, dg.MetadataValue] = {"schema": dg.MetadataValue.json(data.pop("schema"))}
+    meta: dict[str, dg.MetadataValue] = {"schema": dg.MetadataValue.json(data.pop("schema")),
+                                         "deliveries": dg.MetadataValue.json(data.pop("deliveries"))}
     for key, value in data.items():
         is_int = isinstance(value, int)
         meta[key] = dg.MetadataValue.int(value) if is_int else dg.MetadataValue.text(str(value))
@@ -112,13 +121,15 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
         report("ingest", dataset)
         before = _catalog_schema(hub, dataset)
         try:
+            _provider(hub, source)
             result = _load(hub, source.name, resource_name, context.run.run_id)
         except HubError as exc:
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         after = _warehouse_schema(hub, dataset)
         with hub.store.session() as session, open_warehouse(hub.settings) as con:
             entry = register(session, con, DatasetFacts(dataset, upstream=[f"source:{source.name}."
-                                                                           f"{resource_name}"]),
+                                                                           f"{resource_name}"],
+                                                        provider=source.provider),
                              hub.event_sink())
             rows = entry.row_count or 0
         checks = _checks(key, result, drift(before, after), _fresh(result.cursor_after, hub.resolved_as_of()),

@@ -22,6 +22,8 @@ from hub.events import EventSink
 
 if TYPE_CHECKING:
     from hub.audit.log import AuditLog
+    from hub.model_packages import Refusal
+    from hub.project import Project
 from hub.settings import Settings, load_settings
 from hub.store import Store, open_store
 
@@ -64,6 +66,14 @@ class HubResource(ConfigurableResource):  # type: ignore[misc]
         from connectors.profiles import load_profiles
 
         return load_profiles(self.settings, sandbox_dir=self.sandbox_dir, statistics_url=self.statistics_url)
+
+    def project(self) -> tuple[Project, list[Refusal]]:
+        """The SQLMesh project of the configured sources, with the connector model packages that validate."""
+        from hub.model_packages import accept, packages_of
+        from hub.project import Project
+
+        sources = self.sources()
+        return accept(Project.from_sources(sources), packages_of(sources))
 
     @cached_property
     def audit_log(self) -> AuditLog:

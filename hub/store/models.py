@@ -3,7 +3,7 @@
 The metadata store holds everything that is not warehouse data: partners and
 officers with their public keys, catalog entries (datasets, columns, versions,
 lineage), the application → approval → grant workflow, suspensions, the audit
-log with its signed checkpoints, and quarantined source rows.  It is SQLite
+log with its signed checkpoints, and quarantined source rows and files.  It is SQLite
 (WAL) by default and PostgreSQL at scale; Alembic migrations in
 ``hub/store/migrations`` create it.  Change a model only together with a new
 migration.
@@ -167,6 +167,22 @@ class TokenJti(Base):
     expires_at: Mapped[datetime] = _ts()
 
 
+# --- providers ------------------------------------------------------------------
+
+
+class DataProvider(Base):
+    """A department that provides data (提供方): registered, not coded (``hub.providers``)."""
+
+    __tablename__ = "providers"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)  # schema of its published tables
+    name_zh: Mapped[str] = mapped_column(String(256))
+    name_en: Mapped[str] = mapped_column(String(256), default="")
+    default_level: Mapped[int] = mapped_column(Integer, default=2)  # level of non-personal columns
+    registered_by: Mapped[str] = mapped_column(String(160))  # connector:NAME | operator:… | officer:…
+    created_at: Mapped[datetime] = _ts()
+
+
 # --- catalog --------------------------------------------------------------------
 
 
@@ -220,6 +236,26 @@ class DatasetColumn(Base):
     pii_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     level: Mapped[int] = mapped_column(Integer, default=1)
     free_text: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DatasetReview(Base):
+    """An officer's review of a catalog entry (审核): what makes a new dataset exchangeable.
+
+    One current review per dataset (a new review replaces it; the audit log keeps
+    every one).  Level and sharing type tighten the inferred ones, never loosen them.
+    """
+
+    __tablename__ = "dataset_reviews"
+
+    dataset_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))  # role of the officer when reviewing
+    level: Mapped[int] = mapped_column(Integer)
+    sharing_type: Mapped[str] = mapped_column(String(16))
+    region_column: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    column_classes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)  # column → class | null
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime] = _ts()
 
 
 class DatasetVersion(Base):
@@ -392,6 +428,45 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(Text)  # base64url Ed25519 signature
 
 
+# --- officer console --------------------------------------------------------------
+
+
+class ConsoleLoginLink(Base):
+    """A one-time console login link (``hub.console.links``), issued to a signed login statement.
+
+    ``id`` is the SHA-256 of the link's nonce (the URL carries the nonce, the store
+    never does); ``used_at`` is set once, by the first visit: a replay finds it set.
+    """
+
+    __tablename__ = "console_login_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    statement_id: Mapped[str] = mapped_column(String(64))  # officer_statements.id of the login statement
+    issued_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ConsoleSession(Base):
+    """A server-side console session (``hub.console.sessions``); the cookie carries its token.
+
+    ``id`` is the SHA-256 of the token.  Idle and absolute timeouts are checked against
+    ``last_seen_at`` and ``created_at``; ``ended_at`` is set at logout or expiry.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(String(128), index=True)
+    provider: Mapped[str] = mapped_column(String(32))  # how the officer proved itself (officer-statement, oidc…)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _ts()
+    last_seen_at: Mapped[datetime] = _ts()
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # logout | idle | absolute
+
+
 # --- ingest ---------------------------------------------------------------------
 
 
@@ -412,4 +487,28 @@ class QuarantinedRow(Base):
     raw: Mapped[str] = mapped_column(Text)
     reason_code: Mapped[str] = mapped_column(String(48))
     reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _ts()
+
+
+class QuarantinedFile(Base):
+    """A delivered file that could not be read as a whole: kept by name, size and SHA-256 with
+    the reason and what was found in it (``detail``: JSON), never loaded (migration 0005)."""
+
+    __tablename__ = "quarantined_files"
+    __table_args__ = (
+        UniqueConstraint("source", "resource", "file_name", "sha256", "reason_code"),
+        Index("ix_quarantined_files_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str] = mapped_column(String(256))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)  # records it holds, when countable (quarantined with it)
+    reason_code: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # JSON: encoding or structure found
     created_at: Mapped[datetime] = _ts()

@@ -262,9 +262,28 @@ def http(world: Any) -> Iterator[AsgiClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def auth(world: Any, http: AsgiClient) -> dict[str, dict[str, str]]:
-    """Bearer headers for every client of the world."""
-    from tests.api.exchange_world import bearer
+class Bearers(dict[str, dict[str, str]]):
+    """Bearer headers per client of the world, each token issued when first used and issued
+    again once it is half way through its life (an access token lives at most 600 s, and a
+    module of property tests on a loaded machine can take longer than that)."""
 
-    return {name: bearer(http, client) for name, client in world.clients.items()}
+    REISSUE_AFTER_S = 300.0
+
+    def __init__(self, http: AsgiClient, world: Any) -> None:
+        super().__init__()
+        self.http, self.world = http, world
+        self.issued: dict[str, float] = {}
+
+    def __getitem__(self, name: str) -> dict[str, str]:
+        from tests.api.exchange_world import bearer
+
+        if name not in self or time.monotonic() - self.issued[name] > self.REISSUE_AFTER_S:
+            self[name] = bearer(self.http, self.world.clients[name])
+            self.issued[name] = time.monotonic()
+        return super().__getitem__(name)
+
+
+@pytest.fixture
+def auth(world: Any, http: AsgiClient) -> dict[str, dict[str, str]]:
+    """Bearer headers for every client of the world (issued on first use in the test)."""
+    return Bearers(http, world)

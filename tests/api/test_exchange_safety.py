@@ -29,8 +29,9 @@ PURPOSE = {"purpose": "case-verification"}
 HUB_CLI = str(Path(sys.executable).parent / "hub")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def county(world: World, http: AsgiClient) -> dict[str, str]:
+    """A token per test: a module-wide one could expire (600 s) before the module ends."""
     return bearer(http, world.clients["hz-xihu-jw"])
 
 
@@ -135,7 +136,7 @@ COLUMNS = st.sampled_from(
 OPS = st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge", "in", "prefix", "like", ""])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(column=COLUMNS, op=OPS, value=st.text(max_size=40), raw=st.text(max_size=60))
 def test_filters_property(
     http: AsgiClient, county: dict[str, str], column: str, op: str, value: str, raw: str
@@ -150,7 +151,7 @@ def test_a_purpose_that_is_not_a_slug_is_a_400_naming_it(http: AsgiClient, count
     assert "purpose" in response.json()["detail"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(purpose=st.text(max_size=70))
 def test_purpose_property(http: AsgiClient, county: dict[str, str], purpose: str) -> None:
     assert_safe(http.get(ROWS, params={"purpose": purpose, "limit": 50}, headers=county))
@@ -234,28 +235,20 @@ def test_trace_names_the_leaking_partner(world: World, http: AsgiClient, tmp_pat
     assert miss.returncode == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_through_real_uvicorn(world: World) -> None:
-    port = _free_port()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # port 0, read back, handed to uvicorn: no window for another taker
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(
-        uvicorn.Config(
-            world.app(public_url=f"http://127.0.0.1:{port}"),
-            host="127.0.0.1",
-            port=port,
-            access_log=False,
-            log_level="warning",
-        )
+        uvicorn.Config(world.app(public_url=f"http://127.0.0.1:{port}"), access_log=False, log_level="warning")
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        while not server.started:
-            time.sleep(0.05)
+        deadline = time.monotonic() + 120
+        while not server.started:  # bounded, and not past a server that died
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
         base = f"http://127.0.0.1:{port}"
         client = world.clients["hz-xihu-jw"]
         claims_aud = f"{base}/oauth/token"
@@ -275,6 +268,7 @@ def test_through_real_uvicorn(world: World) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
 
 
 def test_the_daily_quota_holds_for_back_to_back_requests(world: World, http: AsgiClient) -> None:

@@ -26,7 +26,7 @@ from hub import demo, statements, workflow
 from hub.masking import quote_ident
 from hub.store.models import AuditRecord, Dataset, Grant
 from hub.warehouse import open_warehouse
-from tests.api.conftest import AsgiClient
+from tests.api.conftest import AsgiClient, Bearers
 from tests.api.exchange_world import World, _register, bearer, enrol_officer
 from tests.api.jurisdiction_truth import KEYS, Key, truth
 
@@ -120,8 +120,7 @@ def walk(world: World) -> Iterator[Walk]:
             f"SELECT {', '.join(map(quote_ident, KEYS[d]))} FROM {d}").fetchall()]  # noqa: S608
             for d in published}
     with AsgiClient(world.app()) as http:
-        auth = {p: bearer(http, world.clients[p]) for p in partners}
-        yield Walk(world, http, places, keys, auth)
+        yield Walk(world, http, places, keys, Bearers(http, world))  # tokens reissued within their life
 
 
 def test_the_walk_covers_every_published_dataset(walk: Walk) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hub import statements
@@ -131,7 +131,7 @@ JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | 
                        max_leaves=12)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["partner", "officer", "operator"]) | TEXT, action=TEXT,
        resource=st.dictionaries(TEXT, JSONISH, max_size=4), request=st.dictionaries(TEXT, JSONISH, max_size=4),
        purpose=TEXT)
@@ -150,7 +150,7 @@ def test_simulate_answers_any_input_with_a_decision(http: AsgiClient, auth: dict
         assert not (decision["allow"] and kind == "partner" and purpose != "case-verification"), body
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(purpose=TEXT, justification=TEXT, column=TEXT)
 def test_hostile_applications_are_refused_or_filed_never_a_5xx(
         http: AsgiClient, auth: dict[str, dict[str, str]], purpose: str, justification: str, column: str) -> None:
@@ -163,18 +163,41 @@ def test_hostile_applications_are_refused_or_filed_never_a_5xx(
     assert response.status_code in (201, 400, 403, 404, 422), response.text
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=TEXT, provider=TEXT, sharing=TEXT, dataset=TEXT, who=st.sampled_from(["hz-xihu-jw", "sec-1"]))
+# inputs that once failed (Starlette redirected a name ending in %2F — or an empty one — elsewhere: 307)
+@example(q="", provider="", sharing="", dataset="finance.subsidy_payment/", who="hz-xihu-jw")
+@example(q="", provider="", sharing="", dataset="/", who="sec-1")
+@example(q="", provider="", sharing="", dataset="", who="hz-xihu-jw")
 def test_hostile_catalog_queries_never_a_5xx(http: AsgiClient, auth: dict[str, dict[str, str]], q: str,
                                               provider: str, sharing: str, dataset: str, who: str) -> None:
     listed = http.get("/v1/catalog", params={"q": q, "provider": provider, "sharing_type": sharing},
                       headers=auth[who])
     assert listed.status_code in (200, 400, 422), listed.text
     one = http.get(f"/v1/catalog/{quote(dataset, safe='')}", headers=auth[who])
-    assert one.status_code in (200, 400, 404, 422) or (not dataset and one.status_code == 307), one.text
+    assert one.status_code in (200, 400, 404, 422), one.text
+    if one.status_code != 200:
+        assert one.headers["content-type"].startswith("application/problem+json"), one.text
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v1/catalog/finance.subsidy_payment%2F"),
+    ("GET", "/v1/catalog/%2F"),
+    ("GET", "/v1/catalog/"),
+    ("GET", "/v1/receipts/x%2F"),
+    ("DELETE", "/v1/grants/x%2F"),
+    ("GET", "/v1/datasets/finance.subsidy_payment%2F/rows?purpose=case-verification"),
+])
+def test_a_trailing_slash_is_an_unknown_name_not_a_redirect(http: AsgiClient, auth: dict[str, dict[str, str]],
+                                                            method: str, path: str) -> None:
+    """No redirect to another resource (Starlette's redirect_slashes answered before authentication)."""
+    for headers in ({}, auth["sec-1"]):
+        response = http.request(method, path, headers=headers)
+        assert response.status_code == 404, (path, response.status_code, response.headers.get("location"))
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=st.dictionaries(st.sampled_from(["subject", "dataset", "event", "request_id", "after_seq", "limit",
                                                "decision", "since"]), TEXT, max_size=4),
        who=st.sampled_from(["hz-xihu-jw", "sec-1"]))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hub.audit import GENESIS, AuditInvalid, AuditLog, CheckpointPolicy, verify_chain
+from hub.audit import chain as chain_module
+from hub.audit import checkpoints as checkpoints_module
 from hub.audit.checkpoints import list_checkpoints
 from hub.events import AuditEvent
 from hub.store.models import Partner
@@ -115,23 +117,63 @@ def test_append_async_from_many_tasks(audit_env: AuditEnv) -> None:
     assert verify_chain(audit_env.store, audit_env.keys).ok
 
 
-def test_checkpoint_by_time_when_appending(audit_env: AuditEnv) -> None:
-    log = AuditLog(audit_env.store, audit_env.keys, policy=CheckpointPolicy(every=1000, seconds=0.05))
-    for i in range(3):
+class FakeClock:
+    """The audit log's clock (``now_ts``), moved by the test instead of by the wall clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="microseconds")
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(chain_module, "now_ts", fake)  # record timestamps
+    monkeypatch.setattr(checkpoints_module, "now_ts", fake)  # "is a checkpoint due by time?"
+    return fake
+
+
+def test_checkpoint_by_time_when_appending(audit_env: AuditEnv, clock: FakeClock) -> None:
+    log = AuditLog(audit_env.store, audit_env.keys, policy=CheckpointPolicy(every=1000, seconds=60))
+    for i, wait in enumerate((61, 0, 59)):
         with audit_env.store.session() as session:  # sink: no writer thread, no idle timer
             log.sink(session, event(i))
-        time.sleep(0.06 if i == 0 else 0)
-    # record 2 found the first record older than the period; record 3 came right after
+        clock.advance(wait)
+    with audit_env.store.session() as session:
+        log.sink(session, event(3))
+    # record 2 found the first record older than the period; record 3 came at once, record 4 59 s later
     assert [cp["seq"] for cp in list_checkpoints(audit_env.store)] == [2]
+    clock.advance(1)
+    with audit_env.store.session() as session:
+        log.sink(session, event(4))
+    assert [cp["seq"] for cp in list_checkpoints(audit_env.store)] == [2, 5]
     log.close()
 
 
-def test_idle_writer_checkpoints_the_tail(audit_env: AuditEnv) -> None:
-    log = AuditLog(audit_env.store, audit_env.keys, policy=CheckpointPolicy(every=1000, seconds=0.05))
+def test_idle_writer_checkpoints_the_tail(audit_env: AuditEnv, clock: FakeClock,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # the writer wakes every ``seconds`` of real time when idle; whether a checkpoint is due is
+    # decided by the (fake) clock, and each wake-up is an event the test waits on
+    log = AuditLog(audit_env.store, audit_env.keys, policy=CheckpointPolicy(every=1000, seconds=0.02))
+    woke = threading.Semaphore(0)
+    timer = log._timer_checkpoint
+
+    def counted() -> None:
+        timer()
+        woke.release()
+
+    monkeypatch.setattr(log, "_timer_checkpoint", counted)
     log.append(event(1))
-    for _ in range(100):
-        if list_checkpoints(audit_env.store):
-            break
-        time.sleep(0.05)
+    for _ in range(2):  # idle wake-ups before the period passed on the log's clock: nothing due
+        assert woke.acquire(timeout=60)
+    assert list_checkpoints(audit_env.store) == []
+    clock.advance(1)
+    for _ in range(2):  # the next wake-up after the period checkpoints the tail (seq 1) once
+        assert woke.acquire(timeout=60)
     assert [cp["seq"] for cp in list_checkpoints(audit_env.store)] == [1]
     log.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -130,14 +129,16 @@ def test_patient_callers_are_not_held_up_by_impatient_ones(audit_env: AuditEnv,
     """Callers whose wait ends early leave the hand-off chain without breaking it."""
     log = AuditLog(audit_env.store, audit_env.keys, policy=POLICY)
     log.append(event(0))
-    monkeypatch.setattr(log, "_wait_s", lambda: 0.1 if threading.current_thread().name[0] == "i" else 30)
+    monkeypatch.setattr(log, "_wait_s", lambda: 0.1 if threading.current_thread().name[0] == "i" else 300)
     outcomes: dict[str, object] = {}
+    gave_up = threading.Semaphore(0)
 
     def append(name: str) -> None:
         try:
             outcomes[name] = log.append(event(1)).seq
         except AuditUnavailable as exc:
             outcomes[name] = exc
+            gave_up.release()
 
     blocker = audit_env.raw()
     blocker.execute("BEGIN IMMEDIATE")  # the writer waits for the lock (less than its 5 s timeout)
@@ -145,14 +146,13 @@ def test_patient_callers_are_not_held_up_by_impatient_ones(audit_env: AuditEnv,
                for name in ("i1", "p1", "i2", "p2", "i3", "p3")]
     for t in threads:
         t.start()
-        time.sleep(0.01)
-    time.sleep(0.3)
+    for _ in range(3):  # the impatient callers gave up while the lock was held (an event, not a window)
+        assert gave_up.acquire(timeout=60)
     blocker.execute("ROLLBACK")
     blocker.close()
-    started = time.monotonic()
     for t in threads:
-        t.join(timeout=20)
-    assert time.monotonic() - started < 10
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
     assert all(isinstance(outcomes[f"i{n}"], AuditUnavailable) for n in (1, 2, 3))
     patient = {outcomes[f"p{n}"] for n in (1, 2, 3)}
     assert len(patient) == 3 and patient <= set(range(2, 8)), outcomes

@@ -88,6 +88,20 @@ def test_quarantine_list(sandbox: Path, settings: Settings, store: Store) -> Non
     assert shown.exit_code == 0, shown.output
     assert "findings_202604.csv:2" in shown.output and "bad_number" in shown.output
     assert "findings_202604.csv:3" in shown.output and "too_few_fields" in shown.output
-    assert "2 shown, 2 quarantined for source audit" in shown.output
+    assert "2 shown, 2 row(s) quarantined for source audit" in shown.output
+    assert "0 shown, 0 file(s) quarantined whole for source audit" in shown.output
     other = runner.invoke(app, ["quarantine", "list", "--source", "finance"])
-    assert "0 shown, 0 quarantined" in other.output
+    assert "0 shown, 0 row(s) quarantined" in other.output
+
+
+def test_quarantine_list_shows_files_clearly(sandbox: Path, settings: Settings, store: Store) -> None:
+    folder = sandbox / "audit"
+    (folder / "findings_202605.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    (folder / "findings_202606.csv").write_bytes("finding_id,金额\n1,２\n".encode("gb18030"))
+    load(settings, audit.build({"path": folder}), store, "run-f")
+    shown = runner.invoke(app, ["quarantine", "list", "--kind", "files"], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert "findings_202605.xlsx" in shown.output and "unreadable_file" in shown.output
+    assert "findings_202606.csv" in shown.output and "wrong_encoding" in shown.output
+    assert "zip_signature" in shown.output and "gb18030" in shown.output  # what was found in them
+    assert "2 shown, 2 file(s) quarantined whole" in shown.output and "row(s)" not in shown.output

@@ -155,3 +155,35 @@ def test_typed_postgres_columns_and_cursor(postgres_url: str, settings: Settings
     assert (second.rows_read, second.inserted, second.updated) == (2, 0, 1)
     rows = query(settings, "SELECT id, amount::VARCHAR, updated_at::VARCHAR FROM raw_pg.t ORDER BY id")
     assert rows == [(1, "3.25", "2026-01-03 00:00:00"), (2, "2.50", "2026-01-02 18:00:00")]
+
+
+def test_a_key_delivered_twice_by_one_read_is_quarantined_every_copy(
+    tmp_path: Path, settings: Settings, store: Store
+) -> None:
+    """A source table without its key constraint: no copy wins by accident, none vanishes."""
+    from pydantic import SecretStr
+
+    from connectors.kinds.sql import SqlConfig, sql
+    from connectors.tables import TableSpec
+
+    url = f"sqlite:///{tmp_path / 'nokey.sqlite'}"
+    db = SourceDB(url)
+    db.execute("CREATE TABLE items (id INTEGER, label TEXT)")  # no PRIMARY KEY in the source
+    db.execute("INSERT INTO items VALUES (1, 'a'), (2, 'b'), (2, 'b2'), (3, 'c')")
+    spec = TableSpec(name="items", columns={"id": "bigint", "label": "varchar"}, primary_key=["id"])
+    source = sql.build(SqlConfig(url=SecretStr(url), source="nokey", tables=[spec]))
+    first = load(settings, source, store, "r1")["items"]  # straight into the empty table
+    assert sorted(query(settings, "SELECT id, label FROM raw_nokey.items")) == [(1, "a"), (3, "c")]
+    assert (first.rows_read, first.rows_loaded, first.quarantined) == (4, 2, 2)
+
+    db.execute("UPDATE items SET label = 'c2' WHERE id = 3")
+    db.execute("INSERT INTO items VALUES (4, 'd'), (4, 'd2')")
+    second = load(settings, source, store, "r2")["items"]  # staged and merged into the loaded table
+    assert sorted(query(settings, "SELECT id, label FROM raw_nokey.items")) == [(1, "a"), (3, "c2")]
+    assert (second.rows_read, second.rows_loaded, second.quarantined) == (6, 2, 4)
+    listed = sorted((q.position, q.raw) for q in quarantine.list_rows(store, source="nokey"))
+    assert listed == [
+        ("id=2 (copy 1 of 2)", '{"id": 2, "label": "b"}'), ("id=2 (copy 2 of 2)", '{"id": 2, "label": "b2"}'),
+        ("id=4 (copy 1 of 2)", '{"id": 4, "label": "d"}'), ("id=4 (copy 2 of 2)", '{"id": 4, "label": "d2"}'),
+    ]
+    db.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.pipeline import run_pipeline
+from hub.pipeline import EXIT_DEGRADED, run_pipeline
 from hub.sandbox import seed
 from hub.settings import load_settings
 from tests.orchestration.helpers import raw_rows
@@ -92,16 +92,21 @@ def test_source_changes_apply_exactly(home: Path):
 
 
 def test_failed_ingest_keeps_previous_state(home: Path, tmp_path: Path):
-    """A source that breaks mid-run (a table vanishes) fails the run and changes nothing committed."""
+    """A source that breaks mid-run (a table vanishes) fails its asset, changes nothing it had
+    committed, and does not stop the other assets (the run reports it: degraded)."""
     copy = tmp_path / "hub"
     shutil.copytree(home, copy)
     before = snapshot(copy)
     con = sqlite3.connect(copy / "sandbox" / "finance.sqlite")
     with con:
-        con.execute("UPDATE subsidy_payment SET updated_at = '2026-11-28T00:00:00' WHERE payment_id = 1")
+        con.execute("UPDATE subsidy_payment SET amount = amount + 1, updated_at = '2026-11-28T00:00:00' "
+                    "WHERE payment_id = 1")
         con.execute("DROP TABLE treasury_payment")
     con.close()
-    with pytest.raises(Exception, match="treasury_payment"):
-        ingest(copy)
+    result = run_pipeline(load_settings(home=copy), copy / "sandbox", only=("ingest",))
+    assert result.status == EXIT_DEGRADED
+    assert len(result.failures) == 1 and "treasury_payment" in result.failures[0]
     after = snapshot(copy)
     assert after["raw_finance.treasury_payment"] == before["raw_finance.treasury_payment"]
+    changed = {r[0]: r for r in after["raw_finance.subsidy_payment"]}[1]  # the other tables still loaded
+    assert changed[7] == {r[0]: r for r in before["raw_finance.subsidy_payment"]}[1][7] + 1

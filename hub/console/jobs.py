@@ -1,0 +1,80 @@
+"""Chain verifications started from the console, run in the background with their progress.
+
+A job runs ``hub.audit.verify_chain`` (the same check as ``hub audit verify``: every
+hash, link, checkpoint signature and officer signature) in a thread and reports the
+records done so far, so the page can show a progress bar while it runs.  Jobs live in
+the serving process only (a restart forgets them; the verification itself is
+repeatable at will); at most ``MAX_JOBS`` are kept, the oldest finished ones dropped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub.audit.verify import VerifyReport
+
+MAX_JOBS = 20
+
+
+@dataclass
+class Job:
+    """One verification: who started it, how far it is, and its report when done."""
+
+    id: str
+    officer: str
+    total: int
+    done: int = 0
+    report: VerifyReport | None = None
+    error: str | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def percent(self) -> int:
+        if self.finished.is_set():
+            return 100
+        return min(99, int(100 * self.done / self.total)) if self.total else 0
+
+
+Work = Callable[[Callable[[int], None]], VerifyReport]
+
+
+class VerifyJobs:
+    """The background verifications of one console."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def start(self, officer: str, total: int, work: Work, on_done: Callable[[Job], None]) -> Job:
+        """Run ``work(progress)`` in a thread; ``on_done(job)`` is called when it ends."""
+        job = Job(secrets.token_hex(8), officer, total)
+        with self._lock:
+            finished = [j for j in self._jobs.values() if j.finished.is_set()]
+            for old in finished[: max(0, len(self._jobs) - MAX_JOBS + 1)]:
+                self._jobs.pop(old.id, None)
+            self._jobs[job.id] = job
+
+        def progress(n: int) -> None:
+            job.done += n
+
+        def run() -> None:
+            try:
+                job.report = work(progress)
+            except Exception as exc:  # noqa: BLE001 - the page shows what failed
+                job.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                job.finished.set()
+                try:
+                    on_done(job)
+                except Exception:  # noqa: BLE001 - recording the outcome must not kill the thread
+                    job.error = job.error or "the verification ran, but its audit record could not be written"
+
+        threading.Thread(target=run, name=f"console-verify-{job.id}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
