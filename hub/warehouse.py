@@ -455,18 +455,19 @@ def ingest_resource(
     return result
 
 
-def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str) -> list[LoadResult]:
-    """Load every resource of ``source`` (each in its own transaction)."""
-    return [ingest_resource(warehouse_path, source, res.name, store, run_id) for res in source.resources]
+def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str,
+                  key: str | None = None) -> list[LoadResult]:
+    """Load every resource of ``source`` (each in its own transaction; ``key``: the warehouse's)."""
+    return [ingest_resource(warehouse_path, source, res.name, store, run_id, key=key) for res in source.resources]
 
 
-def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source]) -> list[str]:
+def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source], key: str | None = None) -> list[str]:
     """Create, empty, every declared raw table that has never loaded; the ones created.
 
     Used when a source failed before its first load, so the transforms can still run
     over the other sources (its datasets are then empty: nothing was ever delivered)."""
     created = []
-    with connect(warehouse_path) as conn:
+    with connect(warehouse_path, key=key) as conn:
         for source, res in all_resources(sources):
             schema = f"raw_{source.name}"
             found = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "

@@ -20,12 +20,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from prometheus_client import generate_latest
 
 from hub import metrics
 from hub.audit.verify import stored_records
+from hub.kms.parquet import file_kind
 from tests.api.conftest import AsgiClient
 from tests.api.exchange_world import SUBSIDY, World, _register, bearer, grant, subsidy_columns
 
@@ -128,6 +130,16 @@ def test_no_clear_personal_value_under_hub_home(world: World, traffic: dict[str,
     assert any(p.startswith("published/") for p in scanned) and "warehouse.duckdb" in scanned
     assert "hub.sqlite" in scanned and any(p.startswith("keys/") for p in scanned)
     assert not leaks, f"clear personal values on disk: {leaks}"
+    # the byte scan cannot see through compression, so the compressed stores are also shown to be
+    # encrypted, not merely compressed: DuckDB refuses the warehouse without its key, and every
+    # published snapshot is encrypted Parquet or a sealed file, which pyarrow cannot open without keys
+    with pytest.raises(duckdb.Error, match="encrypt"):
+        duckdb.connect(str(world.home / "warehouse.duckdb"), read_only=True).close()
+    snapshots = sorted((world.home / "published").rglob("*.parquet"))
+    assert snapshots and {file_kind(p) for p in snapshots} <= {"encrypted", "sealed"}
+    for path in snapshots[:3]:
+        with pytest.raises((OSError, ValueError)):  # no key: pyarrow refuses (ArrowInvalid is a ValueError)
+            pq.read_table(path)
     masked = _found_in(traffic["masked"], {v for row in _source_values(sandbox)[0].values() for v in row.values()})
     assert not {v for v in masked if len(v) > 4}, "the masked partner got no clear ID, phone or card"
 

@@ -29,10 +29,10 @@ def _differences(engine: Engine) -> list[object]:
 
 def test_models_declare_the_migrated_tables() -> None:
     # 16 of 0001, 0003's officer_statements, 0005's quarantined_files, 0008's providers and
-    # dataset_reviews, 0009's console_login_links and console_sessions
-    assert len(MODEL_TABLES) == 22
+    # dataset_reviews, 0009's console_login_links and console_sessions, 0011's client_certificates
+    assert len(MODEL_TABLES) == 23
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews",
-            "console_login_links", "console_sessions"} <= set(MODEL_TABLES)
+            "console_login_links", "console_sessions", "client_certificates"} <= set(MODEL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
