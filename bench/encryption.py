@@ -16,8 +16,8 @@ key; SM4-GCM frames under the gm suite).  Then, in the same run:
        Parquet byte is read or decrypted per request; the ratio sealed / plain shows what is
        left (target >= 0.9x).
 
-Usage: .venv/bin/python bench/pipeline.py --scale 20000 --home /tmp/pb
-       .venv/bin/python bench/encryption.py --home /tmp/pb/encrypted --scale 200000
+Usage: .venv/bin/python bench/pipeline.py --scale 20000 --home /tmp/pb [--suite gm]
+       .venv/bin/python bench/encryption.py --home /tmp/pb/encrypted --scale 200000 [--suite gm]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def write_versions(world: World, scale: int) -> tuple[Path, Path]:
             f"""SELECT (g.i * {n} + s._row_id) AS _row_id, s.* EXCLUDE (_row_id, payment_id),
                        (g.i * {n} + s.payment_id) AS payment_id
                 FROM src s, range({scale // n + 1}) g(i) ORDER BY 1 LIMIT {scale}"""
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         pq.write_table(table, plain, compression="zstd")
         cols = session.query(DatasetColumn).filter_by(dataset_id=SUBSIDY).all()
         sensitive = [c.name for c in cols if c.level >= 3 or c.free_text]
@@ -144,9 +144,10 @@ def warm_rates(world: World, homes: tuple[Path, Path], seconds: float, repeat: i
     """(plain, sealed) hub serve requests/s, measured alternately, best of ``repeat``."""
     ports = free_port(), free_port()
     hub = str(Path(sys.executable).parent / "hub")
+    logs = None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL
     procs = [subprocess.Popen([hub, "serve", "--port", str(port)],
                               env={**os.environ, "HUB_HOME": str(home), "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=logs)
              for home, port in zip(homes, ports, strict=True)]
     try:
         runs = []
@@ -170,7 +171,11 @@ def warm_rates(world: World, homes: tuple[Path, Path], seconds: float, repeat: i
     finally:
         for proc in procs:
             proc.terminate()
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=20)
 
 
 def main() -> None:
@@ -179,7 +184,11 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=200_000, help="subsidy rows in each snapshot")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each req/s run")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (best is kept)")
+    parser.add_argument("--suite", choices=("international", "gm"), default=None,
+                        help="HUB_CRYPTO_SUITE of the bench (and its servers); use the suite the home was run with")
     args = parser.parse_args()
+    if args.suite:
+        os.environ["HUB_CRYPTO_SUITE"] = args.suite  # a deployment setting: the world and both servers read it
     work = Path(tempfile.mkdtemp(prefix="hub-bench-enc-"))
     world = build_world(args.home, work / "home", max_rows=10**12)
     try:
