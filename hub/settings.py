@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     published_retention: int = Field(default=5, ge=1, description="versions kept per dataset")
     public_url: str = Field(default="http://127.0.0.1:8000", description="URL partners reach the API at")
     token_ttl_s: int = Field(default=600, ge=1, le=600, description="access-token lifetime")
+    staleness_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="how old an API process's view of grants, lockdowns and key revocations made by "
+                    "another process may be, in seconds (changes made through the process itself apply "
+                    "to its very next request)",
+    )
+    quota_lease_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="lease of a daily-budget reservation: a crashed process's reservation is given back "
+                    "this long after it was made (plus one sweep) unless the audit log shows its delivery",
+    )
+    audit_lock_timeout_s: float = Field(
+        default=5.0, gt=0, le=60,
+        description="how long an audit append waits for the store's write lock before failing closed",
+    )
     exchange_memory_rows: int = Field(
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",
@@ -164,6 +179,15 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         """``HUB_TRUSTED_PROXIES`` as a list of addresses and networks (empty: trust none)."""
         return _split(self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def _check_quota_lease(self) -> Settings:
+        # A delivery append must finish inside its reservation's lease (hub.quota.ledger).
+        bound = self.audit_lock_timeout_s * 2 + 5
+        if self.quota_lease_s <= bound + 1:
+            raise ValueError(f"HUB_QUOTA_LEASE_S ({self.quota_lease_s:g} s) must exceed the audit append bound "
+                             f"(2 × HUB_AUDIT_LOCK_TIMEOUT_S + 5 = {bound:g} s) by more than 1 s")
+        return self
 
     @property
     def metadata_url(self) -> str:

@@ -1,9 +1,11 @@
 """Tokens: client assertions in (RFC 7523 ``private_key_jwt``), access tokens out.
 
-``verify_client_assertion`` checks a client's signed assertion against the public
-keys registered for it (``hub.identity``) and consumes its ``jti`` in the replay
-cache (``token_jtis``).  ``issue_access_token`` signs a short-lived EdDSA JWT with
-the hub's current ``token`` key (``hub.keys``), naming the key in ``kid``;
+``authenticate_client`` (and ``verify_client_assertion``) checks a client's signed
+assertion against the public keys registered for it (``hub.identity``), consumes its
+``jti`` in the replay cache (``token_jtis``) and names the client key that signed it.
+``issue_access_token`` signs a short-lived EdDSA JWT with the hub's current ``token``
+key (``hub.keys``), naming the key in ``kid`` and the client key in ``ckid`` (so
+revoking that client key revokes the access tokens it obtained, ``hub.verifier``);
 ``verify_access_token`` accepts a token signed by any key still in the key store,
 so a rotation never cuts off tokens already issued.  Every failure raises
 ``TokenRejected`` with a generic message for the client and a ``reason`` code for
@@ -113,8 +115,8 @@ def _decode(token: str, key: Any, alg: str, stage: str, **checks: Any) -> dict[s
 # --- client assertions ----------------------------------------------------------
 
 
-def _assertion_keys(session: Session, header: dict[str, Any], cid: str) -> tuple[list[str], str]:
-    """The registered PEMs (newest last) and the algorithm the assertion's header points at."""
+def _assertion_keys(session: Session, header: dict[str, Any], cid: str) -> tuple[list[tuple[str, str]], str]:
+    """The registered (kid, PEM) pairs (newest last) and the algorithm the assertion's header points at."""
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in CLIENT_ALGORITHMS:
         raise TokenRejected("alg_not_allowed", stage="assertion")
@@ -128,18 +130,19 @@ def _assertion_keys(session: Session, header: dict[str, Any], cid: str) -> tuple
     matching = [k for k in keys if k.algorithm == alg]
     if not matching:
         raise TokenRejected("alg_key_mismatch", stage="assertion")
-    return [k.public_key_pem for k in matching], alg
+    return [(k.kid, k.public_key_pem) for k in matching], alg
 
 
-def _decode_assertion(assertion: str, pems: list[str], alg: str, **checks: Any) -> dict[str, Any]:
-    """Decode with the first key whose signature matches (a client may hold several keys)."""
-    for pem in pems[:-1]:
+def _decode_assertion(assertion: str, keys: list[tuple[str, str]], alg: str,
+                      **checks: Any) -> tuple[dict[str, Any], str]:
+    """Decode with the first key whose signature matches (a client may hold several keys); its kid."""
+    for kid, pem in keys[:-1]:
         try:
-            return _decode(assertion, pem, alg, "assertion", **checks)
+            return _decode(assertion, pem, alg, "assertion", **checks), kid
         except TokenRejected as exc:
             if exc.reason != "bad_signature":
                 raise
-    return _decode(assertion, pems[-1], alg, "assertion", **checks)
+    return _decode(assertion, keys[-1][1], alg, "assertion", **checks), keys[-1][0]
 
 
 def _check_assertion_claims(claims: dict[str, Any], cid: str, config: TokenConfig) -> str:
@@ -172,14 +175,19 @@ def _consume_jti(session: Session, cid: str, jti: str, exp: float, config: Token
 
 def verify_client_assertion(session: Session, assertion: str, config: TokenConfig) -> Subject:
     """Verify a client assertion and consume its ``jti``; return the authenticated client."""
+    return authenticate_client(session, assertion, config)[0]
+
+
+def authenticate_client(session: Session, assertion: str, config: TokenConfig) -> tuple[Subject, str]:
+    """Verify a client assertion and consume its ``jti``; the client and the kid of the key that signed."""
     header = _header(assertion, "assertion")
     cid = _unverified_claims(assertion, "assertion").get("iss")
     if not isinstance(cid, str) or split_client_id(cid) is None:
         raise TokenRejected("unknown_client", stage="assertion")
-    pems, alg = _assertion_keys(session, header, cid)
-    claims = _decode_assertion(assertion, pems, alg, audience=config.token_url, issuer=cid,
-                               leeway=config.leeway_s,
-                               options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]})
+    keys, alg = _assertion_keys(session, header, cid)
+    claims, kid = _decode_assertion(assertion, keys, alg, audience=config.token_url, issuer=cid,
+                                    leeway=config.leeway_s,
+                                    options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]})
     jti = _check_assertion_claims(claims, cid, config)
     subject = load_subject(session, cid)
     if subject is None:
@@ -187,7 +195,7 @@ def verify_client_assertion(session: Session, assertion: str, config: TokenConfi
     if subject.suspended:
         raise TokenRejected("suspended", stage="assertion", subject=cid)
     _consume_jti(session, cid, jti, float(claims["exp"]), config)
-    return subject
+    return subject, kid
 
 
 def client_assertion(private_key: Any, cid: str, token_url: str, *, kid: str | None = None,
@@ -211,17 +219,21 @@ def _verifying_key(key: HubKey) -> Any:
     return key.public if key.alg == EDDSA else key.verifier
 
 
-def issue_access_token(keys: KeyStore, subject: Subject, config: TokenConfig,
-                       cnf: dict[str, str] | None = None) -> IssuedToken:
+def issue_access_token(keys: KeyStore, subject: Subject, config: TokenConfig, *,
+                       client_kid: str | None = None, cnf: dict[str, str] | None = None) -> IssuedToken:
     """Sign a short-lived access token for ``subject`` with the current token key (EdDSA, or SM2SM3 under gm).
 
-    ``cnf``: the confirmation claim of a certificate-bound token (RFC 8705, ``{"x5t#S256": …}``).
+    ``client_kid`` names the client key that authenticated (claim ``ckid``): revoking it
+    revokes the token too.  ``cnf``: the confirmation claim of a certificate-bound token
+    (RFC 8705, ``{"x5t#S256": …}``).
     """
     key = keys.current("token")
     now = int(datetime.now(UTC).timestamp())
     jti = uuid.uuid4().hex
     claims: dict[str, Any] = {"iss": config.issuer, "sub": subject.id, "aud": config.audience, "iat": now,
                               "nbf": now, "exp": now + config.ttl_s, "jti": jti, "kind": subject.kind}
+    if client_kid is not None:
+        claims["ckid"] = client_kid
     if cnf:
         claims["cnf"] = cnf
     token = jwt.encode(claims, _signing_key(key), algorithm=key.alg, headers={"kid": key.kid})

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,11 +36,17 @@ def server_ssl_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key),
         "ssl_ciphers": TLS12_CIPHERS, "ssl_version": ssl.PROTOCOL_TLS_SERVER,
+        "ssl_context_factory": hardened_context,  # in every worker process too (hub serve --workers)
     }
     if settings.tls_client_ca is not None:
         options["ssl_ca_certs"] = str(settings.tls_client_ca)
         options["ssl_cert_reqs"] = ssl.CERT_REQUIRED if settings.tls_client_auth == "required" else ssl.CERT_OPTIONAL
     return options
+
+
+def hardened_context(config: Any, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn's ``ssl_context_factory``: its context from the ``ssl_*`` options, then ``harden``ed."""
+    return harden(default())
 
 
 def harden(context: ssl.SSLContext) -> ssl.SSLContext:

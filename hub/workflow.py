@@ -39,10 +39,12 @@ from hub.policy.data import changed_on_commit
 from hub.store.models import (
     Application,
     Approval,
+    ClientKey,
     Dataset,
     DatasetColumn,
     Grant,
     Officer,
+    OfficerStatement,
     Partner,
     Suspension,
 )
@@ -88,13 +90,6 @@ def _dataset(session: Session, dataset_id: str) -> Dataset:
     if dataset is None:
         raise NotFound(f"dataset `{dataset_id}` is not in the catalog", dataset=dataset_id)
     return dataset
-
-
-def _officer(session: Session, officer_id: str) -> Officer:
-    officer = session.get(Officer, officer_id.removeprefix("officer:"))
-    if officer is None or not officer.active:
-        raise NotFound(f"officer `{officer_id}` is not registered or not active", officer=officer_id)
-    return officer
 
 
 def _check_exchangeable(dataset: Dataset) -> None:
@@ -220,6 +215,24 @@ def _check_decider(session: Session, app: Application, signed: Signed, dataset: 
         raise refusal
 
 
+def _standing_approvals(session: Session, application_id: str,
+                        digest: str) -> tuple[list[Approval], dict[str, Officer]]:
+    """The approvals of ``application_id`` that count now: each signed over the terms with
+    ``digest`` (the current ones: an approval of terms since changed in the store is not an
+    approval of these), by an officer still active, with a key not revoked since."""
+    standing, deciders = [], {}
+    for approval in session.scalars(select(Approval).where(Approval.application_id == application_id,
+                                                           Approval.decision == "approve")):
+        signed = session.get(OfficerStatement, approval.statement_id) if approval.statement_id else None
+        officer = session.get(Officer, approval.officer_id)
+        key = session.get(ClientKey, approval.kid) if approval.kid else None
+        if (signed is not None and signed.digest == digest and signed.kid == approval.kid
+                and officer is not None and officer.active and key is not None and key.revoked_at is None):
+            standing.append(approval)
+            deciders[approval.officer_id] = officer
+    return standing, deciders
+
+
 def _two_person_complete(approvals: list[Approval], deciders: dict[str, Officer], provider: str) -> bool:
     """An owner of ``provider`` and a security officer: two people, two keys."""
     owners = [a for a in approvals if a.role == "owner" and deciders[a.officer_id].owner_of == provider]
@@ -259,9 +272,7 @@ def decide(session: Session, sink: EventSink, application_id: str, statement: st
                              details={"application": app.id, "role": officer.role,
                                       **signed_details(signed.row.target, terms, [signed.row])}))
     if decision == "approve":
-        approvals = list(session.scalars(select(Approval).where(Approval.application_id == app.id,
-                                                                Approval.decision == "approve")))
-        deciders = {a.officer_id: _officer(session, a.officer_id) for a in approvals}
+        approvals, deciders = _standing_approvals(session, app.id, signed.row.digest)
         if _two_person_complete(approvals, deciders, dataset.provider):
             _grant_from(session, sink, app, approvals, deciders, moment)
     changed_on_commit(session)

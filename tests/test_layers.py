@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-CORE = ["hub/exchange", "hub/policy", "hub/audit", "hub/store", "hub/orchestration", "catalog", "connectors"]
+CORE = ["hub/exchange", "hub/quota", "hub/policy", "hub/audit", "hub/store", "hub/orchestration", "catalog",
+        "connectors"]
 UPPER = ("hub.api", "hub.cli", "hub.console")
 
 

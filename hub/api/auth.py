@@ -1,8 +1,10 @@
 """Authentication at the API edge: the ``current_subject`` dependency.
 
 Routers that need a caller declare ``subject: Subject = Depends(current_subject)``.
-The bearer token is verified (``hub.tokens``) and the subject loaded from the
-store on every request, so a lockdown takes effect at once.  Every refusal —
+The bearer token is verified and its subject loaded once per token (``hub.verifier``,
+remembered until the token expires); lockdowns and key revocations are checked on
+every request against the process's revocation set (``hub.revocations``: at once for
+changes made through this process, within ``HUB_STALENESS_S`` for the others).  Every refusal —
 here and at ``/oauth/token`` — goes through ``reject``: one metric, one
 ``token.rejected`` audit event carrying the reason code (never the token), and a
 401 problem whose detail tells an attacker nothing.
@@ -13,18 +15,19 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub import metrics
 from hub.api.context import ApiContext, client_ip, get_context, request_id
 from hub.api.problems import problem
-from hub.certificates import check_binding
 from hub.events import TOKEN_REJECTED, AuditEvent
 from hub.identity import Subject
-from hub.tokens import TokenRejected, subject_for, verify_access_token
+from hub.revocations import Revocations
+from hub.tokens import TokenRejected
 from hub.transport import scope_thumbprint
+from hub.verifier import AccessVerifier
 
 log = logging.getLogger("hub.api")
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
@@ -57,6 +60,15 @@ async def token_rejected(request: Request, exc: Exception) -> JSONResponse:
                    headers={"WWW-Authenticate": challenge})
 
 
+def verifier_of(app: FastAPI, ctx: ApiContext) -> AccessVerifier:
+    """The app's access-token verifier, built on first use."""
+    found: AccessVerifier | None = getattr(app.state, "verifier", None)
+    if found is None:
+        revocations = Revocations(ctx.store, ctx.keys, ctx.settings.staleness_s)
+        found = app.state.verifier = AccessVerifier(ctx.store, ctx.keys, ctx.tokens, revocations)
+    return found
+
+
 def current_subject(request: Request,
                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
                     ctx: Annotated[ApiContext, Depends(get_context)]) -> Subject:
@@ -64,10 +76,8 @@ def current_subject(request: Request,
     try:
         if credentials is None:
             raise TokenRejected("no_token", stage="access")
-        claims = verify_access_token(ctx.keys, credentials.credentials, ctx.tokens)
-        check_binding(claims, scope_thumbprint(request.scope))  # a certificate-bound token needs its certificate
-        with ctx.store.session() as session:
-            subject = subject_for(session, claims)
+        # a certificate-bound token (RFC 8705 cnf) needs its certificate on this very connection
+        subject = verifier_of(request.app, ctx).subject(credentials.credentials, scope_thumbprint(request.scope))
     except TokenRejected as exc:
         raise reject(ctx, request, exc) from None
     request.state.subject = subject.id

@@ -24,7 +24,6 @@ from hub.audit.receipts import issue_receipt
 from hub.audit.record import RECORD_FIELDS, AuditRecordView
 from hub.errors import NotFound
 from hub.events import DATA_DELIVERY
-from hub.exchange.policydata import SharedData
 from hub.exchange.service import Denied, Exchange, RowsQuery, receipt_header, split_columns
 from hub.policy import PolicyPoint, StoreData, engine_from_settings, load_policies
 from hub.store.models import AuditRecord
@@ -60,7 +59,7 @@ def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
     if found is None:
         settings = ctx.settings
         point = PolicyPoint(engine_from_settings(settings.opa_url, settings.opa_timeout_s),
-                            load_policies(), SharedData(StoreData(ctx.store), ttl_s=2.0))
+                            load_policies(), StoreData(ctx.store), recheck_seconds=settings.staleness_s)
         found = app.state.exchange = Exchange(settings, ctx.store, ctx.audit, ctx.keys, point)
     return found
 

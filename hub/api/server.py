@@ -31,14 +31,14 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub import metrics
 from hub.settings import Settings
-from hub.transport import harden, server_ssl_options
+from hub.transport import server_ssl_options
 
 REQUEST_LINE_ROOM = 64 << 10
 
 
-def server_config(app: Any, settings: Settings, *, host: str, port: int, log_level: str = "info",
-                  **overrides: Any) -> uvicorn.Config:
-    """The uvicorn configuration the hub serves ``app`` with (see the module docstring)."""
+def server_options(settings: Settings, *, host: str, port: int, log_level: str = "info",
+                   **overrides: Any) -> dict[str, Any]:
+    """The uvicorn options the hub serves with (see the module docstring)."""
     tls = server_ssl_options(settings)
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": log_level,
@@ -48,16 +48,13 @@ def server_config(app: Any, settings: Settings, *, host: str, port: int, log_lev
         "h11_max_incomplete_event_size": settings.max_header_bytes + REQUEST_LINE_ROOM, **tls,
     }
     options.update(overrides)
-    return HubConfig(app, **options)
+    return options
 
 
-class HubConfig(uvicorn.Config):
-    """uvicorn's configuration with the TLS context hardened after uvicorn builds it."""
-
-    def load(self) -> None:
-        super().load()
-        if self.ssl is not None:
-            harden(self.ssl)
+def server_config(app: Any, settings: Settings, *, host: str, port: int, log_level: str = "info",
+                  **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration the hub serves ``app`` with (see the module docstring)."""
+    return uvicorn.Config(app, **server_options(settings, host=host, port=port, log_level=log_level, **overrides))
 
 
 class TlsH11Protocol(H11Protocol):

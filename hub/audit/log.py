@@ -47,6 +47,15 @@ from hub.store.db import Store
 log = logging.getLogger(__name__)
 
 
+def append_bound_s(lock_timeout_s: float) -> float:
+    """The longest an append can take to become durable or fail, with this lock timeout.
+
+    A caller waits this long; a batch is then committed or failed within the writer's lock
+    timeout.  The quota ledger sizes its leases on it (``hub.quota.ledger``).
+    """
+    return lock_timeout_s * 2 + 5
+
+
 def writer_engine(store: Store, lock_timeout_s: float) -> Engine:
     """A private engine for the writer: same database, its own lock timeout."""
     url = store.engine.url
@@ -90,6 +99,7 @@ class AuditLog:
         """An audit log configured from ``settings`` (checkpoint period, key directory)."""
         policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
         kwargs.setdefault("hash_name", settings.suite.hash_name)
+        kwargs.setdefault("lock_timeout_s", settings.audit_lock_timeout_s)
         return cls(store, KeyStore.from_settings(settings), policy=policy, **kwargs)
 
     def _reset(self) -> None:
@@ -209,7 +219,7 @@ class AuditLog:
     # --- the writer ---------------------------------------------------------------
 
     def _wait_s(self) -> float:
-        return self.lock_timeout_s * 2 + 5
+        return append_bound_s(self.lock_timeout_s)
 
     def _submit(self, pending: Pending) -> None:
         self._ensure_writer()

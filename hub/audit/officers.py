@@ -8,10 +8,12 @@ revokes keys — and checks every record that carries signed statements
 at that point of the chain, its action fits the event, its target is the record's
 ``details.target``, its digest is that of the record's ``details.terms``, and the
 record's subject is one of the signers.  A grant's approvals must name approval
-statements verified earlier in the chain.  Once the chain holds a signed statement,
+statements verified earlier in the chain, all signing the same terms of the grant's own
+application, by two officers with two keys.  Once the chain holds a signed statement,
 an officer action without one is a problem; records before it come from a hub that
 did not sign yet and are only counted.  Keys registered before the chain carried
-them are looked up in the store (``client_keys``) with their validity at the time.
+them are looked up in the store (``client_keys``) with their validity at the time, and
+only those an unsigned ``officer.registered`` record of that time names by ``kid``.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class OfficerSignatures:
         self.store_keys = store_keys
         self.excerpt = excerpt  # an excerpt may lack the enrolments and approvals before it
         self.keys: dict[str, OfficerKey] = {}
-        self.approvals: set[str] = set()
+        self.approvals: dict[str, tuple[str, str, str, str]] = {}  # statement id -> (target, digest, iss, kid)
+        self.legacy_kids: dict[str, str] = {}  # kid -> officer:ID, from registrations before the hub signed
         self.signed_era = False
         self.era_ts: datetime | None = None  # ts of the first signed record
         self.verified = 0
@@ -105,20 +108,39 @@ class OfficerSignatures:
             return [f"officer signature missing: `{event}` by `{record.get('subject')}` carries no signed "
                     "statement"]
         self.unsigned_before += 1
+        if event == "officer.registered" and isinstance(details.get("kid"), str):
+            self.legacy_kids[details["kid"]] = str(record.get("subject"))
         return []
 
     def _check_grant(self, details: dict[str, Any]) -> list[str]:
         problems = []
+        named = []
         for approval in details.get("approvals") or []:
             ref = approval.get("statement") if isinstance(approval, dict) else None
             who = approval.get("officer") if isinstance(approval, dict) else approval
             if ref is None:
                 if self.signed_era:
                     problems.append(f"officer signature missing: grant approval by `{who}` names no statement")
-            elif ref not in self.approvals and not self.excerpt:
-                problems.append(f"officer signature: grant approval by `{who}` names statement {ref[:12]}…, "
+            elif ref in self.approvals:
+                named.append(self.approvals[ref])
+            elif not self.excerpt:
+                problems.append(f"officer signature: grant approval by `{who}` names statement {str(ref)[:12]}…, "
                                 "which no verified approval record carries")
-        return problems
+        return problems or self._same_terms_two_officers(details, named)
+
+    @staticmethod
+    def _same_terms_two_officers(details: dict[str, Any], named: list[tuple[str, str, str, str]]) -> list[str]:
+        """The approvals a grant names sign one set of terms of its own application, by two
+        officers with two keys (their roles are checked against the store by ``hub.audit.standing``)."""
+        if not named:
+            return []
+        application = f"application:{details.get('application')}"
+        if {target for target, _d, _i, _k in named} != {application} or len({d for _t, d, _i, _k in named}) != 1:
+            return [f"officer signature: grant approvals sign other terms than those of `{application}` "
+                    "(approvals of another application or of earlier terms)"]
+        if len({iss for _t, _d, iss, _k in named}) < 2 or len({kid for _t, _d, _i, kid in named}) < 2:
+            return ["officer signature: grant approvals are not two officers with two keys"]
+        return []
 
     def _key_for(self, record: dict[str, Any], parsed: statements.Parsed,
                  details: dict[str, Any]) -> OfficerKey | None:
@@ -131,8 +153,12 @@ class OfficerSignatures:
         key = self.keys.get(parsed.kid)
         if key is None and self.store_keys is not None:
             key = self.store_keys(parsed.kid, str(record.get("ts")))
-            # only keys registered before the hub began to sign; later ones are in the chain
-            if key is not None and (key.created is None or (self.era_ts and key.created >= self.era_ts)):
+            # only keys registered before the hub began to sign (later ones are in the chain), and
+            # only those an unsigned registration of that time names: a key row written into the
+            # store with a back-dated `created_at` is not one
+            if key is not None and (key.created is None or (self.era_ts and key.created >= self.era_ts)
+                                    or self.legacy_kids.get(parsed.kid) != key.officer
+                                    or _thumbprint(key.pem) != parsed.kid):
                 return None
         return key
 
@@ -173,7 +199,7 @@ class OfficerSignatures:
                           f"`{parsed.kid}` (statement altered or forged)")
         self.verified += 1
         if claims["action"] == "approve":
-            self.approvals.add(parsed.id)
+            self.approvals[parsed.id] = (str(claims["target"]), str(claims["digest"]), iss, parsed.kid)
         return iss, None
 
     def _learn(self, record: dict[str, Any], details: dict[str, Any]) -> None:
@@ -185,6 +211,16 @@ class OfficerSignatures:
             for kid in details.get("revoked_keys") or []:
                 if kid in self.keys:
                     self.keys[kid].revoked = True
+
+
+def _thumbprint(pem: str) -> str | None:
+    """The RFC 7638 thumbprint (kid) of a PEM public key, or None if it is not one."""
+    from hub.identity import IdentityError, public_key
+
+    try:
+        return public_key(pem.encode()).kid
+    except IdentityError:
+        return None
 
 
 def _instant(text: str) -> datetime | None:

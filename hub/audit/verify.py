@@ -8,6 +8,9 @@ checkpoint and forged checkpoints are all caught.  Every officer statement a rec
 carries is verified again against the officer's key as registered in the chain
 (``hub.audit.officers``), so an approval nobody signed, or one whose signature or
 terms were altered, is caught even where the chain was rewritten consistently.
+For the live store, the grants, officers, partners, keys and lockdowns the policy
+decides from are then checked against what the chain says they must be
+(``hub.audit.standing``), so a grant widened by editing the database is caught too.
 ``docs/audit.md`` describes the same procedure for third parties.
 """
 
@@ -23,7 +26,9 @@ from hub.audit.checkpoints import CHECKPOINT_FIELDS, signature_problem
 from hub.audit.officers import OfficerSignatures, store_key_lookup
 from hub.audit.pubkeys import PublicKeys, key_map
 from hub.audit.record import GENESIS, RECORD_FIELDS, record_hash
+from hub.audit.standing import Standing
 from hub.keys import KeyStore
+from hub.store import migrate
 from hub.store.db import Store
 from hub.store.models import AuditCheckpoint, AuditRecord
 
@@ -35,13 +40,14 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Problem:
-    """What is wrong at one seq."""
+    """What is wrong at one seq (or, ``where="store"``, in the store the chain accounts for)."""
 
     seq: int
     what: str
+    where: str | None = None
 
     def __str__(self) -> str:
-        return f"seq {self.seq}: {self.what}"
+        return f"{self.where}: {self.what}" if self.where else f"seq {self.seq}: {self.what}"
 
 
 @dataclass
@@ -56,6 +62,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     officer_signatures: int = 0  # officer statements verified
     unsigned_officer_actions: int = 0  # officer actions recorded before the hub signed them
+    store_not_checked: str | None = None  # why the store was not checked against the chain, if it was not
 
     @property
     def ok(self) -> bool:
@@ -75,7 +82,10 @@ class VerifyReport:
     def summary(self) -> str:
         """One line for people."""
         if not self.ok:
-            return f"audit chain INVALID: first bad {self.first_bad}"
+            first = self.first_bad
+            if first is not None and first.where == "store":
+                return f"audit chain OK, but the STORE does not match it: {first.what}"
+            return f"audit chain INVALID: first bad {first}"
         if not self.records:
             return "audit chain empty: nothing to verify"
         signed = (f"{self.checkpoints} signed checkpoints, the last at seq {self.last_checkpoint_seq}"
@@ -83,15 +93,18 @@ class VerifyReport:
         officers = f"; {self.officer_signatures} officer signatures verified"
         if self.unsigned_officer_actions:
             officers += f" ({self.unsigned_officer_actions} earlier officer actions recorded unsigned)"
+        store = f"; the store was NOT checked against it ({self.store_not_checked})" if self.store_not_checked else ""
         return (f"audit chain OK: {self.records} records (seq {self.first_seq}..{self.last_seq}), "
-                f"{signed}; {self.unsigned_tail} records after it{officers}")
+                f"{signed}; {self.unsigned_tail} records after it{officers}{store}")
 
 
 class ChainWalker:
-    """Checks records fed in seq order against the links and the checkpoints."""
+    """Checks records fed in seq order against the links and the checkpoints (and teaches
+    ``standing``, when given, the state the records leave)."""
 
     def __init__(self, checkpoints: Iterable[dict[str, Any]], keys: PublicKeys,
-                 excerpt: bool = False, officers: OfficerSignatures | None = None) -> None:
+                 excerpt: bool = False, officers: OfficerSignatures | None = None,
+                 standing: Standing | None = None) -> None:
         self.checkpoints: dict[int, dict[str, Any]] = {}  # only those whose signature verifies
         self._checkpoint_problems: list[Problem] = []
         count = 0
@@ -104,6 +117,7 @@ class ChainWalker:
                 self.checkpoints[int(cp["seq"])] = cp
         self.excerpt = excerpt
         self.officers = officers or OfficerSignatures(excerpt=excerpt)
+        self.standing = standing
         self.report = VerifyReport(checkpoints=count)
         self._record_problems: list[Problem] = []
         self._expected_seq = 1
@@ -128,6 +142,8 @@ class ChainWalker:
         self._check_checkpoint(seq, record["hash"])
         for what in self.officers.check(record):
             self._flag(seq, what)
+        if self.standing is not None:
+            self.standing.feed(record)
         self.report.records += 1
         self.report.last_seq = seq
         self._expected_seq, self._prev_hash = seq + 1, record["hash"]
@@ -211,9 +227,9 @@ def stored_checkpoints(store: Store) -> list[dict[str, Any]]:
 
 def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict[str, Any]],
                    keys: PublicKeys, *, excerpt: bool = False, progress: Progress | None = None,
-                   officers: OfficerSignatures | None = None) -> VerifyReport:
+                   officers: OfficerSignatures | None = None, standing: Standing | None = None) -> VerifyReport:
     """Verify records (in seq order), checkpoints and officer signatures with the given public keys."""
-    walker = ChainWalker(checkpoints, keys, excerpt=excerpt, officers=officers)
+    walker = ChainWalker(checkpoints, keys, excerpt=excerpt, officers=officers, standing=standing)
     for i, record in enumerate(records, 1):
         walker.feed(record)
         if progress is not None and i % 1000 == 0:
@@ -223,7 +239,19 @@ def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict
 
 def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, Any]],
                  progress: Progress | None = None) -> VerifyReport:
-    """Verify the whole stored chain, every checkpoint and every officer signature."""
+    """Verify the whole stored chain, every checkpoint and every officer signature, then the
+    store's grants, officers, partners, keys and lockdowns against the chain
+    (``hub.audit.standing``: a row the records do not account for is a problem too)."""
     checkpoints = stored_checkpoints(store)
-    return verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
-                          officers=OfficerSignatures(store_key_lookup(store)))
+    officers, standing = OfficerSignatures(store_key_lookup(store)), Standing()
+    report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
+                            officers=officers, standing=standing)
+    schema, head = migrate.current(store.engine), migrate.head()
+    if schema != head:  # the rows cannot be read as this hub writes them
+        report.store_not_checked = f"its schema is at {schema}, not at {head}: run `hub db upgrade`"
+        return report
+    with store.session() as session:
+        found = standing.problems(session, set(officers.approvals))
+    after = (report.last_seq or 0) + 1  # sorted after every problem of the chain itself
+    report.problems += [Problem(after, what, where="store") for what in found[:MAX_PROBLEMS]]
+    return report

@@ -26,6 +26,7 @@ from hub.cli import pii as pii_cmds
 from hub.cli import policy as policy_cmds
 from hub.cli import provider as provider_cmds
 from hub.cli import quarantine as quarantine_cmds
+from hub.cli import quota as quota_cmds
 from hub.cli import sandbox as sandbox_cmds
 from hub.cli import workflow as workflow_cmds
 
@@ -52,6 +53,7 @@ app.add_typer(provider_cmds.app, name="provider")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
 app.add_typer(keys_cmds.app, name="keys")
+app.add_typer(quota_cmds.app, name="quota")
 app.add_typer(workflow_cmds.application_app, name="application")
 app.add_typer(workflow_cmds.grant_app, name="grant")
 

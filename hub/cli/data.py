@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hub.cli._common import console
-from hub.settings import get_settings, load_settings
+from hub.settings import get_settings
 
 
 def _run_with_progress(sandbox: Path | None):  # type: ignore[no-untyped-def]
@@ -83,38 +83,25 @@ def run(
 
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    port: Annotated[int, typer.Option(help="port to bind (0: any free port, logged at start)")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes sharing the store, the quota ledger and "
+                                              "the audit chain")] = 1,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS (TLS 1.2+)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
     tls_client_ca: Annotated[Path | None, typer.Option(
         help="CA bundle of partner client certificates (mutual TLS; see `hub partner cert`)")] = None,
     tls_client_auth: Annotated[str | None, typer.Option(help="optional | required client certificates")] = None,
 ) -> None:
-    """Serve the exchange API (plain HTTP unless --tls-cert/--tls-key or HUB_TLS_CERT/HUB_TLS_KEY)."""
-    import uvicorn
+    """Serve the exchange API (in N worker processes with --workers N; plain HTTP unless
+    --tls-cert/--tls-key or HUB_TLS_CERT/HUB_TLS_KEY)."""
+    from hub.server import serve as run_server
 
-    from hub.api import create_app
-    from hub.api.jsonlog import configure_logging
-    from hub.api.server import serve_metrics, server_config
-    from hub.audit import AuditLog
-    from hub.store.db import open_store
-
-    flags = {"tls_cert": tls_cert, "tls_key": tls_key, "tls_client_ca": tls_client_ca,
-             "tls_client_auth": tls_client_auth}
-    settings = load_settings(**{k: v for k, v in flags.items() if v is not None}) if any(
-        v is not None for v in flags.values()) else get_settings()
-    configure_logging()
-    store = open_store(settings.metadata_url)
-    audit = AuditLog.from_settings(store, settings)
-    listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
-    try:
-        app = create_app(settings, audit=audit.append, store=store)
-        uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
-    finally:
-        if listener is not None:
-            listener.stop()
-        audit.close()
-        store.dispose()
+    flags = {"HUB_TLS_CERT": tls_cert, "HUB_TLS_KEY": tls_key, "HUB_TLS_CLIENT_CA": tls_client_ca,
+             "HUB_TLS_CLIENT_AUTH": tls_client_auth}
+    # the flags become the settings of this process and of every worker it starts (they inherit it)
+    os.environ.update({name: str(value) for name, value in flags.items() if value is not None})
+    get_settings.cache_clear()
+    run_server(host, port, workers)
 
 
 def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:

@@ -94,6 +94,9 @@ def _explain(decision: Decision) -> None:
             table.add_row(column, strategy)
         console.print(table)
     console.print(f"row filter: {decision.row_filter}   max rows: {decision.max_rows}")
+    if decision.quota is not None:
+        console.print(f"daily budget: {decision.quota.max_rows_per_day} rows of grant `{decision.quota.grant}` "
+                      "(charged per page by the quota ledger, not decided here)")
 
 
 @app.command("eval")

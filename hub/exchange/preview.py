@@ -73,7 +73,7 @@ def _decide(exchange: Exchange, app: Application, subject_input: dict[str, Any],
     data = {**live, "grants": {**(live.get("grants") or {}), **doc}}
     point = PolicyPoint(RegopyEngine(), exchange.point.policies, StaticData(data))
     request = {"purpose": app.purpose, "columns": [], "rows_requested": limit}
-    return point.decide(subject_input, "read", resource, request, {"rows_used_today": {}})
+    return point.decide(subject_input, "read", resource, request, {})
 
 
 def _count(exchange: Exchange, source: tuple[str, list[Any]], row_filter: dict[str, str] | None,

@@ -1,20 +1,23 @@
-"""The per-request exchange flow: decide once, audit, plan, execute, encode, audit again.
+"""The per-request exchange flow: decide once, charge the budget, audit, plan, execute, encode.
 
 ``Exchange.read`` runs one data request (``/rows`` or ``/changes``) for an
 authenticated subject: it builds the decision input from the subject, the catalog
-entry and the request, asks the policy decision point ONCE, appends the decision to
-the audit log (refusing with 503 when that fails, and when the engine failed),
-refuses a deny with 403 and its reasons, then plans and runs one DuckDB query over
-the published snapshot (masks, row filter, partner filters, cursor, limit).
+entry and the request and asks the policy decision point ONCE (a cached decision
+when one is valid, ``hub.policy.point``); under a grant it charges the page's rows
+against the grant's daily budget in the metadata store (``hub.quota``: one atomic
+statement shared by every API process, refused whole with a 403 naming the budget
+when the page does not fit); it appends the decision to the audit log (refusing with
+503 when that fails, and when the engine or the ledger failed), refuses a deny with
+403 and its reasons, then plans and runs one DuckDB query over the published snapshot
+(masks, row filter, partner filters, cursor, limit).
 
 The page is materialised before it is sent (``execute.run`` returns an Arrow
 table), so the response digest is known before any byte leaves: the delivery
-record (rows, SHA-256) is appended BEFORE the response goes out, and the signed
-receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with
-no rows.  The daily quota: today's row usage of the subject's grants goes into the
-decision input (``context.rows_used_today``, from ``usage.UsageLedger``), and the page
-size is reserved against it under the same per-subject lock, so back-to-back and
-concurrent requests of a process never overrun a grant's rows per day.
+record (rows, SHA-256, the quota day) is appended BEFORE the response goes out, and
+the signed receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a
+503 with no rows.  The reservation is then settled with the rows delivered; one that
+fails before its delivery append began is given back at once, one whose append may
+have landed is left to reconciliation with the audit log (``hub.quota.reconcile``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import atexit
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,11 +38,12 @@ import duckdb
 
 from hub import metrics
 from hub.audit.errors import AuditUnavailable
+from hub.audit.log import append_bound_s
 from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
-from hub.exchange import execute, filters, formats, usage
+from hub.exchange import execute, filters, formats
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
@@ -49,6 +54,7 @@ from hub.kms.parquet import Sealer, file_kind
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
 from hub.pseudonym import load_secret, pads, partner_key
+from hub.quota import Hold, Ledger, LedgerUnavailable, QuotaExceeded, Reservation, Sweeper, quota_day, reconcile
 from hub.settings import Settings
 from hub.store.db import Store
 
@@ -106,11 +112,15 @@ class Exchange:
     """The data path of one API process: policy point, audit, snapshots, DuckDB."""
 
     def __init__(self, settings: Settings, store: Store, audit: Audit, keys: KeyStore,
-                 point: PolicyPoint) -> None:
+                 point: PolicyPoint, *, clock: Callable[[], datetime] | None = None) -> None:
         self.settings, self.store, self.audit, self.keys, self.point = settings, store, audit, keys, point
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.snapshots = Snapshots(settings, store)
-        self.usage = usage.UsageLedger(store)
-        atexit.register(self.usage.close)
+        self.quota = Ledger(store, lease_s=settings.quota_lease_s,
+                            append_bound_s=append_bound_s(settings.audit_lock_timeout_s), clock=self.clock)
+        self.sweeper = Sweeper(self.quota, min(2.0, settings.quota_lease_s / 4), clock=self.clock)
+        atexit.register(self.sweeper.stop)
+        self._refusal_swept: dict[tuple[str, str], float] = {}
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
@@ -124,14 +134,11 @@ class Exchange:
         # after a policy-data reload.  A remote OPA is left concurrent.
         self._decide_lock: AbstractContextManager[Any] = (
             threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
-        # Reading a subject's usage, deciding and reserving its rows happen under one lock
-        # per subject, so two requests of the same subject cannot both spend the same quota.
-        self._subject_locks: dict[str, threading.Lock] = {}
-        self._subject_locks_guard = threading.Lock()
 
     def close(self) -> None:
-        """Write pending row usage and stop the background writer."""
-        self.usage.close()
+        """Stop the background reconciliation of quota reservations; close the ledger."""
+        self.sweeper.stop()
+        self.quota.dispose()
 
     @contextmanager
     def _sealed(self, con: duckdb.DuckDBPyConnection, path: str, table: str | None,
@@ -195,37 +202,77 @@ class Exchange:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", parameter="limit")
         return limit
 
-    def _subject_lock(self, subject_id: str) -> threading.Lock:
-        with self._subject_locks_guard:
-            return self._subject_locks.setdefault(subject_id, threading.Lock())
+    def _record_decision(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery,
+                         decision: Decision, outcome: str, reasons: list[str], request_id: str,
+                         client_ip: str | None) -> None:
+        metrics.DECISIONS.labels(action, outcome).inc()
+        self.append(AuditEvent(
+            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+            dataset_version=snap.version, purpose=audited_purpose(subject, query.purpose), decision=outcome,
+            reasons=reasons, grant=decision.grant, policy_revision=decision.revision,
+            obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+
+    def _reserve(self, decision: Decision, limit: int, request_id: str, now: datetime) -> Reservation | None:
+        """Charge the page's rows against the decision's daily budget (None: no budget applies)."""
+        if not decision.allow or decision.quota is None:
+            return None
+        page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
+        self.sweeper.start()
+        try:
+            return self.quota.reserve(request_id, decision.quota, page, now)
+        except QuotaExceeded:
+            if not self._freed_rows(decision.quota.grant, quota_day(now), now):
+                raise
+        return self.quota.reserve(request_id, decision.quota, page, now)
+
+    def _freed_rows(self, grant: str, day: str, now: datetime) -> bool:
+        """After a refusal: close what can be closed of ``grant`` on ``day``; True if rows came back.
+
+        Rows held by a crashed process's reservations may be due back.  At most once a second
+        per grant, day and process, so a partner at the end of its budget cannot make every
+        refusal a reconciliation.
+        """
+        key = (grant, day)
+        if time.monotonic() - self._refusal_swept.get(key, float("-inf")) < 1.0:
+            return False
+        if len(self._refusal_swept) > 10_000:
+            self._refusal_swept.clear()
+        self._refusal_swept[key] = time.monotonic()
+        try:
+            return reconcile(self.store, now, grant=grant, day=day).rows_returned > 0
+        except LedgerUnavailable:
+            return False
 
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                request_id: str | None, client_ip: str | None) -> tuple[Decision, usage.Reservation | None]:
-        """Decide (with today's usage) and reserve the page against the grant's quota; audit the decision."""
+                request_id: str, client_ip: str | None) -> tuple[Decision, Reservation | None]:
+        """Decide (cached), charge the page against the daily budget, and audit the decision.
+
+        A deny — by policy or by the budget — is appended as one record and raised as ``Denied``.
+        """
         # an unregistered purpose reaches the policy (and so its reasons and the audit log) only as a digest
-        request = {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or []),
-                   "rows_requested": limit}
-        now = datetime.now(UTC)
-        reservation = None
-        with self._subject_lock(subject.id):
-            context = {"client_ip": client_ip, "rows_used_today": self.usage.used_today(subject.id, now)}
-            with self._decide_lock:
-                decision = self.point.decide(subject.policy_input(), action, snap.resource, request, context)
-            if decision.allow and decision.grant:
-                page = min(limit, decision.max_rows if decision.max_rows is not None else limit)
-                reservation = self.usage.reserve(subject.id, decision.grant, page, now)
-        with self.usage.given_back_on_failure(reservation):
-            outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
-            metrics.DECISIONS.labels(action, outcome).inc()
-            self.append(AuditEvent(
-                DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-                dataset_version=snap.version, purpose=audited_purpose(subject, query.purpose), decision=outcome,
-                reasons=list(decision.reasons), grant=decision.grant, policy_revision=decision.revision,
-                obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+        request = {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or [])}
+        now = self.clock()
+        with self._decide_lock:
+            decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
+                                         now=now.timestamp())
+        outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
+        reasons = list(decision.reasons)
+        failure: LedgerUnavailable | None = None
+        try:
+            reservation = self._reserve(decision, limit, request_id, now)
+        except QuotaExceeded as exc:
+            outcome, reasons, reservation = "deny", list(exc.reasons), None
+        except LedgerUnavailable as exc:
+            outcome, reasons, reservation, failure = "error", [str(exc)], None, exc
+        with self.quota.hold(reservation):  # a failed decision append gives the rows back
+            self._record_decision(subject, action, snap, query, decision, outcome, reasons, request_id,
+                                  client_ip)
+        if failure is not None:
+            raise failure
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
-        if not decision.allow:
-            raise Denied(list(decision.reasons))
+        if outcome == "deny":
+            raise Denied(reasons)
         return decision, reservation
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
@@ -236,23 +283,27 @@ class Exchange:
         limit = self._validate(snap, query)
         if action == "changes" and not query.since:
             raise BadRequest("query parameter `since` is required", parameter="since")
+        request_id = request_id or uuid.uuid4().hex
         decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
-        with self.usage.given_back_on_failure(reservation):
+        with self.quota.hold(reservation) as hold:
             # `since` is resolved only once the policy allowed: its errors name the current
             # version, which a subject without a grant must not learn (issue 23, point 5).
             since = self.snapshots.earlier(snap, query.since) if action == "changes" and query.since else None
             delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
-                                           request_id, client_ip)
-        if reservation is not None:
-            self.usage.settle(reservation, rows)
+                                           request_id, client_ip, hold)
+            hold.settle(rows)
         return delivery
 
     def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
                  since: Since | None, fmt: str, decision: Decision, request_id: str | None,
-                 client_ip: str | None) -> tuple[Delivery, int]:
-        """Plan, run and encode the page under ``decision``; record the delivery."""
+                 client_ip: str | None, hold: Hold) -> tuple[Delivery, int]:
+        """Plan, run and encode the page under ``decision``; record the delivery.
+
+        ``hold.begin_append()`` comes right before the delivery append (see ``hub.quota``).
+        """
+        # Never more rows than were charged against the daily budget.
         ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
-                         max_rows=decision.max_rows or 0)
+                         max_rows=hold.reservation.rows if hold.reservation else (decision.max_rows or 0))
         req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
                           limit=limit, cursor=query.cursor)
         con = self._con()
@@ -263,12 +314,16 @@ class Exchange:
                                   "action": action, "purpose": query.purpose})
             page = execute.run(con, plan, fmt, self.cursor_secret)
         body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
+        hold.begin_append()
+        details: dict[str, Any] = {"format": fmt}
+        if hold.reservation is not None:
+            details["quota_day"] = hold.reservation.day  # hub quota show|verify group deliveries by it
         record = self.append(AuditEvent(
             DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
             dataset_version=snap.version, purpose=query.purpose, decision="ok", grant=decision.grant,
             policy_revision=decision.revision, obligations_digest=decision.obligations_digest(),
             rows=page.rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=client_ip,
-            details={"format": fmt}))
+            details=details))
         metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
         return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
                         self.receipt(record)), page.rows

@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.policy.cache import DecisionCache
 from hub.policy.data import StaticData, StoreData, build_policy_data, bump, changed_on_commit
-from hub.policy.decision import UNAVAILABLE, Decision, PolicyError, parse_decision
+from hub.policy.decision import UNAVAILABLE, Decision, PolicyError, Quota, parse_decision
 from hub.policy.engine import Engine, RegopyEngine
 from hub.policy.opa import OpaEngine
 from hub.policy.point import PolicyPoint, forbidden
@@ -24,7 +24,7 @@ from hub.policy.sources import PolicySet, load_policies, policy_set
 
 __all__ = [
     "UNAVAILABLE", "Decision", "DecisionCache", "Engine", "OpaEngine", "PolicyError", "PolicyPoint",
-    "PolicySet", "RegopyEngine", "StaticData", "StoreData", "build_policy_data", "bump",
+    "PolicySet", "Quota", "RegopyEngine", "StaticData", "StoreData", "build_policy_data", "bump",
     "changed_on_commit", "decide", "default_point", "engine_from_settings", "ensure_allowed",
     "load_policies", "parse_decision", "policy_set", "resource_input", "set_default_point",
 ]

@@ -3,7 +3,7 @@
 ``policies/tests/fixtures.yaml`` holds a base ``data`` and ``input``; each case file
 may override both, and each case overrides again (deep merge: objects merge, other
 values replace).  A case states the expected ``allow`` and, optionally, ``grant``,
-``columns`` (a subset of column → strategy), ``row_filter``, ``max_rows`` and
+``columns`` (a subset of column → strategy), ``row_filter``, ``max_rows``, ``quota`` and
 ``reasons`` (fragments each found in some reason).  ``hub policy test`` and the
 pytest suite run the same cases on every engine.
 """
@@ -104,7 +104,7 @@ def check(expect: dict[str, Any], decision: Decision) -> list[str]:
     """What in ``decision`` differs from ``expect`` (empty when it matches)."""
     problems = []
     got = decision.to_dict()
-    for key in ("allow", "grant", "row_filter", "max_rows"):
+    for key in ("allow", "grant", "row_filter", "max_rows", "quota"):
         if key in expect and expect[key] != got[key]:
             problems.append(f"{key}: expected {expect[key]!r}, got {got[key]!r}")
     for column, strategy in (expect.get("columns") or {}).items():

@@ -1,14 +1,14 @@
 """Policy data (``data.hub``) built from the metadata store, and its revision.
 
 ``build_policy_data`` reads registered partners and officers, non-revoked grants
-with their approvals, and standing suspensions.  Today's row usage is not policy
-data: it comes with each decision's input (``context.rows_used_today``, see
-``hub.exchange.usage``), so deliveries do not change the data revision.  The data
-revision is a hash of that document.  Workflow changes call
+with their approvals, and standing suspensions.  Row usage is neither policy data nor
+decision input: a decision names a grant's daily budget as an obligation and the quota
+ledger (``hub.quota``) charges each page against it, so deliveries never change a
+decision or the data revision.  The data revision is a hash of that document.  Workflow changes call
 ``changed_on_commit(session)``: when the transaction commits, the process-wide
 generation is bumped and every decision point reloads before its next decision.
-Changes made by other processes are picked up by re-reading the store (see
-``PolicyPoint.recheck_seconds``).
+Changes made by other processes are picked up by re-reading the store once the loaded
+data is older than ``PolicyPoint.recheck_seconds`` (``HUB_STALENESS_S``).
 """
 
 from __future__ import annotations

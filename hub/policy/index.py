@@ -5,13 +5,14 @@ built-in call (``in``, ``<``, ``sprintf``, ``time.parse_rfc3339_ns``...), and a 
 in an object costs more the more keys it holds.  ``prepare`` therefore works out once,
 when the data is loaded, what the policies would otherwise recompute in every decision
 from the policy data alone: the grants a subject holds on a dataset (lowest id first),
-each with its purposes and columns as lookups, its window in nanoseconds and its quota;
+each with its purposes and columns as lookups, its window in nanoseconds and its daily budget;
 partners' purposes as lookups; and the registry records under every form of
 subject id an input may use.  The document keeps ``data.hub`` as it was and adds
 ``index``; the decision point loads every engine (regopy, OPA) with it.
 
 Only lookups and arithmetic are prepared here; every rule (the two-person rule, the
-time window, the quota, masking) is decided in the Rego.  Each derivation gives what
+time window, masking) is decided in the Rego; the daily budget is an obligation the
+quota ledger enforces (``hub.quota``).  Each derivation gives what
 the Rego it replaces gave, for data of the shape
 ``build_policy_data`` writes.  Grants and partners whose fields have other types are
 refused with ``PolicyError`` (the decision point then denies), not guessed at; a grant
@@ -97,7 +98,7 @@ def _grant(gid: str, grant: Any) -> dict[str, Any]:
 
     Kept small (a lookup on regopy costs more the more keys the object has): lookups for
     purposes, columns and clear columns, the window in nanoseconds, the daily maximum of
-    rows (today's usage comes with each decision's input, ``context.rows_used_today``).
+    rows (named in the decision's ``quota`` obligation; the quota ledger enforces it).
     """
     _check_grant(gid, grant)
     return {

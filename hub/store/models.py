@@ -373,15 +373,40 @@ class Suspension(Base):
     lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class RowUsage(Base):
-    """Rows delivered per partner, grant and day, for the daily quota."""
+class QuotaDay(Base):
+    """A grant's daily row budget (每日行数限额) and the rows charged against it that day.
 
-    __tablename__ = "row_usage"
+    ``charged`` counts rows delivered plus rows held by open reservations
+    (``QuotaReservation``); one conditional UPDATE keeps it ≤ ``budget`` for every API
+    process at once (``hub.quota.ledger``).
+    """
 
-    partner_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    __tablename__ = "quota_days"
+
     grant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD (UTC+8)
-    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    budget: Mapped[int] = mapped_column(BigInteger)  # max_rows_per_day as of the last charge
+    charged: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class QuotaReservation(Base):
+    """Rows charged for one request whose delivery the audit log has not confirmed yet.
+
+    Closed by reconciliation with the audit log (``hub.quota.reconcile``): kept as used
+    when a delivery record of ``request_id`` exists, given back when none exists once
+    ``expires_at`` has passed.
+    """
+
+    __tablename__ = "quota_reservations"
+    __table_args__ = (Index("ix_quota_reservations_grant_day", "grant_id", "day"),)
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(96))  # host:pid:nonce of the API process
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 # --- audit ----------------------------------------------------------------------

@@ -80,6 +80,7 @@ permit := {
 	"columns": {},
 	"row_filter": {"column": "subject", "equals": subject_id},
 	"max_rows": null,
+	"quota": null,
 } if {
 	action == "audit"
 	subject_kind == "partner"

@@ -17,7 +17,7 @@
 #   argument, or by a call, into a scan of the whole collection (hence `name := c`);
 # - what depends on the policy data alone is worked out once per data revision into
 #   data.hub.index (hub/policy/index.py): a subject's grants on a dataset, their windows
-#   and quotas, partners' purposes; the rules themselves stay here.
+#   and daily budgets, partners' purposes; the rules themselves stay here.
 package hub
 
 actions := {"read", "changes", "describe", "apply", "approve", "audit"}
@@ -77,6 +77,7 @@ decision := result if {
 	"columns": {},
 	"row_filter": null,
 	"max_rows": 0,
+	"quota": null,
 }
 
 denial_reasons := sorted(deny) if {
@@ -93,6 +94,7 @@ plain_allow(reason) := {
 	"columns": {},
 	"row_filter": null,
 	"max_rows": null,
+	"quota": null,
 }
 
 deny contains sprintf("rule unknown-action: `%v` is not one of %v", [action, sorted(actions)]) if {

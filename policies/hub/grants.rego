@@ -1,40 +1,24 @@
 # Grants (授权): what a subject may read under an approved application, for which
-# purposes, columns and time window (valid_from <= now < valid_until), within a daily
-# row quota; and the two-person rule (双人审批) that alone lets PII columns go out clear.
+# purposes, columns and time window (valid_from <= now < valid_until); and the
+# two-person rule (双人审批) that alone lets PII columns go out clear.
 #
 # The grants come from data.hub.index.grants (hub/policy/index.py): per holder and
 # dataset, lowest id first, each entry with its `id`, the `grant` itself, its purposes,
 # columns and clear columns as lookups, its window in nanoseconds (`from_ns`, `until_ns`)
-# and `max_rows` (per day).  Today's usage comes with the input. The two-person rule
-# itself stays here, written out below.
+# and `max_rows` (per day).  The two-person rule itself stays here, written out below.
+#
+# The daily row budget is not decided here: the decision names it as an obligation
+# (`quota: {grant, max_rows_per_day}`, read.rego) and the enforcement point charges each
+# page against it in the metadata store before the rows leave (hub/quota/).  Today's
+# usage is therefore no part of the input, and a decision stays the same all day long:
+# the decision point can cache it.
 package hub
 
 default purpose := ""
 
 purpose := request.purpose
 
-default rows_requested := 0
-
-rows_requested := request.rows_requested
-
-# The rows requested when a number: only a number can be added to the rows used.
-requested_rows := rows_requested if is_number(rows_requested)
-
 now_ns := time.parse_rfc3339_ns(context.time)
-
-# Rows each grant delivered today (grant id -> rows) come with the input: the exchange's
-# usage ledger (hub/exchange/usage.py) fills them in.  A grant not listed used none.
-default rows_used_today := {}
-
-rows_used_today := context.rows_used_today
-
-used_today(g) := rows if {
-	id := g.id
-	rows := rows_used_today[id]
-} else := 0
-
-# Rows a grant may still deliver today.
-rows_left(g) := g.max_rows - used_today(g)
 
 # This subject's grants on this dataset (a grant's holder is "partner:<id>" unless the
 # grant names a kind itself, such as "officer:sec-2").
@@ -56,20 +40,10 @@ started(g) if valid_from_ns(g) <= now_ns
 
 not_expired(g) if now_ns < valid_until_ns(g)
 
-# Rows used below the daily maximum, and rows used + requested <= maximum.
-quota_ok(g) if {
-	left := rows_left(g)
-	left > 0
-	requested_rows <= left
-}
-
 # The checks written out in one body (a function call is dear on regopy); why_not below
 # names the ones that fail.
 covers(g) if {
 	g.purpose_set[purpose]
-	left := rows_left(g)
-	left > 0
-	requested_rows <= left
 	every c in explicit_columns {
 		g.column_set[c]
 	}
@@ -96,8 +70,9 @@ default registered_officers := {}
 registered_officers := data.hub.officers
 
 # The two-person rule (双人审批): an owner officer of the dataset's provider and a
-# security officer approved the chosen grant, two different people, neither of them
-# the one who requested it.  Only then may its clear columns go out clear.
+# security officer approved the chosen grant, two different people with two different
+# keys, neither of them the one who requested it.  Only then may its clear columns go
+# out clear.  (Approvals recorded before officers signed carry no `kid`.)
 chosen_two_person if {
 	g := chosen.grant
 	requester := officer_key(object.get(g, "requested_by", ""))
@@ -111,6 +86,7 @@ chosen_two_person if {
 	security := officer_key(b.officer)
 	security != requester
 	owner != security
+	not object.get(a, "kid", null) == object.get(b, "kid", "")
 }
 
 # The columns the grant may let go out clear: listed and two-person approved.
@@ -135,11 +111,6 @@ why_not contains sprintf("rule grant: grant `%v` is not valid before %v", [g.id,
 why_not contains sprintf("rule grant: grant `%v` expired at %v", [g.id, g.grant.valid_until]) if {
 	some g in my_grants
 	not not_expired(g)
-}
-
-why_not contains sprintf("rule quota: grant `%v` daily quota exceeded (%v used + %v requested > %v)", [g.id, used_today(g), rows_requested, g.grant.max_rows_per_day]) if {
-	some g in my_grants
-	not quota_ok(g)
 }
 
 why_not contains "rule time: context.time is missing or not RFC 3339; grants cannot be checked" if {

@@ -72,6 +72,7 @@ permit := {
 	"columns": {c: unconditional_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
 	"max_rows": unconditional_max_rows,
+	"quota": null,
 } if {
 	read_actions[action]
 	subject_kind == "partner"
@@ -156,7 +157,8 @@ permit := {
 	"grant": chosen.id,
 	"columns": {c: granted_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": row_filter,
-	"max_rows": rows_left(chosen),
+	"max_rows": chosen.max_rows,
+	"quota": {"grant": chosen.id, "max_rows_per_day": chosen.max_rows},
 } if {
 	read_actions[action]
 	grant_holder_kinds[subject_kind]
@@ -191,6 +193,7 @@ permit := {
 	"columns": {c: operator_strategy(c, col) | some c, col in resource_columns},
 	"row_filter": null,
 	"max_rows": null,
+	"quota": null,
 } if {
 	read_actions[action]
 	subject_kind == "operator"

@@ -271,6 +271,19 @@ def test_through_real_uvicorn(world: World) -> None:
         sock.close()
 
 
+def test_a_grant_holders_repeated_request_is_decided_from_the_cache(http: AsgiClient,
+                                                                  county: dict[str, str]) -> None:
+    from hub.api.data import exchange_of
+
+    point = exchange_of(http.app, http.app.state.ctx).point
+    params = {**PURPOSE, "limit": 3, "columns": "payment_id,amount"}
+    assert http.get(ROWS, params=params, headers=county).status_code == 200
+    hits, misses = point.cache.hits, point.cache.misses
+    for _ in range(3):  # the budget is charged per page in the store, not decided in the input
+        assert http.get(ROWS, params=params, headers=county).status_code == 200
+    assert (point.cache.hits, point.cache.misses) == (hits + 3, misses)
+
+
 def test_the_daily_quota_holds_for_back_to_back_requests(world: World, http: AsgiClient) -> None:
     from tests.api.exchange_world import _register, grant, subsidy_columns
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.events import EventSink, discard
-from hub.store.models import Dataset, DatasetColumn, Partner
+from hub.identity import register_partner
+from hub.store.models import Dataset, DatasetColumn
 from hub.workflow import ApplicationRequest
 from tests.officer_desk import Desk
 
@@ -31,9 +32,10 @@ def seed(session: Session, sink: EventSink = discard) -> Desk:
     conditional dataset finance.subsidy_payment."""
     desk = Desk()
     desk.enrol_all(session, sink, OFFICERS, now=NOW)
+    # registered as the operator registers a partner (audited: `hub audit verify` checks the store against it)
+    register_partner(session, sink, "hz-xihu-jw", clearance=3, jurisdiction="330106",
+                     purposes=["case-verification"])
     session.add_all([
-        Partner(id="hz-xihu-jw", clearance=3, jurisdiction="330106", purposes=["case-verification"],
-                created_at=NOW),
         Dataset(id="finance.subsidy_payment", layer="source", provider="finance", level_inferred=3,
                 sharing_type_inferred="conditional", exchangeable=True, region_column="township_code"),
         Dataset(id="raw_finance.payroll", layer="raw", provider="finance", exchangeable=False),

@@ -28,11 +28,12 @@ def _differences(engine: Engine) -> list[object]:
 
 
 def test_models_declare_the_migrated_tables() -> None:
-    # 16 of 0001, 0003's officer_statements, 0005's quarantined_files, 0008's providers and
+    # 16 of 0001 (less 0006's replaced row_usage), 0003's officer_statements, 0005's
+    # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
     # dataset_reviews, 0009's console_login_links and console_sessions, 0011's client_certificates
-    assert len(MODEL_TABLES) == 23
-    assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews",
-            "console_login_links", "console_sessions", "client_certificates"} <= set(MODEL_TABLES)
+    assert len(MODEL_TABLES) == 24
+    assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
+            "console_sessions", "quota_days", "quota_reservations", "client_certificates"} <= set(MODEL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
@@ -55,12 +56,12 @@ def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(Base.metadata.tables["row_usage"].insert(), {"partner_id": "p", "grant_id": "g",
-                                                                       "day": "2026-11-27", "rows": 5})
+        connection.execute(Base.metadata.tables["quota_days"].insert(), {"grant_id": "g", "day": "2026-11-27",
+                                                                        "budget": 100, "charged": 5})
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
-        assert connection.execute(Base.metadata.tables["row_usage"].select()).one().rows == 5
+        assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 5
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -120,12 +121,12 @@ def test_store_made_by_create_all_is_adopted_at_head(engine: Engine) -> None:
     """Stores created before migrations existed (``create_all``) are stamped, data kept."""
     Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        connection.execute(Base.metadata.tables["row_usage"].insert(), {"partner_id": "p", "grant_id": "g",
-                                                                       "day": "2026-11-27", "rows": 7})
+        connection.execute(Base.metadata.tables["quota_days"].insert(), {"grant_id": "g", "day": "2026-11-27",
+                                                                        "budget": 100, "charged": 7})
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
-        assert connection.execute(Base.metadata.tables["row_usage"].select()).one().rows == 7
+        assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 7
 
 
 def test_unversioned_store_that_differs_is_refused(engine: Engine) -> None:

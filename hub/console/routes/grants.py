@@ -14,8 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from hub import officers, statements, workflow
-from hub.api.data import exchange_of
+from hub import officers, quota, statements, workflow
 from hub.api.workflow import sink_of
 from hub.console import stats
 from hub.console.web import SECURITY_HEADERS, ConsoleRoute, Ctx, CurrentOfficer, form_of, render, state_of
@@ -40,7 +39,6 @@ def _back(url: str) -> Response:
 @router.get("/console/grants")
 def grants(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
     now = state_of(request).clock()
-    exchange = exchange_of(request.app, ctx)
     with ctx.store.session() as session:
         found = workflow.list_grants(session)
         partners = list(session.scalars(select(Partner).order_by(Partner.id)))
@@ -49,7 +47,8 @@ def grants(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
             session.expunge(p)
         for g in found:
             session.expunge(g)
-    usage = {g.id: exchange.usage.used_today(f"partner:{g.partner_id}", now).get(g.id, 0) for g in found}
+    today = quota.charged(ctx.store, quota.quota_day(now))
+    usage = {g.id: today.get(g.id, 0) for g in found}
     return render(request, "grants.html", current=current, grants=found, usage=usage, partners=partners,
                   last_seen=seen, now=now)
 

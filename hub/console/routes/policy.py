@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from hub.api.data import exchange_of
-from hub.console.web import ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render, state_of
+from hub.console.web import ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render
 from hub.errors import BadRequest
 from hub.events import CONSOLE_SIMULATE, AuditEvent
 from hub.identity import PURPOSE, load_subject
@@ -75,7 +75,7 @@ def _simulation_input(ctx: Ctx, form: dict[str, object]) -> tuple[Input, Input, 
     unknown = [c for c in columns if c not in resource["columns"]]
     if unknown:
         raise BadRequest(f"dataset `{dataset}` has no column `{unknown[0][:64]}`")
-    return subject.policy_input(), resource, {"purpose": purpose, "columns": columns, "rows_requested": 1000}
+    return subject.policy_input(), resource, {"purpose": purpose, "columns": columns}
 
 
 @router.post("/console/policy/simulate")
@@ -83,8 +83,7 @@ async def simulate(request: Request, current: CurrentOfficer, ctx: Ctx) -> Respo
     form = await form_of(request, current)
     subject, resource, req = _simulation_input(ctx, form)
     exchange = exchange_of(request.app, ctx)
-    used = exchange.usage.used_today(str(subject["id"]), state_of(request).clock())
-    decision = exchange.point.decide(subject, "read", resource, req, {"rows_used_today": used})
+    decision = exchange.point.decide(subject, "read", resource, req, {})
     audit(ctx, request, AuditEvent(CONSOLE_SIMULATE, subject=current.subject, action="simulate",
                                    dataset=str(resource["dataset"]), purpose=str(req["purpose"]),
                                    decision="allow" if decision.allow else "deny", reasons=list(decision.reasons),
