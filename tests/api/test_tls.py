@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
+import re
+import signal
 import ssl
+import subprocess
+import sys
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from hub import metrics
 from hub.api import create_app
 from hub.certificates import register_certificate
 from hub.keys import KeyStore
@@ -179,3 +186,61 @@ def test_a_bound_token_replayed_without_its_certificate_is_refused(server: str, 
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
     assert audit.named("token.rejected")[-1].reasons == ["certificate_mismatch"]
     assert token not in repr(audit.named("token.rejected")[-1].fields())
+
+
+def test_a_bound_token_remembered_by_the_token_cache_still_needs_its_certificate(
+        server: str, pki: Pki, store: Store, audit: RecordingAuditFake, partner: Client) -> None:
+    """The token cache (hub.verifier) remembers a verified token; the binding is checked on every request."""
+    _bind(store, audit, partner, pki.partner)
+    hits = metrics.REGISTRY.get_sample_value("hub_token_cache_total", {"outcome": "hit"}) or 0.0
+    with _client(server, pki, cert=pki.partner) as http:
+        token = _token(http, partner).json()["access_token"]
+        for _ in range(2):  # the second is answered from the cache
+            assert http.get("/test/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (metrics.REGISTRY.get_sample_value("hub_token_cache_total", {"outcome": "hit"}) or 0.0) > hits
+    with _client(server, pki, cert=None) as thief:
+        response = thief.get("/test/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and audit.named("token.rejected")[-1].reasons == ["certificate_mismatch"]
+    with _client(server, pki, cert=pki.partner) as http:  # the partner itself still gets in
+        assert http.get("/test/whoami", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_hub_serve_with_workers_speaks_only_tls(pki: Pki, tmp_path: Path) -> None:
+    """`hub serve --workers 2 --tls-cert --tls-key`: every worker serves TLS 1.2+ (hardened in each
+    worker process by uvicorn's ssl_context_factory); plain HTTP and TLS 1.1 fail."""
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "hub"), "HUB_PUBLIC_URL": BASE_URL}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve", "--port", "0", "--workers", "2",
+                                 "--tls-cert", str(pki.server[0]), "--tls-key", str(pki.server[1])],
+                                env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        found = None
+        for _ in range(1200):  # up to 120 s on a busy machine
+            found = re.search(rb"Uvicorn running on https://127\.0\.0\.1:(\d+)", log.read_bytes())
+            if found or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert found, log.read_text(errors="replace")[-2000:]
+        base = f"https://127.0.0.1:{int(found.group(1))}"
+        for _ in range(1200):  # the parent binds at once; the socket listens once a worker is up
+            try:
+                with _client(base, pki) as https:
+                    https.get("/healthz")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        for _ in range(10):  # a new connection each time: whichever worker accepts it answers over TLS
+            with _client(base, pki) as https:
+                assert https.get("/healthz").status_code == 200
+        with pytest.raises(httpx.HTTPError), httpx.Client(timeout=10) as client:
+            client.get(base.replace("https://", "http://") + "/healthz")
+        with pytest.raises(httpx.ConnectError), _client(base, pki, maximum_version=ssl.TLSVersion.TLSv1_1) as old:
+            old.get("/healthz")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
