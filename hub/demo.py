@@ -289,7 +289,8 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
         _grant(store, audit.sink, signers, console)
         sock = _bind(port)
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base), sock)
+        server = _Server(create_app(settings, audit=audit.append, store=store, public_url=base,
+                                    awareness=settings.awareness_watch), sock)
         server.start()
         _side_by_side(base, keys, console)
         _instructions(base, keys["partner:hz-xihu-jw"].resolve(), console)

@@ -47,6 +47,14 @@ CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 CERT_REGISTERED = "partner.certificate_registered"  # a partner TLS client certificate (hub.certificates)
 KEYS_ROTATED = "keys.rotated"  # a master or signing key was rotated (hub keys rotate; hub.kms.rotation)
+ALERT_RAISED = "alert.raised"  # a detector raised an alert (subject system:awareness)
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
+ALERT_RESOLVED = "alert.resolved"
+DATASET_SUSPENDED = "dataset.suspended"  # circuit breaker (一键熔断): no partner reads the dataset
+DATASET_RESUMED = "dataset.resumed"
+PARTNER_KEY_REVOKED = "partner.key_revoked"  # forced key rotation
+PARTNER_KEY_ADDED = "partner.key_added"
+SECURITY_CHECK = "security.check"  # the periodic security check wrote its report
 
 
 @dataclass(frozen=True)

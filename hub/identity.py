@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import BadRequest, Conflict
-from hub.events import PARTNER_REGISTERED, AuditEvent, EventSink
+from hub.events import PARTNER_KEY_ADDED, PARTNER_REGISTERED, AuditEvent, EventSink
 from hub.keys import b64url
 from hub.store.models import ClientKey, Officer, Partner, Suspension
 
@@ -203,6 +203,21 @@ def register_partner(session: Session, sink: EventSink, partner_id: str, *, clea
     sink(session, AuditEvent(PARTNER_REGISTERED, subject=cid, action="register", decision="ok",
                              details={"clearance": clearance, "jurisdiction": jurisdiction,
                                       "purposes": purposes, "kid": key.kid}))
+    return Registration(cid, key.kid, private)
+
+
+def add_partner_key(session: Session, sink: EventSink, partner_id: str, *,
+                    public_pem: bytes | None = None) -> Registration:
+    """Register a new key for a partner (after a forced rotation); generated unless ``public_pem``
+    is given.  The partner's other keys stay as they are; a lockdown stays until two officers lift it."""
+    if session.get(Partner, partner_id) is None:
+        raise IdentityError(f"partner `{partner_id}` is not registered")
+    key, private = _resolve_key(public_pem)
+    cid = client_id("partner", partner_id)
+    _add_key(session, cid, key, datetime.now(UTC))
+    session.flush()
+    sink(session, AuditEvent(PARTNER_KEY_ADDED, subject=cid, action="register", decision="ok",
+                             details={"kid": key.kid}))
     return Registration(cid, key.kid, private)
 
 

@@ -8,7 +8,7 @@ subject, a path with parameters or anything a client typed.
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -35,6 +35,8 @@ QUOTA_RECONCILED = Counter("hub_quota_reconciled", "reservations closed by recon
                            ["outcome"], registry=REGISTRY)
 AUDIT_APPEND = Histogram("hub_audit_append_seconds", "latency of one audit-log append",
                          registry=REGISTRY)
+ALERTS_OPEN = Gauge("hub_alerts_open", "live (open or acknowledged) alerts by severity and kind",
+                    ["severity", "kind"], registry=REGISTRY)
 
 
 def render() -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ audited.  Every step is audited with the statements in ``details`` so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -137,6 +137,11 @@ def accept(session: Session, token: str, *, actions: tuple[str, ...], target: st
     return Signed(officer, parsed, _record(session, parsed, moment, consumed=not pending), terms)
 
 
+# A first signature waits this long for the second officer's; after that it no longer counts
+# and the first officer signs again (an approval given weeks ago may no longer be meant).
+PENDING_TTL = timedelta(days=7)
+
+
 def _still_valid(session: Session, row: OfficerStatement) -> bool:
     officer = session.get(Officer, row.officer_id)
     key = session.get(ClientKey, row.kid)
@@ -150,7 +155,8 @@ def cosign(session: Session, signed: Signed, now: datetime | None = None) -> lis
     moment = _now(now)
     waiting = list(session.scalars(select(OfficerStatement).where(
         OfficerStatement.action == signed.action, OfficerStatement.target == signed.row.target,
-        OfficerStatement.consumed_at.is_(None), OfficerStatement.id != signed.row.id)
+        OfficerStatement.consumed_at.is_(None), OfficerStatement.id != signed.row.id,
+        OfficerStatement.accepted_at >= moment - PENDING_TTL)
         .order_by(OfficerStatement.accepted_at)))
     other = next((r for r in waiting if r.digest == signed.row.digest and r.officer_id != signed.officer.id
                   and r.kid != signed.kid and _still_valid(session, r)), None)
@@ -307,7 +313,9 @@ def list_officers(session: Session) -> list[tuple[Officer, list[ClientKey]]]:
     return [(o, keys.get(o.id, [])) for o in session.scalars(select(Officer).order_by(Officer.created_at))]
 
 
-def pending_statements(session: Session) -> list[OfficerStatement]:
-    """Signatures waiting for a second officer, oldest first."""
-    return list(session.scalars(select(OfficerStatement).where(OfficerStatement.consumed_at.is_(None))
+def pending_statements(session: Session, now: datetime | None = None) -> list[OfficerStatement]:
+    """Signatures waiting for a second officer (not older than ``PENDING_TTL``), oldest first."""
+    since = _now(now) - PENDING_TTL
+    return list(session.scalars(select(OfficerStatement).where(OfficerStatement.consumed_at.is_(None),
+                                                               OfficerStatement.accepted_at >= since)
                                 .order_by(OfficerStatement.accepted_at)))

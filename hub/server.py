@@ -35,7 +35,9 @@ def build_app() -> FastAPI:
     configure_logging()
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)
-    app = create_app(settings, audit=audit.append, store=store)
+    # HUB_AWARENESS_WATCH: each worker runs the detector thread; they share the cursor in the
+    # store, so each audit record is observed once (hub.awareness.scanner)
+    app = create_app(settings, audit=audit.append, store=store, awareness=settings.awareness_watch)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

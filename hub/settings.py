@@ -98,6 +98,44 @@ class Settings(BaseSettings):
                                    "without https://",
     )
 
+    # --- situational awareness (hub.awareness, docs/awareness.md) -------------------------
+    awareness_watch: bool = Field(default=True, description="run the detectors in the API process (hub serve)")
+    awareness_interval_s: float = Field(default=2.0, gt=0, le=60, description="seconds between detector passes")
+    awareness_baseline_days: int = Field(default=14, ge=1, le=90, description="history a baseline is taken over")
+    awareness_baseline_min_hours: int = Field(
+        default=24, ge=1, description="active hours of history before a partner's own baseline is used")
+    awareness_volume_factor: float = Field(default=4.0, gt=1, description="alert above factor x (median + 3 MAD)")
+    awareness_volume_min_requests: int = Field(default=120, ge=1, description="never a volume alert below this/hour")
+    awareness_volume_min_rows: int = Field(default=20_000, ge=1, description="never a volume alert below this/hour")
+    awareness_new_partner_requests: int = Field(default=600, ge=1, description="requests/hour floor, new partner")
+    awareness_new_partner_rows: int = Field(default=100_000, ge=1, description="rows/hour floor, new partner")
+    awareness_work_hours: str = Field(default="7-22", description="usual hours (UTC+8) of a partner without history")
+    awareness_offhours_min_reads: int = Field(default=30, ge=1, description="sensitive reads before hours are learnt")
+    awareness_bulk_rows: int = Field(default=1000, ge=1, description="off-hours rows in an hour that make it bulk")
+    awareness_denial_burst: int = Field(default=20, ge=2, description="denials of one subject in the window")
+    awareness_denial_window_s: int = Field(default=300, ge=10)
+    awareness_credential_failures: int = Field(default=10, ge=2, description="token failures of one IP or client")
+    awareness_credential_window_s: int = Field(default=300, ge=10)
+    awareness_enumeration_distinct: int = Field(default=40, ge=2, description="distinct lookup values in the window")
+    awareness_enumeration_window_s: int = Field(default=600, ge=10)
+    awareness_novelty_days: int = Field(default=7, ge=0, description="history before new IPs/datasets are unusual")
+    awareness_critical_factor: float = Field(default=5.0, gt=1, description="threshold x this = critical")
+    awareness_checkpoint_lag_records: int = Field(default=5000, ge=1)
+    awareness_checkpoint_lag_s: int = Field(default=900, ge=1)
+    awareness_key_max_age_days: int = Field(default=180, ge=1, description="hub signing keys older than this")
+    awareness_grant_expiry_days: int = Field(default=14, ge=0, description="grants ending within this many days")
+    awareness_state_check_s: float = Field(default=300.0, gt=0, description="seconds between chain/key/grant checks")
+    awareness_playbooks: dict[str, list[str]] = Field(
+        default_factory=lambda: {"*:critical": ["lockdown"]},
+        description="containment per `kind:severity` (JSON); actions lockdown, suspend_dataset, rotate_key")
+    awareness_webhook_url: str | None = Field(default=None, description="alerts are POSTed here (JSON)")
+    awareness_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the webhook")
+    awareness_webhook_min_severity: str = Field(default="high", description="info | warning | high | critical")
+    awareness_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    awareness_webhook_backoff_s: float = Field(default=1.0, ge=0)
+    partner_key_max_age_days: int = Field(default=365, ge=1, description="key rotation policy for partners")
+    risk_window_days: int = Field(default=30, ge=1, description="risk report: delivered rows, unused grants")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
@@ -180,6 +218,39 @@ class Settings(BaseSettings):
         """``HUB_TRUSTED_PROXIES`` as a list of addresses and networks (empty: trust none)."""
         return _split(self.trusted_proxies)
 
+    @field_validator("awareness_work_hours")
+    @classmethod
+    def _check_work_hours(cls, value: str) -> str:
+        from hub.awareness.thresholds import parse_hours
+
+        parse_hours(value)
+        return value
+
+    @field_validator("awareness_playbooks")
+    @classmethod
+    def _check_playbooks(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from hub.awareness.thresholds import check_playbooks
+
+        return check_playbooks(value)
+
+    @field_validator("awareness_webhook_min_severity")
+    @classmethod
+    def _check_severity(cls, value: str) -> str:
+        from hub.awareness.thresholds import SEVERITIES
+
+        if value not in SEVERITIES:
+            raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
+        return value
+
+    @field_validator("awareness_webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @model_validator(mode="after")
     def _check_quota_lease(self) -> Settings:
         # A delivery append must finish inside its reservation's lease (hub.quota.ledger).
@@ -209,6 +280,10 @@ class Settings(BaseSettings):
     @property
     def sandbox_dir(self) -> Path:
         return self.home / "sandbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
 
 
 def _split(value: str) -> list[str]:

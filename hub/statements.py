@@ -39,7 +39,8 @@ from hub.store.models import Application, Grant
 TYP = "hub-statement+jwt"
 ALGORITHMS = ("EdDSA", "ES256")
 ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove",
-           "review", "login")  # login: an officer asks for a console login link (hub.console.links)
+           "review", "login",  # login: an officer asks for a console login link (hub.console.links)
+           "ack", "resolve", "suspend", "resume")  # the last four: alerts and dataset circuit breakers
 MAX_STATEMENT_BYTES = 16384
 MAX_NOTE = 2000
 SKEW_S = 300  # a statement signed more than this far from the hub's clock is refused
@@ -152,6 +153,21 @@ def lockdown_terms(partner_id: str) -> dict[str, Any]:
 def lift_terms(partner_id: str, suspension_ids: Iterable[int]) -> dict[str, Any]:
     """The lockdowns in force that a lift ends (a lift signed for older ones does not count)."""
     return {"partner": partner_id, "suspensions": sorted(int(i) for i in suspension_ids)}
+
+
+def alert_terms(alert_id: str, kind: str, subject: str | None, dataset: str | None, state: str) -> dict[str, Any]:
+    """An alert as an officer acknowledges or resolves it (in the state it is in now)."""
+    return {"alert": alert_id, "kind": kind, "subject": subject, "dataset": dataset, "state": state}
+
+
+def suspend_terms(dataset: str) -> dict[str, Any]:
+    """Suspending exchange of ``dataset`` for every partner (一键熔断)."""
+    return {"dataset": dataset}
+
+
+def resume_terms(dataset: str, suspension_ids: Iterable[int]) -> dict[str, Any]:
+    """The dataset suspensions in force that a resume ends."""
+    return {"dataset": dataset, "suspensions": sorted(int(i) for i in suspension_ids)}
 
 
 def enrolment_terms(officer_id: str, role: str, owner_of: str | None, kid: str, algorithm: str,

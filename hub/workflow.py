@@ -92,12 +92,21 @@ def _dataset(session: Session, dataset_id: str) -> Dataset:
     return dataset
 
 
-def _check_exchangeable(dataset: Dataset) -> None:
-    level = dataset.level_reviewed or dataset.level_inferred
-    sharing = dataset.sharing_type_reviewed or dataset.sharing_type_inferred
-    if sharing == "none" or level >= 5 or not dataset.exchangeable:
-        raise Forbidden(f"rule never-exchanged: dataset `{dataset.id}` is never exchanged "
-                        f"(level {level}, sharing type {sharing})", dataset=dataset.id)
+def _exchangeable_dataset(session: Session, dataset_id: str) -> Dataset:
+    """The dataset an application names, if it may ever be exchanged.
+
+    Unknown and never-exchanged (不予共享, level 5, not a published layer) answer with one
+    identical ``NotFound``: the partners' catalog does not list never-exchanged datasets, and
+    a refusal naming why would tell a partner that one exists (the data routes answer alike).
+    """
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is not None:
+        level = dataset.level_reviewed or dataset.level_inferred
+        sharing = dataset.sharing_type_reviewed or dataset.sharing_type_inferred
+        if sharing != "none" and level < 5 and dataset.exchangeable:
+            return dataset
+    name = dataset_id[:160]
+    raise NotFound(f"dataset `{name}` is not available for exchange", dataset=name)
 
 
 def _check_columns(session: Session, dataset: Dataset, req: ApplicationRequest) -> None:
@@ -158,8 +167,7 @@ def apply(session: Session, sink: EventSink, req: ApplicationRequest, *,
           now: datetime | None = None) -> Application:
     """File an application; raise ``NotFound``/``BadRequest``/``Forbidden`` naming the problem."""
     partner = _partner(session, req.partner)
-    dataset = _dataset(session, req.dataset)
-    _check_exchangeable(dataset)
+    dataset = _exchangeable_dataset(session, req.dataset)
     _check_terms(partner, req)
     _check_columns(session, dataset, req)
     _check_jurisdiction(dataset, req)
@@ -365,6 +373,29 @@ def lockdown(session: Session, sink: EventSink, partner_id: str, statement: str,
                              reasons=[signed.note], details={"partner": partner.id, "suspension": suspension.id,
                                                              **signed_details(signed.row.target, terms,
                                                                               [signed.row])}))
+    changed_on_commit(session)
+    return suspension
+
+
+SYSTEM_SUBJECT = "system:awareness"  # who acts when a containment playbook locks a partner down
+
+
+def system_lockdown(session: Session, sink: EventSink, partner_id: str, reason: str, *, alert_id: str,
+                    now: datetime | None = None) -> Suspension | None:
+    """Suspend a partner for an alert (containment playbook, no officer's signature): audited by
+    ``system:awareness`` naming the alert; lifted like any lockdown, by two officers (``lift``).
+    None when the partner is already locked down."""
+    partner = _partner(session, partner_id)
+    if open_lockdowns(session, partner.id):
+        return None
+    moment = _now(now)
+    partner.suspended = True
+    suspension = Suspension(partner_id=partner.id, reason=reason, created_by=SYSTEM_SUBJECT, created_at=moment)
+    session.add(suspension)
+    session.flush()
+    sink(session, AuditEvent(PARTNER_LOCKDOWN, subject=SYSTEM_SUBJECT, action="lockdown", decision="ok",
+                             reasons=[reason], details={"partner": partner.id, "suspension": suspension.id,
+                                                        "alert": alert_id}))
     changed_on_commit(session)
     return suspension
 

@@ -247,7 +247,8 @@ def test_a_new_source_reaches_a_partner_without_editing_the_hub(world: World) ->
         with AsgiClient(app) as client:
             token = _token(client, key)
             refused = _apply(client, token)  # not exchangeable before an officer's review
-            assert refused.status_code == 403 and "never exchanged" in refused.json()["detail"]
+            # answered as an unknown dataset would be (a partner must not learn that it exists)
+            assert refused.status_code == 404 and "not available for exchange" in refused.json()["detail"]
             listed = client.get("/v1/catalog", headers={"Authorization": f"Bearer {token}"}).json()
             assert "city.items" not in {d["dataset"] for d in listed["datasets"]}
 

@@ -7,6 +7,7 @@ each officer holding its own passphrase-protected key file.
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,27 @@ def test_enrolling_an_officer_with_one_officers_signature_is_refused(bootstrappe
     assert second.exit_code == 0 and "enrolled (two officers signed)" in _out(second)
     assert _officers(hub_home)["sec-2"] is True
     assert all(s.consumed_at is not None for s in _rows(hub_home, OfficerStatement))
+
+
+def test_a_first_signature_older_than_the_pending_bound_no_longer_counts(bootstrapped: dict[str, Path],
+                                                                        hub_home: Path) -> None:
+    keys = bootstrapped
+    add = ["officer", "add", "sec-2", "--role", "security", "--public-key", _pub(keys["sec-2"])]
+    assert hub(*add, "--key", str(keys["sec-1"])).exit_code == 0
+    store = open_store(load_settings(home=hub_home).metadata_url)
+    try:
+        with store.session() as session:  # the first signature was given eight days ago
+            for row in session.scalars(select(OfficerStatement).where(OfficerStatement.consumed_at.is_(None))):
+                row.accepted_at = row.accepted_at - officers.PENDING_TTL - timedelta(days=1)
+    finally:
+        store.dispose()
+    assert "waiting for a second officer" not in _out(hub("officer", "list"))
+    late = hub(*add, "--key", str(keys["own-fin"]))
+    assert late.exit_code == 0 and "a second officer must sign" in _out(late)
+    assert "sec-2" not in _officers(hub_home)
+    again = hub(*add, "--key", str(keys["sec-1"]))  # signed afresh: now the two signatures meet
+    assert again.exit_code == 0 and "enrolled (two officers signed)" in _out(again)
+    assert _officers(hub_home)["sec-2"] is True
 
 
 def test_two_signatures_over_different_keys_do_not_enrol(bootstrapped: dict[str, Path], hub_home: Path) -> None:

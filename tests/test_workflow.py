@@ -228,9 +228,9 @@ def test_reject_ends_the_application(store: Store, desk: Desk) -> None:
 
 
 @pytest.mark.parametrize(("overrides", "error", "message"), [
-    ({"dataset": "finance.nothing"}, NotFound, "finance.nothing"),
+    ({"dataset": "finance.nothing"}, NotFound, "`finance.nothing` is not available for exchange"),
     ({"partner": "nobody"}, NotFound, "nobody"),
-    ({"dataset": "raw_finance.payroll"}, Forbidden, "never exchanged"),
+    ({"dataset": "raw_finance.payroll"}, NotFound, "`raw_finance.payroll` is not available for exchange"),
     ({"purpose": "marketing"}, Forbidden, "marketing"),
     ({"columns": ["salary"], "clear_columns": ()}, BadRequest, "salary"),
     ({"clear_columns": ("recipient_id_number",), "columns": ["amount"]}, BadRequest, "clear column"),

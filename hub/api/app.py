@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub import console
+from hub.api import alerts as alerts_api
 from hub.api import audit as audit_api
 from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
 from hub.api.auth import token_rejected
@@ -73,13 +74,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _watcher(ctx: ApiContext) -> Any:
+    """The awareness detectors' thread for this process (``hub.awareness.watcher``), or None
+    when the audit callable has no in-transaction sink to record alerts with."""
+    from hub.awareness import build_watcher
+
+    sink = getattr(getattr(ctx.audit, "__self__", None), "sink", None)
+    if sink is None:
+        return None
+    return build_watcher(ctx.settings, ctx.store, sink, ctx.keys)
+
+
 def create_app(settings: Settings, *, audit: Audit | None = None, public_url: str | None = None,
                token_ttl_s: int | None = None, store: Store | None = None,
-               keys: KeyStore | None = None) -> FastAPI:
+               keys: KeyStore | None = None, awareness: bool = False) -> FastAPI:
     """Build the exchange API.
 
     ``audit`` appends token events to the audit log; without one, token issuance
     fails closed (503).  ``store`` and ``keys`` default to those of ``settings``.
+    ``awareness`` runs the detectors in a background thread while the app runs
+    (``hub serve`` and ``hub demo`` pass ``HUB_AWARENESS_WATCH``).
     """
     owned = store is None
     ctx = ApiContext(settings=settings, store=store or open_store(settings.metadata_url),
@@ -90,7 +104,13 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ctx.keys.current("token")  # the first signing key exists before the first request
+        watcher = _watcher(ctx) if awareness else None
+        if watcher is not None:
+            watcher.start()
+        app.state.watcher = watcher
         yield
+        if watcher is not None:
+            watcher.stop()
         if owned:
             ctx.store.dispose()
 
@@ -106,7 +126,7 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     if settings.trusted_proxy_list:  # outermost: the client address is settled before anything reads it
         app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
                            trusted_hosts=settings.trusted_proxy_list)
-    for module in (oauth, wellknown, health, catalog, data, workflow, audit_api):
+    for module in (oauth, wellknown, health, catalog, data, workflow, audit_api, alerts_api):
         app.include_router(module.router)
     health.install(app)
     console.mount(app)  # the officer console (监督管理台) under /console/

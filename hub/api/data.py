@@ -25,6 +25,7 @@ from hub.audit.record import RECORD_FIELDS, AuditRecordView
 from hub.errors import NotFound
 from hub.events import DATA_DELIVERY
 from hub.exchange.service import Denied, Exchange, RowsQuery, receipt_header, split_columns
+from hub.exchange.snapshots import unavailable
 from hub.policy import PolicyPoint, StoreData, engine_from_settings, load_policies
 from hub.store.models import AuditRecord
 
@@ -79,12 +80,19 @@ def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action
         delivery = exchange.read(subject, action, dataset, query, request_id=request_id(request),
                                  client_ip=client_ip(request))
     except Denied as exc:
+        if any(r.startswith(NEVER_EXCHANGED) for r in exc.reasons):
+            # A dataset never exchanged is hidden from partners' catalog (the describe rule):
+            # a 403 naming why would tell them it exists.  They get the one 404 that unknown
+            # and unpublished datasets get; the audit record keeps the real reason.
+            raise unavailable(dataset) from None
         return problem(403, str(exc), title="forbidden", reasons=exc.reasons)
     headers = {"X-Hub-Dataset-Version": delivery.version, **receipt_header(delivery.receipt)}
     if delivery.next_cursor:
         headers["Link"] = _next_link(request, delivery.next_cursor)
     return Response(delivery.body, media_type=delivery.media_type, headers=headers)
 
+
+NEVER_EXCHANGED = "rule never-exchanged:"
 
 FILTER_DOC = (
     "repeatable `column:op:value` on a column you see in clear; op is one of eq ne lt le gt ge in prefix. "

@@ -13,6 +13,7 @@ the chain unless the clock does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring, encode_basestring_ascii
@@ -120,9 +121,26 @@ def record_hash(fields: dict[str, Any], hash_name: str = "sha256") -> str:
     return sha256_hex(data) if hash_name == "sha256" else hash_hex(hash_name, data)
 
 
+# The clock audit timestamps are read from: the system clock, unless a simulator or a test
+# replaced it in its own process with ``set_clock`` (no setting reaches it: production
+# records always carry the system time).
+_clock: Callable[[], datetime] | None = None
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Simulators and tests only: stamp records with ``clock()`` (None: the system clock again).
+
+    ``bench/awareness.py`` runs simulated days through a served hub this way, and detector
+    tests pin their windows; the clock must never go back while records are appended.
+    """
+    global _clock
+    _clock = clock
+
+
 def now_ts() -> str:
     """The current time in the record format (UTC, microseconds, ``+00:00``)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    moment = datetime.now(UTC) if _clock is None else _clock().astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def chain(fields: dict[str, Any], seq: int, prev_hash: str, ts: str, hash_name: str = "sha256") -> dict[str, Any]:

@@ -14,6 +14,7 @@ import typer
 
 from hub.cli import _common
 from hub.cli import audit as audit_cmds
+from hub.cli import awareness as awareness_cmds
 from hub.cli import catalog as catalog_cmds
 from hub.cli import config as config_cmds
 from hub.cli import connector as connector_cmds
@@ -41,6 +42,7 @@ app = typer.Typer(
 data_cmds.register(app)
 identity_cmds.register(app)
 workflow_cmds.register(app)
+awareness_cmds.register(app)
 app.add_typer(sandbox_cmds.app, name="sandbox")
 app.add_typer(pii_cmds.app, name="pii")
 app.add_typer(policy_cmds.app, name="policy")

@@ -83,7 +83,9 @@ def new(
     from connectors.scaffold import scaffold
 
     root = scaffold(name, directory, provider, provider_name)
-    console.print(f"created {root}/ — next: `hub connector check ./{root}`, then `pip install -e ./{root}`",
+    # pip needs a path that looks like one: `./name`, not `name` (a package name to download)
+    where = str(root) if root.is_absolute() or str(root).startswith("..") else f"./{root}"
+    console.print(f"created {where}/ — next: `hub connector check {where}`, then `pip install -e {where}`",
                   soft_wrap=True)
 
 

@@ -43,7 +43,7 @@ from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
-from hub.exchange import execute, filters, formats
+from hub.exchange import execute, filters, formats, lookups
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
@@ -210,7 +210,8 @@ class Exchange:
             DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
             dataset_version=snap.version, purpose=audited_purpose(subject, query.purpose), decision=outcome,
             reasons=reasons, grant=decision.grant, policy_revision=decision.revision,
-            obligations_digest=decision.obligations_digest(), client_ip=client_ip))
+            obligations_digest=decision.obligations_digest(), client_ip=client_ip,
+            details=lookups.details(self.cursor_secret, query)))  # enumeration detection (hub.awareness)
 
     def _reserve(self, decision: Decision, limit: int, request_id: str, now: datetime) -> Reservation | None:
         """Charge the page's rows against the decision's daily budget (None: no budget applies)."""

@@ -15,6 +15,7 @@ from dagster import SensorEvaluationContext
 from hub.orchestration.ingest import ingest_asset
 from hub.orchestration.publish import build_publish_asset
 from hub.orchestration.resources import HubResource
+from hub.orchestration.security import security_definitions
 from hub.orchestration.transform import build_transform_assets
 from hub.settings import Settings, get_settings
 
@@ -57,5 +58,7 @@ def build_definitions(settings: Settings | None = None, hub: HubResource | None 
     daily = dg.ScheduleDefinition(name="daily_refresh", job=everything, cron_schedule="0 2 * * *",
                                   execution_timezone="Asia/Shanghai",
                                   default_status=dg.DefaultScheduleStatus.STOPPED)
-    return dg.Definitions(assets=[*ingest, transforms, published], jobs=[everything, audit_job],
-                          schedules=[daily], sensors=[_audit_sensor(hub)], resources={"hub": hub})
+    security_jobs, security_schedules = security_definitions()  # weekly security check, detectors (off)
+    return dg.Definitions(assets=[*ingest, transforms, published], jobs=[everything, audit_job, *security_jobs],
+                          schedules=[daily, *security_schedules], sensors=[_audit_sensor(hub)],
+                          resources={"hub": hub})

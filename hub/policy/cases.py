@@ -24,7 +24,7 @@ from hub.policy.decision import Decision
 from hub.policy.point import PolicyPoint
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "policies" / "tests"
-DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits")
+DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits", "dataset_suspensions")
 
 
 @dataclass(frozen=True)

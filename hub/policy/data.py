@@ -25,7 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from hub.store.db import Store
-from hub.store.models import Grant, Officer, Partner, Suspension
+from hub.store.models import DatasetSuspension, Grant, Officer, Partner, Suspension
 
 log = logging.getLogger(__name__)
 CST = timezone(timedelta(hours=8), "UTC+8")
@@ -118,6 +118,10 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
         "suspensions": {s.partner_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
                         for s in suspended},
         "limits": {"unconditional_max_rows": UNCONDITIONAL_MAX_ROWS},
+        # circuit breakers (一键熔断, hub.circuit): no one reads these datasets while they stand
+        "dataset_suspensions": {s.dataset_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
+                                for s in session.scalars(select(DatasetSuspension)
+                                                         .where(DatasetSuspension.lifted_at.is_(None)))},
     }
 
 

@@ -515,6 +515,105 @@ class QuarantinedRow(Base):
     created_at: Mapped[datetime] = _ts()
 
 
+# --- situational awareness (hub.awareness) -------------------------------------------
+
+
+class Alert(Base):
+    """An alert raised by a detector (监测预警): open → acknowledged → resolved, with who and why.
+
+    ``first_seen`` / ``last_seen`` are audit-record times (``ts``); ``evidence`` holds the
+    audit ``seq`` values behind it (the first ones, capped) and ``count`` how many there were.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_match", "kind", "subject", "dataset", "state"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    dataset: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[str] = mapped_column(String(40))
+    last_seen: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(BigInteger, default=1)
+    evidence: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    detected_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # newest evidence counted
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = _ts()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    acknowledged_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertNotification(Base):
+    """A webhook message about an alert, kept until it is delivered (outbox)."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(String(32), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _ts()
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AwarenessState(Base):
+    """Named state of the detectors: the audit ``seq`` cursor, the verified chain position."""
+
+    __tablename__ = "awareness_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class AwarenessHourly(Base):
+    """Per subject and UTC hour: requests, rows delivered, denials, sensitive (level ≥ 3) reads."""
+
+    __tablename__ = "awareness_hourly"
+
+    subject: Mapped[str] = mapped_column(String(160), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # YYYY-MM-DDTHH (UTC)
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    denials: Mapped[int] = mapped_column(BigInteger, default=0)
+    sensitive: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AwarenessSeen(Base):
+    """What a subject has been seen with: client IPs, datasets read, hours of sensitive reads."""
+
+    __tablename__ = "awareness_seen"
+
+    subject: Mapped[str] = mapped_column(String(160), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)  # ip | dataset | hour
+    value: Mapped[str] = mapped_column(String(160), primary_key=True)
+    first_seen: Mapped[str] = mapped_column(String(40))
+    last_seen: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DatasetSuspension(Base):
+    """Exchange of one dataset suspended for every partner at once (一键熔断)."""
+
+    __tablename__ = "dataset_suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(160), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(160))
+    alert_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 class QuarantinedFile(Base):
     """A delivered file that could not be read as a whole: kept by name, size and SHA-256 with
     the reason and what was found in it (``detail``: JSON), never loaded (migration 0005)."""

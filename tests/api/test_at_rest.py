@@ -150,7 +150,9 @@ def test_logs_metrics_and_audit_records_hold_no_clear_value(world: World, http: 
     caplog.set_level(logging.DEBUG)
     cleared = world.clients["cleared-jw"]
     value = next(iter(subsidy.values()))["recipient_id_number"]
-    for flt in (f"recipient_id_number:eq:{value}", f"amount:gt:{value}z", f"nope:eq:{value}"):
+    # the value where a value goes, where a column or an operator goes, and in a match lookup
+    for flt in (f"recipient_id_number:eq:{value}", f"amount:gt:{value}z", f"nope:eq:{value}", f"{value}:eq:1",
+                f"amount:{value}:1", f"{value}"):
         http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": PURPOSE, "filter": flt},
                  headers=bearer(http, cleared))
     http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": value}, headers=bearer(http, cleared))

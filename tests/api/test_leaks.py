@@ -8,6 +8,7 @@ is refused; ``X-Forwarded-For`` is believed only from ``HUB_TRUSTED_PROXIES``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,13 +19,14 @@ from hub.api import create_app
 from hub.api.server import serve_metrics
 from hub.keys import KeyStore
 from hub.settings import load_settings
-from hub.store.models import AuditRecord, Dataset
+from hub.store.models import AuditRecord, Dataset, DatasetVersion
 from tests.api.conftest import BASE_URL, AsgiClient
 from tests.api.exchange_world import SUBSIDY, World, _register, bearer
 from tests.api.served import Served
 
 PURPOSE = {"purpose": "case-verification"}
 UNKNOWN, NOT_A_PUBLISHED_LAYER, UNPUBLISHED = "finance.no_such_table", "raw_finance.payroll", "finance.next_table"
+NEVER_SHARED = "finance.never_shared"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,20 @@ def unpublished(world: World) -> str:
         session.add(Dataset(id=UNPUBLISHED, layer="source", provider="finance", name_en="next table",
                             exchangeable=True, current_version=None))
     return UNPUBLISHED
+
+
+@pytest.fixture(scope="module")
+def never_shared(world: World) -> str:
+    """A published dataset whose sharing type is 不予共享: never exchanged, hidden from partners."""
+    with world.store.session() as session:
+        session.add(Dataset(id=NEVER_SHARED, layer="source", provider="finance", name_en="never shared",
+                            exchangeable=True, current_version="v1", sharing_type_inferred="none",
+                            level_inferred=2))
+        session.flush()
+        session.add(DatasetVersion(dataset_id=NEVER_SHARED, version="v1", number=1, content_sha256="0" * 64,
+                                   schema_sha256="0" * 64, row_count=0, path="/nonexistent/v1.parquet",
+                                   created_at=datetime.now(UTC)))
+    return NEVER_SHARED
 
 
 def _records(world: World, request_id: str) -> list[AuditRecord]:
@@ -82,13 +98,20 @@ def _shape(response: httpx.Response, name: str) -> tuple[int, str, tuple[str, ..
 @pytest.mark.parametrize("partner", ["hz-xihu-jw", "stranger"])
 @pytest.mark.parametrize("path", ["/v1/catalog/{}", "/v1/datasets/{}/rows", "/v1/datasets/{}/changes"])
 def test_an_unknown_and_an_unpublished_dataset_answer_alike(http: AsgiClient, world: World, stranger: Any,
-                                                            unpublished: str, partner: str, path: str) -> None:
+                                                            unpublished: str, never_shared: str, partner: str,
+                                                            path: str) -> None:
     headers = bearer(http, world.clients[partner])
     params = {**PURPOSE, "since": "v1"}
-    shapes = {name: _shape(http.get(path.format(name), params=params, headers=headers), name)
-              for name in (UNKNOWN, NOT_A_PUBLISHED_LAYER, unpublished)}
+    answers = {name: http.get(path.format(name), params=params, headers=headers)
+               for name in (UNKNOWN, NOT_A_PUBLISHED_LAYER, unpublished, never_shared)}
+    shapes = {name: _shape(answer, name) for name, answer in answers.items()}
     assert len(set(shapes.values())) == 1, shapes
     assert next(iter(shapes.values()))[0] == 404
+    if path.startswith("/v1/datasets/"):  # the data routes decide first: the audit keeps the real reason
+        request_id = answers[never_shared].headers["X-Hub-Request-Id"]
+        decision = [r for r in _records(world, request_id) if r.event == "data.decision"]
+        assert [r.decision for r in decision] == ["deny"]
+        assert any("never-exchanged" in reason for reason in decision[0].reasons)
 
 
 def test_the_partner_catalog_lists_only_published_datasets(http: AsgiClient, world: World,

@@ -30,10 +30,13 @@ def _differences(engine: Engine) -> list[object]:
 def test_models_declare_the_migrated_tables() -> None:
     # 16 of 0001 (less 0006's replaced row_usage), 0003's officer_statements, 0005's
     # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
-    # dataset_reviews, 0009's console_login_links and console_sessions, 0011's client_certificates
-    assert len(MODEL_TABLES) == 24
+    # dataset_reviews, 0009's console_login_links and console_sessions, 0010's six awareness tables,
+    # 0011's client_certificates
+    assert len(MODEL_TABLES) == 30
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
-            "console_sessions", "quota_days", "quota_reservations", "client_certificates"} <= set(MODEL_TABLES)
+            "console_sessions", "quota_days", "quota_reservations", "alerts", "alert_notifications",
+            "awareness_state", "awareness_hourly", "awareness_seen", "dataset_suspensions",
+            "client_certificates"} <= set(MODEL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:

@@ -1,5 +1,7 @@
 """The overview page (总览): traffic of the last 24 hours and 30 days, top partners and
-datasets, pending applications, grants about to expire, and the audit chain's status."""
+datasets, pending applications, grants about to expire, the audit chain's status, and the
+live alerts of the detectors (``hub.awareness.overview``; acknowledged and resolved by
+signed statements through ``hub alerts`` or ``/v1/alerts``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hub import awareness
 from hub.console import stats
 from hub.console.web import ConsoleRoute, Ctx, CurrentOfficer, render, state_of
 
@@ -31,4 +34,5 @@ def overview(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
             "expiring": stats.expiring(session, now),
             "chain": stats.chain_status(session, ctx.keys, now),
         }
+    values["alerts"] = awareness.overview(ctx.store)
     return render(request, "overview.html", current=current, **values)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0011'
-down_revision: Union[str, Sequence[str], None] = '0006'  # '0004' on branch i17; re-chained after main's 0006
+down_revision: Union[str, Sequence[str], None] = '0010'  # '0004' on branch i17; re-chained after main's 0010
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
