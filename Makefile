@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 # Dependencies come from uv.lock (every file pinned by version and SHA-256, checked on
 # install); pyproject.toml stays the source: `uv lock` regenerates the lock after a change,
 # and --locked refuses a lock that no longer matches pyproject.toml.
-$(STAMP): pyproject.toml uv.lock
+$(STAMP): pyproject.toml setup.py uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 'uv==$(UV_VERSION)'
 	UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync --quiet --locked --inexact \

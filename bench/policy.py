@@ -1,6 +1,7 @@
 """Benchmark: policy decision latency (uncached, cached) against bare regopy in the same run.
 
     .venv/bin/python bench/policy.py [--n 2000]
+    .venv/bin/python bench/policy.py --replay [--records 100000]   # impact replay rate (issue 15)
 
 Uncached: ``PolicyPoint.decide`` with a zero-size cache (input assembly, engine call,
 result validation).  Bare: ``set_input`` + ``query_bundle_entrypoint`` on the very
@@ -11,12 +12,17 @@ Runs are interleaved in small batches so machine noise hits both sides alike.
 It also prints what regopy spends before any rule of ours runs, in the same run:
 converting the input document, and querying a constant rule of the same compiled
 policies (the per-query cost of the bundle itself).
+
+``--compare`` also runs ``bench/policy_engines.py``: a differential of regopy against
+regorus over every policy case and ``--inputs`` generated inputs, and the two engines'
+uncached decision times (regorus must be importable; see that file).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -99,9 +105,18 @@ def _cached_rate(doc: dict[str, Any], data: dict[str, Any], seconds: float = 1.0
 
 
 def main() -> None:
+    if "--replay" in sys.argv:  # the impact replay rate (issue 15): bench/policy_replay.py
+        sys.argv.remove("--replay")
+        from policy_replay import main as replay_main
+
+        replay_main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="decisions per side")
-    n = parser.parse_args().n
+    parser.add_argument("--compare", action="store_true", help="also compare with regorus (see policy_engines.py)")
+    parser.add_argument("--inputs", type=int, default=12000, help="generated inputs of the --compare differential")
+    args = parser.parse_args()
+    n = args.n
     fixtures = yaml.safe_load(FIXTURES.read_text(encoding="utf-8"))
     doc, data = fixtures["input"], fixtures["data"]
     engine = RegopyEngine()
@@ -120,6 +135,10 @@ def main() -> None:
     convert, floor, fixed50, fixed99 = _fixed_costs(n, doc, data)
     print(f"regopy before any rule: input conversion {convert:.3f} ms + query of a constant rule "
           f"{floor:.3f} ms (p50); together p50 {fixed50:.3f} ms  p99 {fixed99:.3f} ms")
+    if args.compare:
+        from policy_engines import compare
+
+        compare(n, args.inputs, doc, data)
 
 
 if __name__ == "__main__":

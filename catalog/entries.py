@@ -12,7 +12,14 @@ audit event.  What it merges, strongest first:
 - the connector's draft (``connectors.Draft``): names and proposals only.
 
 A published layer is exchangeable only once reviewed — by a repository entry or by
-an officer; a dataset known only from its draft waits, whatever it holds.  Which
+an officer; a dataset known only from its draft waits, whatever it holds.
+
+A dataset pulled from another hub (``connectors.kinds.huitong``) arrives with its
+provenance (``DatasetFacts.origin``: origin hub, dataset, version, level and sharing
+type there, grant, masks, receipts); every dataset derived from it inherits the
+strictest provenance of its upstream datasets.  Such a dataset is never rated below
+its origin: the origin's level and sharing type are floors of the inferred ones
+(就高从严), and an officer's review only tightens from there.  Which
 schemas are published source layers, and each provider's default level, come from
 the provider registry (``hub.providers``), not from a list here.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 from sqlalchemy import delete
@@ -52,6 +60,7 @@ class DatasetFacts:
     provider: str | None = None  # the source's provider, when the pipeline knows it
     draft: Draft | None = None  # the connector's proposed entry
     primary_key: list[str] = field(default_factory=list)  # the model's grain, when it declares one
+    origin: dict[str, Any] | None = None  # provenance of a dataset pulled from another hub (huitong)
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,38 @@ def effective_sharing(ds: Dataset) -> str:
     return levels.effective_sharing(inferred, ds.sharing_type_reviewed)
 
 
+def _strictness(origin: dict[str, Any]) -> tuple[int, int]:
+    sharing = origin.get("sharing_type")
+    rank = levels.SHARING_TYPES.index(sharing) if sharing in levels.SHARING_TYPES else 0
+    return int(origin.get("level") or 0), rank
+
+
+def origin_of(session: Session, facts: DatasetFacts) -> dict[str, Any] | None:
+    """The provenance of a pulled dataset, or the strictest one of its upstream datasets (inherited)."""
+    if facts.origin:
+        return dict(facts.origin)
+    inherited = []
+    for upstream in sorted(set(facts.upstream)):
+        row = session.get(Dataset, upstream)
+        found = (row.meta or {}).get("origin") if row is not None else None
+        if isinstance(found, dict):
+            inherited.append({**found, "via": upstream})
+    return max(inherited, key=_strictness) if inherited else None
+
+
+def apply_origin(ds: Dataset, origin: dict[str, Any] | None) -> None:
+    """The origin's level and sharing type as floors of the inferred ones (就高从严); kept in ``meta``."""
+    meta = {k: v for k, v in (ds.meta or {}).items() if k != "origin"}
+    if origin:
+        level, sharing = origin.get("level"), origin.get("sharing_type")
+        if isinstance(level, int):
+            ds.level_inferred = max(ds.level_inferred, level)
+        if sharing in levels.SHARING_TYPES:
+            ds.sharing_type_inferred = levels.effective_sharing(ds.sharing_type_inferred, sharing)
+        meta["origin"] = origin
+    ds.meta = meta
+
+
 def _lineage(session: Session, facts: DatasetFacts) -> None:
     session.execute(delete(LineageEdge).where(LineageEdge.downstream == facts.dataset))
     edges = {(u, "", "") for u in facts.upstream} | set(facts.column_lineage)
@@ -237,6 +278,7 @@ def register(session: Session, con: duckdb.DuckDBPyConnection, facts: DatasetFac
         session.add(ds)
     _apply(ds, facts, entry, layer_of(facts.dataset, codes), provider, _count(con, facts.dataset))
     infer(ds, cols, floor)
+    apply_origin(ds, origin_of(session, facts))
     session.execute(delete(DatasetColumn).where(DatasetColumn.dataset_id == facts.dataset))
     session.flush()
     session.add_all(cols)

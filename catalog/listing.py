@@ -96,6 +96,7 @@ def show(session: Session, dataset: str) -> dict[str, Any]:
         "quality": ds.quality, "refreshed_at": ds.refreshed_at.isoformat() if ds.refreshed_at else None,
         "related": (ds.meta or {}).get("related", []), "primary_key": (ds.meta or {}).get("primary_key", []),
         "review": review_status(session, ds),
+        "origin": (ds.meta or {}).get("origin"),  # provenance of data pulled from another hub (huitong)
         "columns": [{"name": c.name, "type": c.data_type, "description": c.description, "pii": c.pii_class,
                      "recognizer": c.pii_recognizer, "share": c.pii_share, "confidence": c.pii_confidence,
                      "level": c.level, "free_text": c.free_text} for c in columns(session, dataset)],

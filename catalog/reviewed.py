@@ -9,6 +9,7 @@ that a level is never lowered and a sharing type never loosened
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from catalog.errors import CatalogError
 
-ENTRIES_DIR = Path(__file__).with_name("entries")
+ENTRIES_DIR = Path(str(resources.files("catalog") / "entries"))  # package data, wheel or checkout
 
 
 class ReviewedEntry(BaseModel):

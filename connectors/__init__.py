@@ -31,6 +31,7 @@ from connectors.sdk import (
     file_names,
     incremental,
     page_token,
+    pulled_version,
     resource,
 )
 
@@ -54,5 +55,6 @@ __all__ = [
     "file_names",
     "incremental",
     "page_token",
+    "pulled_version",
     "resource",
 ]

@@ -42,7 +42,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.provider import Provider
 
 WriteDisposition = Literal["append", "merge", "replace"]
-CursorKind = Literal["column", "page_token", "files"]
+CursorKind = Literal["column", "page_token", "files", "origin"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,12 @@ def page_token() -> Cursor:
 def file_names() -> Cursor:
     """A cursor that is the set of files (name and content hash) already loaded."""
     return Cursor("files")
+
+
+def pulled_version() -> Cursor:
+    """A cursor that is the version of a dataset pulled from another hub (``huitong``), with its
+    provenance under ``origin``: the catalog records it and keeps the origin's level (就高从严)."""
+    return Cursor("origin")
 
 
 @dataclass

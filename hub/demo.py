@@ -43,14 +43,14 @@ GRANTS = [  # partner, dataset, purpose, clear columns
 SHOWN = ["payment_id", "recipient_name", "recipient_id_number", "recipient_phone", "township_code", "amount"]
 
 
-def _seed(settings: Settings, console: Console) -> None:
+def _seed(settings: Settings, console: Console, scale: int) -> None:
     from hub.sandbox import is_sandbox, seed
 
     if is_sandbox(settings.sandbox_dir):
         console.print(f"sandbox: reusing {settings.sandbox_dir}")
         return
-    console.print(f"sandbox: seeding {settings.sandbox_dir} (scale {SCALE}) …")
-    manifest = seed(settings.sandbox_dir, seed=42, scale=SCALE)
+    console.print(f"sandbox: seeding {settings.sandbox_dir} (scale {scale}) …")
+    manifest = seed(settings.sandbox_dir, seed=42, scale=scale)
     console.print(f"sandbox: {sum(manifest.tables.values()):,} source rows, "
                   f"{sum(manifest.clues.values())} planted and incidental clues")
 
@@ -247,29 +247,26 @@ def _console_link(settings: Settings, store: Any, sink: Any, signers: dict[str, 
 
 def _instructions(base: str, key: Path, console: Console) -> None:
     console.print(f"""
-[bold]Try it[/bold] (the exchange API is at {base}; OpenAPI at {base}/docs):
-  # 1. a client assertion signed with the partner's key, exchanged for an access token
-  .venv/bin/python -c "from cryptography.hazmat.primitives.serialization import load_pem_private_key as L; \\
-from hub.tokens import client_assertion as A; import pathlib; \\
-print(A(L(pathlib.Path('{key}').read_bytes(), None), \\
-'partner:hz-xihu-jw', '{base}/oauth/token'))" > /tmp/assertion
-  TOKEN=$(curl -s {base}/oauth/token -d grant_type=client_credentials \\
-    -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\
-    -d client_assertion=$(cat /tmp/assertion) | .venv/bin/python -c "import json,sys; \\
-print(json.load(sys.stdin)['access_token'])")
-  # 2. masked, jurisdiction-scoped rows with a signed receipt
-  curl -si -H "Authorization: Bearer $TOKEN" \\
+Try it as the partner hz-xihu-jw (the exchange API is at {base}; OpenAPI at {base}/docs):
+  export HUB_CLIENT_URL={base} HUB_CLIENT_ID=partner:hz-xihu-jw HUB_CLIENT_KEY='{key}'
+  hub client token                    # an access token (private_key_jwt assertion signed with the key)
+  hub client rows finance.subsidy_payment --purpose case-verification --out subsidy.parquet --format parquet
+  hub client verify-receipt subsidy.parquet.receipts   # every page's receipt, against the hub's audit keys
+  curl -si -H "Authorization: Bearer $(hub client token)" \\
     "{base}/v1/datasets/finance.subsidy_payment/rows?purpose=case-verification&limit=3"
+The same integration in curl + openssl only, and in Python (hub.client): docs/partners.md.
 Other things to look at: `hub catalog list`, `hub query clues.split_procurement`,
-`hub application list`, `hub grant list`, `hub officer list`, `hub audit verify`, `hub audit tail`,
-`hub ui` (Dagster). Officers sign what they do with their own keys (docs/officers.md), e.g.
+`hub application list`, `hub grant list`, `hub officer list`, `hub audit verify`, `hub audit tail`
+(every list takes --json), `hub ui` (Dagster). Officers sign what they do with their own keys
+(docs/officers.md), e.g.
   HUB_OFFICER_PASSPHRASE={DEMO_PASSPHRASE.decode()} hub grant revoke GRANT --reason "demo" \\
     --key {key.parent.parent / 'officers' / 'security-2.key'}""",
-                  soft_wrap=True, highlight=False, markup=True)
+                  soft_wrap=True, highlight=False, markup=False)
 
 
-def run_demo(serve: bool = True, port: int = 8000, console: Console | None = None) -> None:
-    """Run the demo; with ``serve`` keep the API running until interrupted."""
+def run_demo(serve: bool = True, port: int = 8000, console: Console | None = None,
+             scale: int | None = None) -> None:
+    """Run the demo; with ``serve`` keep the API running until interrupted (``scale``: sandbox size)."""
     from hub.api import create_app
     from hub.audit import AuditLog
     from hub.cli.data import _run_with_progress
@@ -279,7 +276,7 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
     console = console or Console()
     settings = get_settings()
     private_files(settings.home)  # the demo's files are private whatever the caller's umask
-    _seed(settings, console)
+    _seed(settings, console, scale or SCALE)
     _run_with_progress(settings.sandbox_dir)
     store = open_store(settings.metadata_url)
     audit = AuditLog.from_settings(store, settings)

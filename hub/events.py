@@ -32,6 +32,10 @@ OFFICER_BOOTSTRAP_CLOSED = "officer.bootstrap_closed"
 PARTNER_LOCKDOWN = "partner.lockdown"
 PARTNER_LOCKDOWN_LIFTED = "partner.lockdown_lifted"
 POLICY_REVISION = "policy.revision"
+# officer rules (hub.policy.rules.revisions): a signed draft, its activation or a rollback (two officers)
+POLICY_RULES_DRAFTED = "policy.rules_drafted"
+POLICY_RULES_ACTIVATED = "policy.rules_activated"
+POLICY_RULES_ROLLED_BACK = "policy.rules_rolled_back"
 CATALOG_LEVEL_CHANGED = "catalog.level_changed"
 CATALOG_REVIEWED = "catalog.reviewed"
 PROVIDER_REGISTERED = "provider.registered"
@@ -44,6 +48,14 @@ CONSOLE_PREVIEW = "console.preview"  # an exposure preview of an application (wh
 CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
 CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
 CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
+# federation (hub.federation): trusted publishers of model packages, and the packages themselves
+FEDERATION_PUBLISHER_TRUSTED = "federation.publisher_trusted"  # two officers registered another hub
+FEDERATION_PUBLISHER_DISTRUSTED = "federation.publisher_distrusted"
+MODEL_PUBLISHED = "model.published"  # this hub signed a model package
+MODEL_INSTALLED = "model.installed"  # a package from a trusted publisher passed every check and joined
+MODEL_REFUSED = "model.refused"  # a package was refused (signature, publisher, contract, tests): why
+MODEL_REVOKED = "model.revoked"  # this hub signed the revocation of a model it published
+MODEL_WITHDRAWN = "model.withdrawn"  # an installed model left the project on its publisher's revocation
 AUDIT_RECOVERED = "audit.recovered"  # the audit log writes again after appends failed (hub.audit.health)
 CERT_REGISTERED = "partner.certificate_registered"  # a partner TLS client certificate (hub.certificates)
 KEYS_ROTATED = "keys.rotated"  # a master or signing key was rotated (hub keys rotate; hub.kms.rotation)

@@ -1,4 +1,4 @@
-"""The hub's own signing key pairs (audit signing, access-token signing).
+"""The hub's own signing key pairs (audit signing, access-token signing, federation identity).
 
 Keys live under ``$HUB_HOME/keys/<purpose>/<kid>.pem`` with 0600 permissions.
 The newest key of a purpose and of the configured suite's algorithm signs
@@ -24,7 +24,7 @@ from hub.errors import Unavailable
 if TYPE_CHECKING:
     from hub.settings import Settings
 
-PURPOSES = ("audit", "token")
+PURPOSES = ("audit", "token", "identity")  # identity: the hub's federation key (hub.federation)
 
 
 class KeyStoreError(Unavailable):

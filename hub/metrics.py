@@ -24,6 +24,8 @@ DECISIONS = Counter("hub_decisions", "policy decisions by action and outcome (al
                     ["action", "outcome"], registry=REGISTRY)
 ROWS_DELIVERED = Counter("hub_rows_delivered", "rows delivered to partners by dataset and format",
                          ["dataset", "format"], registry=REGISTRY)
+EXCHANGE_PAGES = Counter("hub_exchange_pages", "data pages served, by where they were cut (view | plan)",
+                         ["source"], registry=REGISTRY)
 DECISION_CACHE = Counter("hub_decision_cache", "decision-cache lookups by outcome (hit|miss)", ["outcome"],
                          registry=REGISTRY)
 TOKEN_CACHE = Counter("hub_token_cache", "access-token verification cache lookups by outcome (hit|miss)",
@@ -33,8 +35,8 @@ QUOTA_RESERVATIONS = Counter("hub_quota_reservations", "daily-budget reservation
 QUOTA_RECONCILED = Counter("hub_quota_reconciled", "reservations closed by reconciliation with the audit "
                            "log (confirmed: a delivery record was found; released: none, lease expired)",
                            ["outcome"], registry=REGISTRY)
-AUDIT_APPEND = Histogram("hub_audit_append_seconds", "latency of one audit-log append",
-                         registry=REGISTRY)
+AUDIT_APPEND = Histogram("hub_audit_append_seconds",
+                         "latency of one audit-log append (one batch of a caller's events)", registry=REGISTRY)
 ALERTS_OPEN = Gauge("hub_alerts_open", "live (open or acknowledged) alerts by severity and kind",
                     ["severity", "kind"], registry=REGISTRY)
 

@@ -46,9 +46,10 @@ class Refusal:
 
     connector: str
     reason: str
+    kind: str = "connector"  # or "model package" (hub.federation)
 
     def __str__(self) -> str:
-        return f"connector `{self.connector}`: models refused: {self.reason}"
+        return f"{self.kind} `{self.connector}`: models refused: {self.reason}"
 
 
 def packages_of(sources: Iterable[Source]) -> list[ModelPackage]:
@@ -132,5 +133,5 @@ def accept(project: Project, packages: Iterable[ModelPackage]) -> tuple[Project,
             accepted.append(package)
             drafts.update(drafts_of(package))
         else:
-            refused.append(Refusal(package.connector, reason))
+            refused.append(Refusal(package.connector, reason, package.kind))
     return Project(base.tables, tuple(accepted), drafts), refused

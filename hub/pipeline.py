@@ -94,8 +94,10 @@ class PipelineResult:
         return EXIT_QUARANTINED if self.quarantined or self.files_quarantined else EXIT_OK
 
 
-def _selection(stage: str) -> dg.AssetSelection:
+def _selection(stage: str, sources: tuple[str, ...] = ()) -> dg.AssetSelection:
     if stage == "ingest":
+        if sources:  # only these sources' ingest assets (each source is its own asset group)
+            return dg.AssetSelection.groups(*sources)
         later = dg.AssetSelection.groups("staging", "resources", "clues", "published", "publish")
         return dg.AssetSelection.all() - later
     if stage == "transform":
@@ -135,14 +137,15 @@ def _loads(events: Sequence[dg.DagsterEvent]) -> list[dict[str, Any]]:
     return sorted(loads, key=lambda load: load["resource"])
 
 
-def _run_stage(stage: str, assets: Sequence[object], hub: HubResource, checks: list[str]) -> StageResult:
+def _run_stage(stage: str, assets: Sequence[object], hub: HubResource, checks: list[str],
+               sources: tuple[str, ...] = ()) -> StageResult:
     """Materialize one stage in-process; failed checks are appended to ``checks``.
 
     A failed ingest asset is reported in the result (the run goes on); a failure in any
     other stage raises ``PipelineError``."""
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize(assets, selection=_selection(stage), resources={"hub": hub},  # type: ignore[arg-type]
+        result = dg.materialize(assets, selection=_selection(stage, sources), resources={"hub": hub},  # type: ignore[arg-type]
                                 instance=instance, raise_on_error=False, run_config=QUIET)
         failures = [] if result.success else _failures(result)
         if (failures and stage != "ingest") or (not result.success and not failures):
@@ -186,8 +189,9 @@ def resolve_sandbox(settings: Settings, sandbox: Path | None) -> Path | None:
 
 def run_pipeline(settings: Settings, sandbox: Path | None = None,
                  reporter: progress.Reporter | None = None,
-                 only: tuple[str, ...] = STAGES) -> PipelineResult:
-    """Run ingest → transform → publish once (or ``only`` those stages); raise ``PipelineError``."""
+                 only: tuple[str, ...] = STAGES, sources: tuple[str, ...] = ()) -> PipelineResult:
+    """Run ingest → transform → publish once (or ``only`` those stages; ``sources``: ingest only those
+    sources, e.g. a ``huitong`` pull of another hub); raise ``PipelineError``."""
     settings.home.mkdir(parents=True, exist_ok=True)
     sandbox = resolve_sandbox(settings, sandbox)
     progress.install(reporter)
@@ -201,7 +205,7 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
             refused = [str(r) for r in hub.project()[1]]  # validated while building, cached
             assets = list(defs.assets or [])
             for stage in only:
-                stages.append(_run_stage(stage, assets, hub, checks))
+                stages.append(_run_stage(stage, assets, hub, checks, sources))
                 if stage == "ingest" and stages[-1].failures and "transform" in only:
                     ensure_raw_tables(hub.warehouse_path, hub.sources(), warehouse_key(settings))
     finally:

@@ -25,8 +25,9 @@ from sqlmesh.utils.errors import ConfigError
 from connectors.draft import Draft
 from connectors.sdk import Source
 from hub.generated import RawTable, published_sql, staging_sql
+from hub.packaged import transforms_dir
 
-TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
+TRANSFORMS_DIR = transforms_dir().resolve()  # the checkout's transforms/, or as installed (hub.packaged)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ModelPackage:
     connector: str
     path: Path
     providers: tuple[str, ...] = ()  # the schemas besides staging/resources/clues its models may use
+    kind: str = "connector"  # or "model package": a shared model (hub.federation), named so in refusals
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,11 @@ class Revocations:
             self._read_at, self._generation = started, gen
             return self._state
 
+    def fresh(self) -> RevocationState | None:
+        """The state when ``current()`` would not read the store (within the bound, unchanged here); else None."""
+        state = self._state
+        return state if state is not None and not self._stale() else None
+
     def _stale(self, newer_than: float | None = None) -> bool:
         return (self._generation != generation() or self.monotonic() - self._read_at >= self.staleness_s
                 or (newer_than is not None and self._read_at < newer_than))

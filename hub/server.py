@@ -11,6 +11,7 @@ supervisor; its reservations are reconciled with the audit log (``hub.quota.reco
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -54,8 +55,9 @@ def build_app() -> FastAPI:
     return app
 
 
-def serve(host: str, port: int, workers: int = 1) -> None:
-    """Serve on ``host:port`` with ``workers`` processes (1: this process alone).
+def serve(host: str, port: int, workers: int = 1, *, fd: int | None = None) -> None:
+    """Serve on ``host:port`` with ``workers`` processes (1: this process alone), or on the inherited,
+    already bound socket ``fd`` (one process: a test or a supervisor that bound the port itself).
 
     Every worker runs with the hub's uvicorn options (``hub.api.server.server_options``: no
     proxy headers unless ``HUB_TRUSTED_PROXIES``, h11 with a header cap, no access log).
@@ -70,6 +72,8 @@ def serve(host: str, port: int, workers: int = 1) -> None:
 
     if not 1 <= workers <= MAX_WORKERS:
         raise SettingsError(f"--workers must be between 1 and {MAX_WORKERS}, not {workers}")
+    if fd is not None and workers != 1:
+        raise SettingsError("--fd serves in one process: leave out --workers")
     settings = get_settings()
     open_store(settings.metadata_url).dispose()  # migrate once, before any worker starts
     listener = serve_metrics(settings.metrics_address) if settings.metrics_address else None
@@ -77,6 +81,11 @@ def serve(host: str, port: int, workers: int = 1) -> None:
     # busy host that takes longer than uvicorn's 5 s default, which would kill and respawn
     # workers forever.
     try:
+        if fd is not None:  # adopted with its own family (uvicorn's `fd` option assumes a Unix socket)
+            config = uvicorn.Config("hub.server:build_app", factory=True,
+                                    **server_options(settings, host=host, port=port))
+            uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+            return
         uvicorn.run("hub.server:build_app", factory=True, workers=workers if workers > 1 else None,
                     timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
                     **server_options(settings, host=host, port=port))

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",
     )
+    exchange_view_bytes: int = Field(
+        default=1 << 30, ge=0,
+        description="bytes of masked views (and their JSON renditions and sort orders) the exchange keeps "
+                    "in memory (0 = no views: one query per page)",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token an operator's scraper sends to GET /metrics (16+ characters)",
     )

@@ -40,7 +40,9 @@ TYP = "hub-statement+jwt"
 ALGORITHMS = ("EdDSA", "ES256")
 ACTIONS = ("approve", "reject", "revoke", "lockdown", "lift", "bootstrap", "enrol", "remove",
            "review", "login",  # login: an officer asks for a console login link (hub.console.links)
-           "ack", "resolve", "suspend", "resume")  # the last four: alerts and dataset circuit breakers
+           "ack", "resolve", "suspend", "resume",  # alerts and dataset circuit breakers
+           "trust", "distrust",  # register / withdraw another hub as a model publisher (hub.federation)
+           "draft_rules", "activate_rules", "rollback_rules")  # officer rules (hub.policy.rules.revisions)
 MAX_STATEMENT_BYTES = 16384
 MAX_NOTE = 2000
 SKEW_S = 300  # a statement signed more than this far from the hub's clock is refused

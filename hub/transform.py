@@ -47,6 +47,7 @@ with warnings.catch_warnings():
     from sqlmesh.utils.errors import NodeAuditsErrors, SQLMeshError
 
 from hub.errors import HubError
+from hub.packaged import sqlmesh_cache_dir
 from hub.project import TRANSFORMS_DIR, HubLoader, Project, default_project
 
 # SQLMesh forks worker processes to load the project when it sees several CPUs.  Forking the
@@ -178,6 +179,7 @@ def build_config(
         gateways=gateways, default_gateway="duckdb",
         model_defaults=ModelDefaultsConfig(dialect="duckdb", start="2024-01-01", cron="@daily"),
         variables={**default_variables(), **(variables or {})},
+        cache_dir=str(sqlmesh_cache_dir(TRANSFORMS_DIR)),
         loader=HubLoader, loader_kwargs=project.loader_kwargs(),
     )
 

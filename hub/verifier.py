@@ -71,6 +71,18 @@ class AccessVerifier:
         check_binding({"cnf": found.cnf, "sub": found.subject.id}, thumbprint)
         return found.subject
 
+    def ready(self, token: str) -> bool:
+        """True when ``subject(token)`` reads neither store nor keys: the token is remembered and
+        unexpired, and the revocation state is fresh and knows its key (the API's event loop
+        then checks it in place, without a worker-thread hop; the checks are ``subject``'s own)."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            found = self._entries.get(digest)
+        if found is None or self.clock() >= found.expires:
+            return False
+        state = self.revocations.fresh()
+        return state is not None and found.kid in state.token_kids
+
     def _remembered(self, digest: bytes) -> Verified | None:
         with self._lock:
             found = self._entries.get(digest)

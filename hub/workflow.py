@@ -67,6 +67,7 @@ class ApplicationRequest:
     justification: str = ""
     requested_by: str | None = None
     all_regions: bool = False  # 属地: every region, no jurisdiction row filter (approved as such)
+    lookup_columns: tuple[str, ...] = ()  # columns the holder may ``match`` a clear value in
 
 
 def _now(now: datetime | None) -> datetime:
@@ -111,13 +112,16 @@ def _exchangeable_dataset(session: Session, dataset_id: str) -> Dataset:
 
 def _check_columns(session: Session, dataset: Dataset, req: ApplicationRequest) -> None:
     known = set(session.scalars(select(DatasetColumn.name).where(DatasetColumn.dataset_id == dataset.id)))
-    for column in [*req.columns, *req.clear_columns]:
+    for column in [*req.columns, *req.clear_columns, *req.lookup_columns]:
         if column not in known:
             raise BadRequest(f"dataset `{dataset.id}` has no column `{column}`", dataset=dataset.id,
                              column=column)
     for column in req.clear_columns:
         if column not in req.columns:
             raise BadRequest(f"clear column `{column}` is not among the requested columns", column=column)
+    for column in req.lookup_columns:
+        if column not in req.columns:
+            raise BadRequest(f"lookup column `{column}` is not among the requested columns", column=column)
     if not req.columns:
         raise BadRequest("an application names at least one column")
 
@@ -173,7 +177,8 @@ def apply(session: Session, sink: EventSink, req: ApplicationRequest, *,
     _check_jurisdiction(dataset, req)
     app = Application(
         id=f"app-{secrets.token_hex(4)}", partner_id=partner.id, dataset_id=dataset.id, purpose=req.purpose,
-        columns=list(req.columns), clear_columns=list(req.clear_columns), justification=req.justification,
+        columns=list(req.columns), clear_columns=list(req.clear_columns),
+        lookup_columns=list(dict.fromkeys(req.lookup_columns)), justification=req.justification,
         valid_from=req.valid_from, valid_until=req.valid_until, max_rows_per_day=req.max_rows_per_day,
         all_regions=bool(req.all_regions),
         requested_by=req.requested_by or f"partner:{partner.id}", status="pending", created_at=_now(now))
@@ -182,7 +187,8 @@ def apply(session: Session, sink: EventSink, req: ApplicationRequest, *,
     sink(session, AuditEvent(APPLICATION_CREATED, subject=app.requested_by, action="apply",
                              dataset=dataset.id, purpose=req.purpose, decision="ok",
                              details={"application": app.id, "columns": app.columns,
-                                      "clear_columns": app.clear_columns, "all_regions": app.all_regions}))
+                                      "clear_columns": app.clear_columns, "all_regions": app.all_regions,
+                                      "lookup_columns": app.lookup_columns}))
     return app
 
 
@@ -298,7 +304,8 @@ def _grant_from(session: Session, sink: EventSink, app: Application, approvals: 
     grant = Grant(
         id=f"g-{secrets.token_hex(4)}", application_id=app.id, partner_id=app.partner_id,
         dataset_id=app.dataset_id, purposes=[app.purpose], columns=list(app.columns),
-        clear_columns=list(app.clear_columns), valid_from=app.valid_from, valid_until=app.valid_until,
+        clear_columns=list(app.clear_columns), lookup_columns=list(app.lookup_columns or []),
+        valid_from=app.valid_from, valid_until=app.valid_until,
         max_rows_per_day=app.max_rows_per_day, all_regions=app.all_regions, requested_by=app.requested_by,
         created_at=moment,
         approvals=[_approval_entry(a, deciders[a.officer_id]) for a in approvals])

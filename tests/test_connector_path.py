@@ -173,7 +173,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def _catalog(world: World, dataset: str) -> dict[str, Any]:
     import json
 
-    return dict(json.loads(world.hub("catalog", "show", dataset).stdout))
+    return dict(json.loads(world.hub("catalog", "show", dataset, "--json").stdout))
 
 
 def _records(world: World, event: str) -> list[Any]:

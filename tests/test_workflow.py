@@ -345,3 +345,25 @@ def test_workflow_on_postgres(postgres_url: str) -> None:
             desk.revoke(session, discard, grant_id, "sec-1", now=NOW)
     finally:
         pg.dispose()
+
+
+def test_lookup_columns_travel_from_application_to_grant_and_policy_data(store: Store, desk: Desk) -> None:
+    from hub.policy.data import build_policy_data
+
+    with store.session() as session:
+        with pytest.raises(BadRequest, match="lookup column `amount` is not among the requested columns"):
+            workflow.apply(session, discard, request(columns=["recipient_id_number"], clear_columns=(),
+                                                     lookup_columns=("amount",)), now=NOW)
+        with pytest.raises(BadRequest, match="no column `salary`"):
+            workflow.apply(session, discard, request(lookup_columns=("salary",)), now=NOW)
+        app = workflow.apply(session, discard, request(lookup_columns=("recipient_id_number",)), now=NOW)
+        assert app.lookup_columns == ["recipient_id_number"]
+        assert application_terms(app)["lookup_columns"] == ["recipient_id_number"]  # a term the approvers sign
+        desk.decide(session, discard, app.id, "own-fin", "approve", now=NOW)
+        desk.decide(session, discard, app.id, "sec-1", "approve", now=NOW + timedelta(minutes=3))
+        grant = session.query(Grant).filter_by(application_id=app.id).one()
+        assert grant.lookup_columns == ["recipient_id_number"]
+        data = build_policy_data(session, NOW)
+    assert data["grants"][grant.id]["lookup_columns"] == ["recipient_id_number"]
+    with store.session() as session:
+        assert session.get(Grant, _approved(store, desk)).lookup_columns == []  # none unless asked for

@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub import console
 from hub.api import alerts as alerts_api
 from hub.api import audit as audit_api
-from hub.api import catalog, data, health, oauth, problems, wellknown, workflow
+from hub.api import catalog, data, federation, health, oauth, openapi, problems, wellknown, workflow
 from hub.api.auth import token_rejected
 from hub.api.context import ApiContext, Audit, ReadinessProbe
 from hub.api.middleware import RequestMiddleware
@@ -56,22 +55,6 @@ def token_config(settings: Settings, public_url: str | None = None,
     if not base.startswith(("http://", "https://")):
         raise SettingsError(f"HUB_PUBLIC_URL: `{base}` must be an http:// or https:// URL")
     return TokenConfig(token_url=base.rstrip("/") + "/oauth/token", ttl_s=ttl)
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                         description=app.description)
-    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-    schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                  "description": "EdDSA access token from POST /oauth/token"})
-    schemes["clientCredentials"] = {
-        "type": "oauth2", "description": "client_credentials grant authenticated with a "
-        "private_key_jwt client assertion (RFC 7523), signed by the client's registered key",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}
-    app.openapi_schema = schema
-    return schema
 
 
 def _watcher(ctx: ApiContext) -> Any:
@@ -126,9 +109,9 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     if settings.trusted_proxy_list:  # outermost: the client address is settled before anything reads it
         app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
                            trusted_hosts=settings.trusted_proxy_list)
-    for module in (oauth, wellknown, health, catalog, data, workflow, audit_api, alerts_api):
+    for module in (oauth, wellknown, federation, health, catalog, data, workflow, audit_api, alerts_api):
         app.include_router(module.router)
     health.install(app)
     console.mount(app)  # the officer console (监督管理台) under /console/
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from hub import metrics
 from hub.api.context import ApiContext, client_ip, get_context, request_id
@@ -69,17 +70,29 @@ def verifier_of(app: FastAPI, ctx: ApiContext) -> AccessVerifier:
     return found
 
 
-def current_subject(request: Request,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-                    ctx: Annotated[ApiContext, Depends(get_context)]) -> Subject:
-    """The authenticated, unsuspended subject of this request (401 otherwise)."""
+async def current_subject(request: Request,
+                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                          ctx: Annotated[ApiContext, Depends(get_context)]) -> Subject:
+    """The authenticated, unsuspended subject of this request (401 otherwise).
+
+    A remembered token checked against a fresh revocation state is decided on the event
+    loop (memory only); anything that reads the store or the keys — a first sight of the
+    token, a revocation state past ``HUB_STALENESS_S``, the audit record of a refusal —
+    runs in a worker thread.
+    """
     try:
         if credentials is None:
             raise TokenRejected("no_token", stage="access")
+        verifier = verifier_of(request.app, ctx)
+        token = credentials.credentials
         # a certificate-bound token (RFC 8705 cnf) needs its certificate on this very connection
-        subject = verifier_of(request.app, ctx).subject(credentials.credentials, scope_thumbprint(request.scope))
+        thumbprint = scope_thumbprint(request.scope)
+        if verifier.ready(token):
+            subject = verifier.subject(token, thumbprint)
+        else:
+            subject = await run_in_threadpool(verifier.subject, token, thumbprint)
     except TokenRejected as exc:
-        raise reject(ctx, request, exc) from None
+        raise await run_in_threadpool(reject, ctx, request, exc) from None
     request.state.subject = subject.id
     return subject
 

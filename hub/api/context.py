@@ -32,8 +32,8 @@ class ApiContext:
     audit: Audit
 
 
-def get_context(request: Request) -> ApiContext:
-    """FastAPI dependency: the ``ApiContext`` of the running app."""
+async def get_context(request: Request) -> ApiContext:
+    """FastAPI dependency: the ``ApiContext`` of the running app (async: no worker-thread hop)."""
     ctx: ApiContext = request.app.state.ctx
     return ctx
 

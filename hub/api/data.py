@@ -2,7 +2,10 @@
 
 The router parses the query string and hands it to ``hub.exchange.service.Exchange``
 (one per app, built on first use and kept on ``app.state.exchange``; tests may set
-their own, e.g. with a policy point whose engine is down).
+their own, e.g. with a policy point whose engine is down).  The data routes are
+async: a request takes one worker-thread hop for its page (``Exchange.read_async``)
+and awaits its audit batch on the event loop.  ``install`` registers
+the readiness probes of the policy engine and the audit log.
 
 Every delivery carries its receipt in ``X-Hub-Receipt``: a compact JWS signed by the
 hub's audit key, verifiable with the keys at ``/.well-known/audit-jwks.json`` alone.
@@ -65,8 +68,9 @@ def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
     return found
 
 
-def get_exchange(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Exchange:
-    return exchange_of(request.app, ctx)
+async def get_exchange(request: Request) -> Exchange:
+    """The app's ``Exchange`` (async: no worker-thread hop for a lookup)."""
+    return exchange_of(request.app, request.app.state.ctx)
 
 
 def _next_link(request: Request, cursor: str) -> str:
@@ -74,11 +78,11 @@ def _next_link(request: Request, cursor: str) -> str:
     return f'<{request.url.path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'
 
 
-def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
-           query: RowsQuery) -> Response:
+async def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
+                 query: RowsQuery) -> Response:
     try:
-        delivery = exchange.read(subject, action, dataset, query, request_id=request_id(request),
-                                 client_ip=client_ip(request))
+        delivery = await exchange.read_async(subject, action, dataset, query, request_id=request_id(request),
+                                             client_ip=client_ip(request))
     except Denied as exc:
         if any(r.startswith(NEVER_EXCHANGED) for r in exc.reasons):
             # A dataset never exchanged is hidden from partners' catalog (the describe rule):
@@ -111,17 +115,17 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @router.get("/v1/datasets/{dataset}/rows", responses=DATA_RESPONSES)
-def rows(request: Request, dataset: str, subject: CurrentSubject,
+async def rows(request: Request, dataset: str, subject: CurrentSubject,
          exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
          columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
          limit: Limit = None, cursor: Cursor = None, format: Format = "json") -> Response:
     """Rows of the current published version, masked and scoped by one policy decision."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor)
-    return _serve(request, subject, exchange, "read", dataset, query)
+    return await _serve(request, subject, exchange, "read", dataset, query)
 
 
 @router.get("/v1/datasets/{dataset}/changes", responses=DATA_RESPONSES)
-def changes(request: Request, dataset: str, subject: CurrentSubject,
+async def changes(request: Request, dataset: str, subject: CurrentSubject,
             exchange: Annotated[Exchange, Depends(get_exchange)], purpose: Purpose,
             since: Annotated[str, Query(max_length=32, description="an earlier version, e.g. v3")],
             columns: Columns = None, filters: Filters = [], order_by: OrderBy = None,  # noqa: B006
@@ -129,7 +133,7 @@ def changes(request: Request, dataset: str, subject: CurrentSubject,
     """Rows of the current version that are not in version ``since`` (added or changed)."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor,
                       since)
-    return _serve(request, subject, exchange, "changes", dataset, query)
+    return await _serve(request, subject, exchange, "changes", dataset, query)
 
 
 @router.get("/v1/receipts/{request_id}", responses={404: {"description": "no such delivery"}})

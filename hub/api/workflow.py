@@ -49,6 +49,7 @@ class ApplicationBody(BaseModel):
     purpose: Annotated[Text, Field(min_length=1, max_length=64)]
     columns: Annotated[list[Name], Field(min_length=1, max_length=200)]
     clear_columns: Annotated[list[Name], Field(max_length=200)] = []
+    lookup_columns: Annotated[list[Name], Field(max_length=200)] = []
     valid_from: datetime
     valid_until: datetime
     max_rows_per_day: Annotated[int, Field(ge=1, le=100_000_000)]
@@ -109,6 +110,7 @@ def _with_terms(doc: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:
 def _application(app: Application) -> dict[str, Any]:
     doc = {"id": app.id, "partner": app.partner_id, "dataset": app.dataset_id, "purpose": app.purpose,
            "columns": list(app.columns), "clear_columns": list(app.clear_columns),
+           "lookup_columns": list(app.lookup_columns or []),
            "valid_from": app.valid_from.isoformat(), "valid_until": app.valid_until.isoformat(),
            "max_rows_per_day": app.max_rows_per_day, "all_regions": app.all_regions,
            "status": app.status,
@@ -119,6 +121,7 @@ def _application(app: Application) -> dict[str, Any]:
 def _grant(g: Grant) -> dict[str, Any]:
     doc = {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
            "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+           "lookup_columns": list(g.lookup_columns or []),
            "valid_from": g.valid_from.isoformat(), "valid_until": g.valid_until.isoformat(),
            "max_rows_per_day": g.max_rows_per_day, "all_regions": g.all_regions,
            "approvals": list(g.approvals),
@@ -134,7 +137,7 @@ def apply(body: ApplicationBody, subject: CurrentSubject, ctx: Ctx) -> dict[str,
         partner=_local(subject), dataset=body.dataset, purpose=body.purpose, columns=body.columns,
         clear_columns=tuple(body.clear_columns), valid_from=body.valid_from, valid_until=body.valid_until,
         max_rows_per_day=body.max_rows_per_day, justification=body.justification, requested_by=subject.id,
-        all_regions=body.all_regions)
+        all_regions=body.all_regions, lookup_columns=tuple(body.lookup_columns))
     with ctx.store.session() as session:
         return _application(workflow.apply(session, sink_of(ctx), req))
 

@@ -2,7 +2,9 @@
 
 ``AuditLog.append(event)`` hands the event to one writer thread and waits; the
 writer drains every queued event into one transaction (group commit), so a commit's
-fsync is shared by all appends that arrived while the previous one ran.  An append
+fsync is shared by all appends that arrived while the previous one ran.
+``append_many(events)`` appends several events of one caller in the same batch, one
+after another, all or none (a data delivery's decision and delivery records).  An append
 returns only when its record is durable, and raises ``AuditUnavailable`` when it
 cannot be (disk full, store locked past the timeout, store unreachable): callers
 refuse the request (fail closed).  ``sink(session, event)`` appends inside the
@@ -24,6 +26,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -42,7 +45,7 @@ from hub.errors import HubError
 from hub.events import AUDIT_RECOVERED, AuditEvent
 from hub.keys import HubKey, KeyStore
 from hub.settings import Settings
-from hub.store.db import Store
+from hub.store.db import Store, sqlite_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,10 @@ class AuditLog:
         self.linger_s = linger_s
         self.engine = writer_engine(store, lock_timeout_s)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite: the quota ledger's charges queue on the same lock (see ``sqlite_write_lock``).
+        self._writes: AbstractContextManager[Any] = (
+            sqlite_write_lock(self.engine.url.render_as_string(hide_password=False))
+            if self._is_sqlite else contextlib.nullcontext())
         self._start_lock = threading.Lock()
         self.health = WriterHealth()  # the last append's outcome, for /readyz
         self._reset()
@@ -121,7 +128,17 @@ class AuditLog:
 
     def append(self, event: AuditEvent) -> AuditRecordView:
         """Append ``event``; return its record once durable, else raise ``AuditUnavailable``."""
-        pending = Pending(Prepared.of(event, self.hash_name))
+        return self.append_many([event])[0]
+
+    def append_many(self, events: list[AuditEvent]) -> list[AuditRecordView]:
+        """Append ``events`` together: one after another in one group-committed batch, or none.
+
+        Returns their records, in order, once durable; raises ``AuditUnavailable`` otherwise.
+        (A data delivery appends its decision and delivery records this way: one write.)
+        """
+        if not events:
+            return []
+        pending = Pending(*(Prepared.of(e, self.hash_name) for e in events))
         self._submit(pending)
         woken = False
         try:
@@ -136,15 +153,22 @@ class AuditLog:
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s")
         if pending.error is not None:
             raise pending.error
-        return pending.view()
+        return pending.views()
 
     async def append_async(self, event: AuditEvent) -> AuditRecordView:
         """``append`` for asyncio callers: awaits durability without blocking the loop."""
-        future: Future[AuditRecordView] = Future()
-        self._submit(Pending(Prepared.of(event, self.hash_name), future))
+        return (await self.append_many_async([event]))[0]
+
+    async def append_many_async(self, events: list[AuditEvent]) -> list[AuditRecordView]:
+        """``append_many`` for asyncio callers."""
+        if not events:
+            return []
+        future: Future[list[AuditRecordView]] = Future()
+        self._submit(Pending(*(Prepared.of(e, self.hash_name) for e in events), future=future))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
+            self.health.failed("append not durable in time")
             raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
 
     def append_in(self, session: Session, event: AuditEvent) -> AuditRecordView:
@@ -285,13 +309,14 @@ class AuditLog:
                 return batch, stop
 
     def _commit(self, batch: list[Pending]) -> None:
-        prepared = [p.prepared for p in batch]
+        prepared = [event for p in batch for event in p.prepared]
         check_time = time.monotonic() >= self._time_check_at
         try:
-            done = self._append_at_head(prepared) if not check_time else None
-            if done is None:
-                done = self._transaction(lambda c: extend_prepared(
-                    c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
+            with self._writes:
+                done = self._append_at_head(prepared) if not check_time else None
+                if done is None:
+                    done = self._transaction(lambda c: extend_prepared(
+                        c, prepared, self.signing_key, self.policy, locked=self._is_sqlite, check_time=check_time))
         except Exception as exc:  # the writer must survive anything; callers get the cause
             self._head = None
             self.health.failed(str(exc))

@@ -34,11 +34,25 @@ EVENT_ACTIONS: dict[str, frozenset[str]] = {
     "partner.lockdown_lifted": frozenset({"lift"}),
     "officer.registered": frozenset({"bootstrap", "enrol"}),
     "officer.removed": frozenset({"remove"}),
-    "officer.signed": frozenset({"lift", "enrol", "remove"}),
+    "officer.signed": frozenset({"lift", "enrol", "remove", "trust", "resume", "activate_rules",
+                                 "rollback_rules"}),
+    "policy.rules_drafted": frozenset({"draft_rules"}),
+    "policy.rules_activated": frozenset({"activate_rules"}),
+    "policy.rules_rolled_back": frozenset({"rollback_rules"}),
     "console.link_issued": frozenset({"login"}),  # a console login link, issued to a signed request
     "catalog.reviewed": frozenset({"review"}),
+    "federation.publisher_trusted": frozenset({"trust"}),  # two officers register a model publisher
+    "federation.publisher_distrusted": frozenset({"distrust"}),
+    "alert.acknowledged": frozenset({"ack"}),  # hub.awareness.alerts
+    "alert.resolved": frozenset({"resolve"}),
+    "dataset.suspended": frozenset({"suspend"}),  # hub.circuit: one security officer
+    "dataset.resumed": frozenset({"resume"}),  # hub.circuit: two officers
 }
 UNSIGNED_ACTIONS = frozenset({"expire"})  # the hub's own bookkeeping, no officer involved
+# Acts the hub takes by itself on an alert (hub.awareness.playbooks), with no officer: they only
+# ever restrict (a lockdown, a dataset suspension), and each names the alert that caused it.
+SYSTEM_SUBJECT = "system:awareness"
+SYSTEM_EVENTS = frozenset({"partner.lockdown", "dataset.suspended"})
 
 
 @dataclass
@@ -104,6 +118,10 @@ class OfficerSignatures:
             return self._check_grant(details)
         if event not in EVENT_ACTIONS or record.get("action") in UNSIGNED_ACTIONS:
             return []
+        if record.get("subject") == SYSTEM_SUBJECT and event in SYSTEM_EVENTS:
+            if isinstance(details.get("alert"), str) and details["alert"]:
+                return []
+            return [f"`{event}` by `{SYSTEM_SUBJECT}` names no alert (the hub restricts by itself only on one)"]
         if self.signed_era:
             return [f"officer signature missing: `{event}` by `{record.get('subject')}` carries no signed "
                     "statement"]

@@ -24,21 +24,23 @@ _LEAVING = threading.Lock()  # orders a timed-out caller's leaving against its w
 
 
 class Pending:
-    """One queued append: its prepared event and how its caller learns the outcome.
+    """One queued append of one or more events, and how its caller learns the outcome.
 
+    The events of one ``Pending`` are written in the same batch, one after another, or not
+    at all (``AuditLog.append_many``: a delivery's decision and delivery records).
     A blocking caller waits on ``done`` (a lock released for it: cheaper than a Future);
     an asyncio caller passes a ``future`` instead, which may be cancelled before it is written.
     """
 
-    __slots__ = ("prepared", "done", "future", "ts", "link", "error", "next", "released", "gone", "passed")
+    __slots__ = ("prepared", "done", "future", "ts", "links", "error", "next", "released", "gone", "passed")
 
-    def __init__(self, prepared: Prepared, future: Future[AuditRecordView] | None = None) -> None:
+    def __init__(self, *prepared: Prepared, future: Future[list[AuditRecordView]] | None = None) -> None:
         self.prepared = prepared
         self.future = future
         self.done = threading.Lock()
         self.done.acquire()
         self.ts = ""
-        self.link: tuple[int, str, str] = (0, "", "")
+        self.links: list[tuple[int, str, str]] = []
         self.error: AuditUnavailable | None = None
         self.next: Pending | None = None  # the blocking caller this one wakes after waking
         self.released = False  # ``done`` was released for it
@@ -49,20 +51,24 @@ class Pending:
         """False if its asyncio caller gave up before the writer took it."""
         return self.future is None or self.future.set_running_or_notify_cancel()
 
-    def view(self) -> AuditRecordView:
-        """The durable record (after ``finish``)."""
-        seq, prev, hash_ = self.link
-        return AuditRecordView.chained(self.prepared.fields, seq, self.ts, prev, hash_)
+    def views(self) -> list[AuditRecordView]:
+        """The durable records, in order (after ``finish``)."""
+        return [AuditRecordView.chained(p.fields, seq, self.ts, prev, hash_)
+                for p, (seq, prev, hash_) in zip(self.prepared, self.links, strict=True)]
 
 
 def finish(batch: list[Pending], ts: str, links: list[tuple[int, str, str]]) -> None:
-    """Writer side: every record of ``batch`` is durable; wake the first blocking caller."""
+    """Writer side: every record of ``batch`` is durable (``links`` in batch order); wake the first caller."""
     first: Pending | None = None
     last: Pending | None = None
-    for p, link in zip(batch, links, strict=True):
-        p.ts, p.link = ts, link
+    if len(links) != sum(len(p.prepared) for p in batch):
+        raise ValueError("one link per prepared event of the batch")
+    at = 0
+    for p in batch:
+        p.ts, p.links = ts, links[at:at + len(p.prepared)]
+        at += len(p.prepared)
         if p.future is not None:
-            p.future.set_result(p.view())
+            p.future.set_result(p.views())
             continue
         if last is None:
             first = p

@@ -122,6 +122,14 @@ class Standing:
             clearance=details.get("clearance"), jurisdiction=details.get("jurisdiction"),
             purposes=details.get("purposes"), kids={str(details["kid"])})
 
+    def _partner_key_added(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        found = self.partners.get(str(record["subject"]).removeprefix("partner:"))
+        if found is not None and details.get("kid"):
+            found.kids.add(str(details["kid"]))
+
+    def _partner_key_revoked(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        self.revoked_kids.update(str(k) for k in details.get("revoked_keys") or [])
+
     def _lockdown(self, record: dict[str, Any], details: dict[str, Any]) -> None:
         if "suspension" in details:  # records of a hub that did not name the lockdown are skipped
             self.lockdowns[int(details["suspension"])] = str(details["partner"])
@@ -178,6 +186,8 @@ class Standing:
         expected = {column: terms.get(term) for column, term in _GRANT_FROM_TERMS.items()}
         expected["purposes"] = [terms.get("purpose")]
         expected["all_regions"] = bool(terms.get("all_regions", False))
+        expected["lookup_columns"] = list(terms.get("lookup_columns") or [])  # terms before issue 13: none
+        actual["lookup_columns"] = list(actual.get("lookup_columns") or [])
         for column, value in expected.items():
             if canonical_json(actual.get(column)) != canonical_json(value):
                 found.append(f"{name}: `{column}` is {actual.get(column)!r} in the store, but the officers "
@@ -269,6 +279,8 @@ _LEARN = {
     "officer.registered": Standing._officer_registered,
     "officer.removed": Standing._officer_removed,
     "partner.registered": Standing._partner_registered,
+    "partner.key_added": Standing._partner_key_added,  # a partner's new key (hub partner add-key)
+    "partner.key_revoked": Standing._partner_key_revoked,  # forced key rotation (hub.awareness.playbooks)
     "partner.lockdown": Standing._lockdown,
     "partner.lockdown_lifted": Standing._lifted,
 }

@@ -13,7 +13,7 @@ What they watch, per subject (a partner or an officer) unless said otherwise:
 - ``credential_failures``: many refused credentials from one client IP, or for one
   client (credential stuffing), a locked-down client's refusals not counted;
 - ``enumeration``: many distinct lookup values (filters, ``match``; fingerprinted, see
-  ``hub.exchange.lookups``) against one dataset in a short window;
+  ``hub.exchange.fingerprints``) against one dataset in a short window;
 - ``unusual_dataset``: a dataset the subject never read before, once it has
   ``novelty_days`` of history (high for level ≥ 3 data or from a new client IP);
 - ``new_client_ip``: a client IP the subject was never seen from, once it has history.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from hub.audit import (
     AuditLog,
@@ -24,6 +22,7 @@ from hub.audit import (
 from hub.audit.errors import EvidenceError
 from hub.audit.pubkeys import PublicKeys, key_map
 from hub.cli._common import console, err_console
+from hub.cli._output import Col, JsonOption, emit
 from hub.keys import KeyStore
 from hub.settings import get_settings
 from hub.store import Store, open_store
@@ -122,26 +121,24 @@ def export_cmd(
                       f"and {summary.checkpoints} checkpoints")
 
 
+TAIL_COLUMNS = [Col("seq", fmt=str, wrap=False), Col("ts", fmt=lambda v: str(v)[:19], priority=-1), Col("event"),
+                Col("subject"), Col("dataset", priority=-1), Col("decision"),
+                Col("rows", fmt=lambda v: "" if v is None else str(v), priority=-2),
+                Col("request_id", priority=-3)]
+
+
 @app.command("tail")
 def tail_cmd(
     n: Annotated[int, typer.Option("-n", help="records")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show the latest audit records."""
+    """Show the latest audit records (``--json``: the whole records, one JSON list)."""
     store = _store()
     try:
         records = tail(store, n)
     finally:
         store.dispose()
-    if as_json:
-        for record in records:
-            typer.echo(json.dumps(record.as_dict(), ensure_ascii=False))
-        return
-    table = Table("seq", "ts", "event", "subject", "dataset", "decision", "rows", "request_id")
-    for r in records:
-        table.add_row(str(r.seq), r.ts, r.event, r.subject or "", r.dataset or "", r.decision or "",
-                      "" if r.rows is None else str(r.rows), r.request_id or "")
-    console.print(table)
+    emit([record.as_dict() for record in records], TAIL_COLUMNS, as_json=as_json, title="audit log (latest)")
 
 
 @app.command("checkpoint")

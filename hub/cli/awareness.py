@@ -13,17 +13,19 @@ a forced rotation (two officers then lift its lockdown).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from hub import circuit, statements
 from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit, emit_document, fields, plain
 from hub.cli._signing import (
     KeyChoice,
     KeyOption,
@@ -43,7 +45,28 @@ risk_app = typer.Typer(help="Risk assessment (风险评估).", no_args_is_help=T
 security_app = typer.Typer(help="Security check, dataset circuit breaker, forced key rotation.",
                            no_args_is_help=True)
 T = TypeVar("T")
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+def _cell(value: Any) -> str:
+    """A nested value (details, actions) as compact JSON; everything else as tables show it."""
+    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) and value \
+        else plain(value)
+
+
+def _containment(alert: Mapping[str, Any]) -> str:
+    return ", ".join(f"{x['action']}{' (skipped)' if x.get('skipped') else ''}" for x in alert["actions"]) or "—"
+
+
+ALERT_COLUMNS = [
+    Col("id", wrap=False), Col("severity"), Col("kind"), Col("subject", priority=-1),
+    Col("dataset", priority=-1), Col("count", fmt=str, priority=-3),
+    Col("first_seen", "first seen", fmt=lambda v: str(v)[:19], priority=-4),
+    Col("last_seen", "last seen", fmt=lambda v: str(v)[:19], priority=-2), Col("state"),
+    Col("actions", "containment", cell=_containment, priority=-2),
+]
+SUSPENSION_COLUMNS = [
+    Col("id", fmt=str, wrap=False), Col("dataset", wrap=False), Col("since", fmt=lambda v: str(v)[:19], priority=-1),
+    Col("by"), Col("alert", priority=-2), Col("reason"),
+]
 Reason = Annotated[str, typer.Option(help="why: signed and kept in the audit log")]
 
 
@@ -86,28 +109,24 @@ def alerts_list(
 
     with _audited() as (_store, session, _sink):
         found = [alerts.as_dict(a) for a in alerts.list_alerts(session, state, kind, severity, limit)]
-    if as_json:
-        console.print_json(json.dumps(found, ensure_ascii=False))
-        return
-    table = Table("id", "severity", "kind", "subject", "dataset", "count", "first seen", "last seen", "state",
-                  "containment", title="alerts")
-    for a in found:
-        taken = ", ".join(f"{x['action']}{' (skipped)' if x.get('skipped') else ''}" for x in a["actions"])
-        table.add_row(a["id"], a["severity"], a["kind"], a["subject"] or "—", a["dataset"] or "—", str(a["count"]),
-                      a["first_seen"][:19], a["last_seen"][:19], a["state"], taken or "—")
-    console.print(table)
+    emit(found, ALERT_COLUMNS, as_json=as_json, title="alerts", empty="no alerts")
 
 
 @alerts_app.command("show")
-def alerts_show(alert_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def alerts_show(alert_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOption = False) -> None:
     """Show one alert: evidence (audit seqs), details, containment, and the terms an ack or resolve signs."""
     from hub.awareness import alerts
 
     with _audited() as (_store, session, _sink):
         alert = alerts.get(session, alert_id)
         doc, terms = alerts.as_dict(alert), alerts.terms(alert)
-    console.print_json(json.dumps({**doc, "terms": terms, "terms_sha256": statements.terms_digest(terms)},
-                                  ensure_ascii=False))
+    document = {**doc, "terms": terms, "terms_sha256": statements.terms_digest(terms)}
+
+    def render(out: Console) -> None:
+        out.print(fields(((k, _cell(v)) for k, v in document.items() if k != "terms"), title=f"alert {alert_id}",
+                         width=out.width))
+
+    emit_document(document, as_json=as_json, render=render)
 
 
 def _alert_action(action: str, alert_id: str, reason: str, officer: str | None, choice: KeyChoice) -> None:
@@ -258,13 +277,12 @@ def security_resume(
 
 
 @security_app.command("suspensions")
-def security_suspensions() -> None:
+def security_suspensions(as_json: JsonOption = False) -> None:
     """List the dataset suspensions in force."""
-    table = Table("id", "dataset", "since", "by", "alert", "reason", title="dataset suspensions")
     with _audited() as (_store, session, _sink):
-        for s in circuit.in_force(session):
-            table.add_row(str(s.id), s.dataset_id, str(s.created_at)[:19], s.created_by, s.alert_id or "—", s.reason)
-    console.print(table)
+        found = [{"id": s.id, "dataset": s.dataset_id, "since": s.created_at, "by": s.created_by,
+                  "alert": s.alert_id, "reason": s.reason} for s in circuit.in_force(session)]
+    emit(found, SUSPENSION_COLUMNS, as_json=as_json, title="dataset suspensions", empty="no dataset is suspended")
 
 
 @security_app.command("rekey")

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console
 from sqlalchemy.orm import Session
 
 from catalog import listing
 from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit, emit_document, fields, table
 from hub.cli._signing import KeyOption, OfficerOption, PassphraseFileOption, PinFileOption, Pkcs11Option
 from hub.events import EventSink
 from hub.settings import get_settings
@@ -20,35 +21,71 @@ from hub.store import open_store
 app = typer.Typer(help="The resource catalog.", no_args_is_help=True)
 
 
+LIST_COLUMNS = [
+    Col("dataset", wrap=False), Col("name_zh", "名称", priority=-1), Col("provider", priority=-2),
+    Col("layer", priority=-3), Col("level", cell=lambda r: f"{r['level']} {r['level_name']}"),
+    Col("sharing_type", "sharing"),
+    Col("region_column", "jurisdiction", priority=-1), Col("rows", fmt=lambda v: str(v or 0), priority=-2),
+    Col("version", priority=-2),
+]
+
+
 @app.command("list")
 def list_(
     q: Annotated[str | None, typer.Option(help="search in ids, names, summaries")] = None,
     level: Annotated[int | None, typer.Option(help="only this level (1-5)")] = None,
     provider: Annotated[str | None, typer.Option(help="a provider code (hub provider list)")] = None,
     layer: Annotated[str | None, typer.Option(help="raw | staging | source | resource | clue")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List catalog entries."""
     store = open_store(get_settings().metadata_url)
-    with store.session() as s:
-        rows = listing.list_entries(s, q=q, level=level, provider=provider, layer=layer)
-    table = Table("dataset", "名称", "provider", "layer", "level", "sharing", "jurisdiction", "rows", "version")
-    table.columns[0].no_wrap = True
-    for r in rows:
-        level_text = f"{r['level']} {r['level_name']}"
-        table.add_row(r["dataset"], r["name_zh"], r["provider"], r["layer"], level_text,
-                      r["sharing_type"], r["region_column"] or "-", str(r["rows"] or 0), r["version"] or "-")
-    console.print(table)
-    if not rows:
-        console.print("[yellow]the catalog is empty: run `hub run` first[/yellow]")
+    try:
+        with store.session() as s:
+            rows = listing.list_entries(s, q=q, level=level, provider=provider, layer=layer)
+    finally:
+        store.dispose()
+    emit(rows, LIST_COLUMNS, as_json=as_json, title="catalog (数据资源目录)",
+         empty="[yellow]the catalog is empty: run `hub run` first[/yellow]")
+
+
+COLUMN_COLUMNS = [Col("name", wrap=False), Col("type"), Col("pii"), Col("level", fmt=str),
+                  Col("free_text", "free text", priority=-2), Col("description", priority=-1)]
+SHOWN_FIELDS = ("name_zh", "name_en", "provider", "owner", "layer", "level", "level_name", "sharing_type",
+                "exchangeable", "region_column", "rows", "version", "published_at", "primary_key", "summary",
+                "sharing_conditions", "level_inferred", "level_reviewed", "reviewed_by")
+
+
+def _review_text(review: Any) -> str:
+    """The review status in a line: reviewed by whom, or what to do next (``--json`` has every field)."""
+    if not isinstance(review, dict):
+        return "—"
+    more = review.get("by") or review.get("next")
+    return f"{review.get('status')}" + (f" ({more})" if more else "")
 
 
 @app.command("show")
-def show(dataset: Annotated[str, typer.Argument(metavar="DATASET")]) -> None:
-    """Show one catalog entry as JSON."""
+def show(dataset: Annotated[str, typer.Argument(metavar="DATASET")], as_json: JsonOption = False) -> None:
+    """Show one catalog entry: fields, columns, versions and lineage."""
     store = open_store(get_settings().metadata_url)
-    with store.session() as s:
-        doc = listing.show(s, dataset)
-    console.print_json(json.dumps(doc, ensure_ascii=False, default=str))
+    try:
+        with store.session() as s:
+            doc = listing.show(s, dataset)
+    finally:
+        store.dispose()
+
+    def render(out: Console) -> None:
+        shown = [(k, doc.get(k)) for k in SHOWN_FIELDS] + [("review", _review_text(doc.get("review")))]
+        out.print(fields(shown, title=f"catalog entry {dataset}", width=out.width))
+        out.print(table(doc["columns"], COLUMN_COLUMNS, title="columns", width=out.width))
+        versions = [Col("version", wrap=False), Col("rows", fmt=str), Col("created_at", "created", priority=-1),
+                    Col("retired"), Col("sha256", priority=-2)]
+        out.print(table(doc["versions"], versions, title="versions", width=out.width))
+        up = sorted({u[0] for u in doc["lineage"]["upstream"]})
+        out.print(fields([("upstream", up), ("downstream", doc["lineage"]["downstream"])], title="lineage",
+                         width=out.width))
+
+    emit_document(doc, as_json=as_json, render=render)
 
 
 @app.command("export")

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import console, err_console
+from hub.cli._output import Col, JsonOption, emit
 
 if TYPE_CHECKING:
     from connectors.conformance import Check
@@ -54,18 +55,17 @@ def _resources(cdef: object) -> str:
 
 
 @app.command("list")
-def list_() -> None:
+def list_(as_json: JsonOption = False) -> None:
     """List installed connectors and their resources."""
     from connectors.registry import discover
 
     with _plugin_warnings():
         found = discover()
-    table = Table(title="connectors (entry point group hub.connectors)")
-    for column in ("name", "description", "resources"):
-        table.add_column(column)
-    for name, cdef in found.items():
-        table.add_row(name, cdef.description, _resources(cdef))
-    console.print(table)
+    rows = [{"name": name, "description": cdef.description, "resources": _resources(cdef).splitlines()}
+            for name, cdef in found.items()]
+    emit(rows, [Col("name", wrap=False), Col("description", priority=-1),
+                Col("resources", fmt=lambda v: "\n".join(v))],
+         as_json=as_json, title="connectors (entry point group hub.connectors)")
 
 
 @app.command("new")

@@ -54,11 +54,12 @@ def _quarantined_by(settings, result) -> dict[str, list[object]]:  # type: ignor
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the pipeline")] = False,
     port: Annotated[int, typer.Option(help="port of the exchange API")] = 8000,
+    scale: Annotated[int | None, typer.Option(min=50, help="sandbox size when seeding one (default 2000)")] = None,
 ) -> None:
     """Seed the sandbox (if absent), run the pipeline, register demo actors, then serve."""
     from hub.demo import run_demo
 
-    run_demo(serve=not no_serve, port=port)
+    run_demo(serve=not no_serve, port=port, scale=scale)
 
 
 def run(
@@ -91,6 +92,8 @@ def serve(
     tls_client_ca: Annotated[Path | None, typer.Option(
         help="CA bundle of partner client certificates (mutual TLS; see `hub partner cert`)")] = None,
     tls_client_auth: Annotated[str | None, typer.Option(help="optional | required client certificates")] = None,
+    fd: Annotated[int | None, typer.Option(help="serve on this already bound, inherited socket instead of "
+                                                "binding one (one process; its address is HUB_PUBLIC_URL's)")] = None,
 ) -> None:
     """Serve the exchange API (in N worker processes with --workers N; plain HTTP unless
     --tls-cert/--tls-key or HUB_TLS_CERT/HUB_TLS_KEY)."""
@@ -101,7 +104,7 @@ def serve(
     # the flags become the settings of this process and of every worker it starts (they inherit it)
     os.environ.update({name: str(value) for name, value in flags.items() if value is not None})
     get_settings.cache_clear()
-    run_server(host, port, workers)
+    run_server(host, port, workers, fd=fd)
 
 
 def ui(port: Annotated[int, typer.Option(help="port of the Dagster UI")] = 3000) -> None:

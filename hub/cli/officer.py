@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.table import Table
+from rich.console import Console
 from sqlalchemy.orm import Session
 
 from hub import officers, statements
 from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit_document, table
 from hub.cli._signing import (
     KeyChoice,
     KeyOption,
@@ -172,21 +173,32 @@ def remove(
         console.print(f"officer [bold]{officer_id}[/bold] removed (two officers signed); its keys are revoked")
 
 
+OFFICER_COLUMNS = [Col("id", wrap=False), Col("role"), Col("owner_of", "owner of"), Col("active"),
+                   Col("keys", cell=lambda r: ", ".join(k["kid"][:16] + ("…(revoked)" if k["revoked_at"] else "…")
+                                                        for k in r["keys"]), priority=-1),
+                   Col("enrolled_at", "enrolled", fmt=lambda v: str(v)[:19], priority=-2)]
+WAITING_COLUMNS = [Col("action"), Col("target"), Col("signed_by", "signed by"),
+                   Col("at", fmt=lambda v: str(v)[:19], priority=-1)]
+
+
 @officer_app.command("list")
-def list_cmd() -> None:
+def list_cmd(as_json: JsonOption = False) -> None:
     """Officers, their keys, and signatures waiting for a second officer."""
-    table = Table("id", "role", "owner of", "active", "keys (revoked)", "enrolled", title="officers")
-    waiting = Table("action", "target", "signed by", "at", title="waiting for a second officer")
+    def rows(session: Session, _sink: EventSink) -> dict[str, list[dict[str, object]]]:
+        return {
+            "officers": [{"id": o.id, "role": o.role, "owner_of": o.owner_of, "active": bool(o.active),
+                          "keys": [{"kid": k.kid, "revoked_at": k.revoked_at} for k in keys],
+                          "enrolled_at": o.created_at} for o, keys in officers.list_officers(session)],
+            "waiting": [{"action": s.action, "target": s.target, "signed_by": s.officer_id, "at": s.accepted_at}
+                        for s in officers.pending_statements(session)],
+        }
 
-    def rows(session: Session, _sink: EventSink) -> None:
-        for o, keys in officers.list_officers(session):
-            shown = ", ".join(k.kid[:16] + ("…(revoked)" if k.revoked_at else "…") for k in keys)
-            table.add_row(o.id, o.role, o.owner_of or "—", "yes" if o.active else "no", shown,
-                          str(o.created_at)[:19])
-        for s in officers.pending_statements(session):
-            waiting.add_row(s.action, s.target, s.officer_id, str(s.accepted_at)[:19])
+    doc = _run(rows)
 
-    _run(rows)
-    console.print(table)
-    if waiting.row_count:
-        console.print(waiting)
+    def render(out: Console) -> None:
+        out.print(table(doc["officers"], OFFICER_COLUMNS, title="officers", width=out.width))
+        if doc["waiting"]:
+            out.print(table(doc["waiting"], WAITING_COLUMNS, title="waiting for a second officer",
+                            width=out.width))
+
+    emit_document(doc, as_json=as_json, render=render)

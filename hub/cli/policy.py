@@ -122,3 +122,12 @@ def eval_(
         console.print_json(json.dumps(decision.to_dict(), ensure_ascii=False))
     else:
         _explain(decision)
+
+
+def _register_rules() -> None:
+    from hub.cli import rules
+
+    rules.register(app)
+
+
+_register_rules()  # hub policy draft|validate|impact|activate|rollback|diff|revisions (hub/cli/rules.py)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from hub.cli._audited import read_only, run_audited
 from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit
 
 app = typer.Typer(help="Providers: the departments whose systems the hub reads.", no_args_is_help=True)
 
@@ -31,29 +30,27 @@ def add(
     console.print(f"provider [bold]{code}[/bold] registered: {name_zh}")
 
 
+LIST_COLUMNS = [
+    Col("code", wrap=False), Col("name_zh", "名称"), Col("name_en", "name", priority=-2),
+    Col("default_level", "level", fmt=str), Col("owners", "owner officers", priority=-1),
+    Col("registered_by", "registered by",
+        cell=lambda r: r["registered_by"] or f"(declared by {r['declared_by']}; registered at its first use)"),
+]
+
+
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
+def list_(as_json: JsonOption = False) -> None:
     """List registered providers, their owner officers, and declared ones not yet registered."""
     from hub import providers
 
     def rows(session: Session) -> list[dict[str, Any]]:
         found = [{"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "default_level": p.default_level,
-                  "owners": providers.owners(session, p.code), "registered_by": p.registered_by}
+                  "owners": providers.owners(session, p.code), "registered_by": p.registered_by,
+                  "declared_by": None}
                  for p in providers.all_providers(session)]
         known = {r["code"] for r in found}
         return found + [{"code": code, "name_zh": d.name_zh, "name_en": d.name_en, "default_level": d.default_level,
                          "owners": [], "registered_by": None, "declared_by": f"connector:{connector}"}
                         for code, (connector, d) in sorted(providers.declared().items()) if code not in known]
 
-    found = read_only(rows)
-    if as_json:
-        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        return
-    table = Table("code", "名称", "name", "default level", "owner officers", "registered by")
-    for r in found:
-        by = r["registered_by"] or f"(declared by {r['declared_by']}; registered at its first use)"
-        table.add_row(r["code"], r["name_zh"], r["name_en"], str(r["default_level"]),
-                      ", ".join(r["owners"]) or "—", by)
-    console.print(table)
-
-
+    emit(read_only(rows), LIST_COLUMNS, as_json=as_json, title="providers (提供方)")

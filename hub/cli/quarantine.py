@@ -6,10 +6,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.console import Console
 
-from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit_document, table
 from hub.kms.fields import QUARANTINE, open_text
 
 app = typer.Typer(help="Files and rows that failed checks at ingest (隔离区).", no_args_is_help=True)
@@ -21,12 +20,23 @@ class Kind(StrEnum):
     rows = "rows"
 
 
+FILE_COLUMNS = [Col("run_id", "run", priority=-3), Col("source"), Col("file_name", "file"),
+                Col("size", "bytes", fmt=str, priority=-2), Col("sha256", priority=-4),
+                Col("records", fmt=str, priority=-2),
+                Col("reason", cell=lambda r: f"{r['reason_code']}: {r['reason']}"),
+                Col("detail", "found", fmt=lambda v: _short(v or "", 240), priority=-1)]
+ROW_COLUMNS = [Col("run_id", "run", priority=-2), Col("source"), Col("resource", priority=-1), Col("position"),
+               Col("reason", cell=lambda r: f"{r['reason_code']}: {r['reason']}"),
+               Col("raw", fmt=lambda v: _short(v, 120), priority=-1)]
+
+
 @app.command("list")
 def list_(
     source: Annotated[str | None, typer.Option(help="only this source, e.g. audit")] = None,
     run: Annotated[str | None, typer.Option(help="only entries first seen by this run id")] = None,
     kind: Annotated[Kind, typer.Option(help="files quarantined whole, single rows, or both")] = Kind.all,
     limit: Annotated[int, typer.Option(min=1, help="at most this many entries of each kind")] = 200,
+    as_json: JsonOption = False,
 ) -> None:
     """List quarantined files (name, size, SHA-256, reason, what was found) and rows (position, reason)."""
     from connectors import quarantine
@@ -40,38 +50,31 @@ def list_(
     try:
         files = quarantine.list_files(store, source=source, run_id=run, limit=limit) if kind != Kind.rows else []
         rows = quarantine.list_rows(store, source=source, run_id=run, limit=limit) if kind != Kind.files else []
-        totals = (quarantine.count_files(store, source=source), quarantine.count(store, source=source))
+        totals = {"files": quarantine.count_files(store, source=source), "rows": quarantine.count(store, source=source)}
     finally:
         store.dispose()
+    # detail and raw are sealed at ingest (hub.kms.fields): opened here for the officer only
+    doc: dict[str, Any] = {
+        "files": [{"run_id": f.run_id, "source": f.source, "file_name": f.file_name, "size": f.size,
+                   "sha256": f.sha256, "records": f.rows, "reason_code": f.reason_code, "reason": f.reason,
+                   "detail": open_text(key, f.detail, QUARANTINE)} for f in files],
+        "rows": [{"run_id": r.run_id, "source": r.source, "resource": r.resource, "position": r.position,
+                  "reason_code": r.reason_code, "reason": r.reason,
+                  "raw": open_text(key, r.raw, QUARANTINE)} for r in rows],
+        "totals": totals,
+    }
     scope = f" for source {source}" if source else ""
-    if kind != Kind.rows:
-        console.print(_files_table(files, key))
-        console.print(f"{len(files)} shown, {totals[0]} file(s) quarantined whole{scope}")
-    if kind != Kind.files:
-        console.print(_rows_table(rows, key))
-        console.print(f"{len(rows)} shown, {totals[1]} row(s) quarantined{scope}")
 
+    def render(out: Console) -> None:
+        if kind != Kind.rows:
+            out.print(table(doc["files"], FILE_COLUMNS, title="files quarantined whole (隔离区: 文件)",
+                            width=out.width))
+            out.print(f"{len(files)} shown, {totals['files']} file(s) quarantined whole{scope}", markup=False)
+        if kind != Kind.files:
+            out.print(table(doc["rows"], ROW_COLUMNS, title="quarantined rows (隔离区)", width=out.width))
+            out.print(f"{len(rows)} shown, {totals['rows']} row(s) quarantined{scope}", markup=False)
 
-def _files_table(files: list[Any], key: str | None) -> Table:
-    table = Table(title="files quarantined whole (隔离区: 文件)")
-    for column in ("run", "source", "file", "bytes", "sha256", "records", "reason", "found"):
-        table.add_column(column, overflow="fold")
-    for f in files:
-        found = open_text(key, f.detail, QUARANTINE)  # sealed at ingest (hub.kms.fields)
-        table.add_row(f.run_id, f.source, escape(f.file_name), str(f.size), f.sha256, str(f.rows),
-                      escape(f"{f.reason_code}: {f.reason}"), escape(_short(found, 240)))
-    return table
-
-
-def _rows_table(rows: list[Any], key: str | None) -> Table:
-    table = Table(title="quarantined rows (隔离区)")
-    for column in ("run", "source", "resource", "position", "reason", "raw"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        raw = open_text(key, row.raw, QUARANTINE)  # sealed at ingest (hub.kms.fields)
-        table.add_row(row.run_id, row.source, row.resource, escape(row.position),
-                      escape(f"{row.reason_code}: {row.reason}"), escape(_short(raw, 120)))
-    return table
+    emit_document(doc, as_json=as_json, render=render)
 
 
 def _short(text: str, width: int) -> str:

@@ -11,16 +11,17 @@ and re-read by running decision points.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
+from rich.console import Console
 from sqlalchemy.orm import Session
 
 from hub import statements, workflow
 from hub.cli._common import console
+from hub.cli._output import Col, JsonOption, emit, emit_document
 from hub.cli._signing import (
     KeyChoice,
     KeyOption,
@@ -65,34 +66,78 @@ def _day(value: object) -> str:
     return str(value)[:19]
 
 
-def _regions(session: Session, all_regions: bool, partner_id: str) -> str:
-    """How far a grant reaches (属地): every region, or the partner's own jurisdiction."""
-    if all_regions:
-        return "[bold red]ALL regions[/bold red]"
+def _jurisdiction(session: Session, partner_id: str) -> str | None:
     partner = session.get(Partner, partner_id)
-    return f"own jurisdiction {partner.jurisdiction}" if partner else "own jurisdiction"
+    return partner.jurisdiction if partner else None
+
+
+def _reach(row: Mapping[str, Any]) -> str:
+    """How far a grant reaches (属地): every region, or the partner's own jurisdiction."""
+    if row["all_regions"]:
+        return "ALL regions"
+    return f"own jurisdiction {row['jurisdiction'] or ''}".rstrip()
+
+
+def _columns(row: Mapping[str, Any]) -> str:
+    """``a*, b?, c``: ``*`` marks a clear column, ``?`` a lookup column (``match``)."""
+    return ", ".join(c + ("*" if c in row["clear_columns"] else "") + ("?" if c in row["lookup_columns"] else "")
+                     for c in row["columns"])
+
+
+def _window(row: Mapping[str, Any]) -> str:
+    return f"{_day(row['valid_from'])} → {_day(row['valid_until'])}"
+
+
+_ALERT = {"ALL regions": "bold red"}
+APPLICATION_COLUMNS = [
+    Col("id", wrap=False), Col("partner"), Col("dataset"), Col("purpose", priority=-1),
+    Col("columns", "columns (clear*, lookup?)", cell=_columns, priority=-3), Col("regions", cell=_reach, styles=_ALERT),
+    Col("valid", cell=_window, priority=-2), Col("max_rows_per_day", "rows/day", fmt=str, priority=-3),
+    Col("status"),
+    Col("decisions", cell=lambda r: ", ".join(f"{d['officer']}({d['role']}) {d['decision']}"
+                                              for d in r["decisions"]) or "—", priority=-1),
+]
+GRANT_COLUMNS = [
+    Col("id", wrap=False), Col("partner"), Col("dataset"), Col("purposes", priority=-1),
+    Col("columns", "columns (clear*, lookup?)", cell=_columns, priority=-3), Col("regions", cell=_reach, styles=_ALERT),
+    Col("valid", cell=_window, priority=-2), Col("max_rows_per_day", "rows/day", fmt=str, priority=-3),
+    Col("approvals", "approved by", cell=lambda r: ", ".join(f"{a['officer']}({a['role']}) {_day(a['at'])}"
+                                                             for a in r["approvals"]), priority=-1),
+    Col("revoked", cell=lambda r: f"{_day(r['revoked_at'])} by {r['revoked_by']}" if r["revoked_at"] else "—"),
+]
+
+
+def _application_row(session: Session, app: Any) -> dict[str, Any]:
+    decisions = [{"officer": a.officer_id, "role": a.role, "decision": a.decision, "at": a.created_at,
+                  "kid": a.kid} for a in workflow.approvals_of(session, app.id)]
+    return {"id": app.id, "partner": app.partner_id, "dataset": app.dataset_id, "purpose": app.purpose,
+            "columns": list(app.columns), "clear_columns": list(app.clear_columns),
+            "lookup_columns": list(app.lookup_columns or []), "all_regions": bool(app.all_regions),
+            "jurisdiction": _jurisdiction(session, app.partner_id),
+            "valid_from": app.valid_from, "valid_until": app.valid_until,
+            "max_rows_per_day": app.max_rows_per_day, "status": app.status, "decisions": decisions}
+
+
+def _grant_row(session: Session, g: Any) -> dict[str, Any]:
+    approvals = [{"officer": a.get("officer"), "role": a.get("role"), "at": a.get("at"), "kid": a.get("kid")}
+                 for a in g.approvals]
+    return {"id": g.id, "application": g.application_id, "partner": g.partner_id, "dataset": g.dataset_id,
+            "purposes": list(g.purposes), "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+            "lookup_columns": list(g.lookup_columns or []), "all_regions": bool(g.all_regions),
+            "jurisdiction": _jurisdiction(session, g.partner_id),
+            "valid_from": g.valid_from, "valid_until": g.valid_until, "max_rows_per_day": g.max_rows_per_day,
+            "approvals": approvals, "revoked_at": g.revoked_at, "revoked_by": g.revoked_by}
 
 
 @application_app.command("list")
 def application_list(
     status: Annotated[str | None, typer.Option(help="pending | approved | rejected | expired")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List applications and their approvals."""
-    table = Table("id", "partner", "dataset", "purpose", "columns (clear)", "regions", "valid", "rows/day",
-                  "status", "decisions", title="applications")
-
-    def rows(session: Session, _sink: EventSink) -> None:
-        for app in workflow.list_applications(session, status):
-            decisions = ", ".join(f"{a.officer_id}({a.role}) {a.decision}"
-                                  for a in workflow.approvals_of(session, app.id))
-            columns = ", ".join(c + ("*" if c in app.clear_columns else "") for c in app.columns)
-            reach = _regions(session, app.all_regions, app.partner_id)
-            table.add_row(app.id, app.partner_id, app.dataset_id, app.purpose, columns, reach,
-                          f"{_day(app.valid_from)} → {_day(app.valid_until)}", str(app.max_rows_per_day),
-                          app.status, decisions or "—")
-
-    _run(rows)
-    console.print(table)
+    rows = _run(lambda session, _sink: [_application_row(session, app)
+                                        for app in workflow.list_applications(session, status)])
+    emit(rows, APPLICATION_COLUMNS, as_json=as_json, title="applications")
 
 
 def _signed(choice: KeyChoice, claimed: str | None, action: str, target: str,
@@ -116,19 +161,26 @@ def _decide(application_id: str, decision: str, comment: str, officer: str | Non
 
 
 @application_app.command("show")
-def application_show(application_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def application_show(application_id: Annotated[str, typer.Argument(metavar="ID")],
+                     as_json: JsonOption = False) -> None:
     """Show exactly what an approval signs: the application's terms and their digest."""
-    def show(session: Session, _sink: EventSink) -> tuple[dict[str, Any], list[str]]:
+    def show(session: Session, _sink: EventSink) -> dict[str, Any]:
         app = workflow.get_application(session, application_id)
-        decisions = [f"{a.officer_id}({a.role}) {a.decision} at {_day(a.created_at)}"
-                     for a in workflow.approvals_of(session, app.id)]
-        return statements.application_terms(app), [f"status {app.status}", *decisions]
+        row = _application_row(session, app)
+        terms = statements.application_terms(app)
+        return {"id": app.id, "status": app.status, "terms": terms,
+                "terms_sha256": statements.terms_digest(terms), "decisions": row["decisions"]}
 
-    terms, lines = _run(show)
-    console.print_json(json.dumps(terms, ensure_ascii=False))
-    console.print(f"terms sha256 {statements.terms_digest(terms)}")
-    for line in lines:
-        console.print(line)
+    doc = _run(show)
+
+    def render(out: Console) -> None:
+        out.print_json(json.dumps(doc["terms"], ensure_ascii=False))
+        out.print(f"terms sha256 {doc['terms_sha256']}")
+        out.print(f"status {doc['status']}")
+        for d in doc["decisions"]:
+            out.print(f"{d['officer']}({d['role']}) {d['decision']} at {_day(d['at'])}")
+
+    emit_document(doc, as_json=as_json, render=render)
 
 
 @application_app.command("approve")
@@ -156,23 +208,12 @@ def application_reject(
 @grant_app.command("list")
 def grant_list(
     all_: Annotated[bool, typer.Option("--all", help="include revoked grants")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List grants."""
-    table = Table("id", "partner", "dataset", "purposes", "columns (clear)", "regions", "valid", "rows/day",
-                  "approved by", "revoked", title="grants")
-
-    def rows(session: Session, _sink: EventSink) -> None:
-        for g in workflow.list_grants(session, include_revoked=all_):
-            columns = ", ".join(c + ("*" if c in g.clear_columns else "") for c in g.columns)
-            approvers = ", ".join(f"{a.get('officer')}({a.get('role')}) {str(a.get('at', ''))[:19]}"
-                                  for a in g.approvals)
-            reach = _regions(session, g.all_regions, g.partner_id)
-            table.add_row(g.id, g.partner_id, g.dataset_id, ", ".join(g.purposes), columns, reach,
-                          f"{_day(g.valid_from)} → {_day(g.valid_until)}", str(g.max_rows_per_day),
-                          approvers, f"{_day(g.revoked_at)} by {g.revoked_by}" if g.revoked_at else "—")
-
-    _run(rows)
-    console.print(table)
+    rows = _run(lambda session, _sink: [_grant_row(session, g)
+                                        for g in workflow.list_grants(session, include_revoked=all_)])
+    emit(rows, GRANT_COLUMNS, as_json=as_json, title="grants")
 
 
 @grant_app.command("revoke")

@@ -6,6 +6,7 @@ before any SQL exists: a value that does not parse (``amount:gt:abc``,
 ``paid_at:gt:2026-13-45``) is a 400 naming the column, the operator and the
 expected form, never an empty answer a partner would read as "no data".  Parsed
 values are bound as parameters and cast to the column's type, never spliced in.
+``match`` on a grant's lookup columns is resolved by ``hub.exchange.lookups``, never here.
 
 ``in`` takes values separated by ``|`` (``payment_id:in:23|24|25``).  The rule for
 other separators, since a comma may be part of a text value: a single ``in`` value
@@ -24,7 +25,7 @@ from hub.exchange import values
 from hub.masking import quote_ident
 
 OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-ALL_OPS = (*OPS, "in", "prefix")
+ALL_OPS = (*OPS, "in", "prefix", "match")
 MAX_FILTERS = 16
 MAX_VALUE_CHARS = 256
 MAX_IN_VALUES = 100
@@ -88,6 +89,9 @@ def to_sql(flt: Filter, clear_columns: dict[str, str]) -> tuple[str, list[object
             f"cannot filter on column `{flt.column[:64]}`: not a column you may see in clear",
             parameter="filter", column=flt.column[:64])
     col, sql_type = quote_ident(flt.column), clear_columns[flt.column]
+    if flt.op == "match":
+        raise BadRequest(f"cannot match on column `{flt.column[:64]}`: it is not a pseudonymised lookup "
+                         "column of your grant (filter it with eq)", parameter="filter", column=flt.column[:64])
     if flt.op == "prefix":
         return f"starts_with(CAST({col} AS VARCHAR), ?)", [flt.values[0]]
     typed = _typed(flt, sql_type)

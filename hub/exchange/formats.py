@@ -2,8 +2,9 @@
 
 Each encoder takes the result as an Arrow table (JSON rows already rendered by
 DuckDB's ``to_json`` in the ``__json`` column, so no Python loop touches values)
-and yields byte chunks; ``Digest`` hashes exactly the bytes sent, for the audit
-record and the receipt.
+and yields byte chunks; ``encode_lines`` writes JSON and NDJSON from rows rendered
+once per masked view (``hub.exchange.views``).  ``Digest`` hashes exactly the bytes
+sent, for the audit record and the receipt.
 """
 
 from __future__ import annotations
@@ -107,3 +108,27 @@ def encode(fmt: str, table: pa.Table, next_cursor: str | None) -> Iterator[bytes
         return _json_lines(table)
     data = table.drop_columns([JSON_COLUMN]) if JSON_COLUMN in table.column_names else table
     return {"arrow": _arrow, "csv": _csv, "parquet": _parquet}[fmt](data)
+
+
+def encode_lines(fmt: str, lines: bytes | memoryview, next_cursor: str | None) -> bytes | memoryview:
+    """JSON or NDJSON from pre-rendered JSON lines (each row's JSON, then a newline).
+
+    The same bytes ``encode`` writes: NDJSON is the lines themselves; JSON joins the rows
+    with commas (a rendered row holds no raw newline: JSON escapes control characters).
+    """
+    if fmt == "ndjson":
+        return lines
+    if fmt != "json":
+        raise ValueError(f"{fmt} is not a JSON format")
+    rows = bytes(lines[:-1]).replace(b"\n", b",") if len(lines) else b""
+    return b'{"rows":[' + rows + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+
+
+def encode_table(fmt: str, table: pa.Table, next_cursor: str | None) -> bytes | memoryview:
+    """``encode`` in one piece; Arrow is written to one Arrow buffer (no copy out of it)."""
+    if fmt != "arrow":
+        return b"".join(encode(fmt, table, next_cursor))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=CHUNK_ROWS)
+    return memoryview(sink.getvalue()).cast("B")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import BadRequest
 from hub.exchange import execute, formats
 from hub.exchange.plan import DataRequest, Obligations, build
+from hub.exchange.service import registered
 from hub.identity import load_subject
 from hub.masking import quote_ident
 from hub.policy import Decision, PolicyPoint, RegopyEngine, StaticData
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from hub.exchange.service import Exchange
 
 PREVIEW_GRANT = "g-~preview"
+PREVIEW = "__hub_preview"  # the snapshot registered for the preview's queries
 MAX_SAMPLE = 50
 
 
@@ -103,7 +105,10 @@ def preview(exchange: Exchange, app: Application, *, limit: int = 10) -> Preview
                      max_rows=decision.max_rows or 0)
     con, known = exchange._con(), set(snap.catalog)
     # the snapshot as the exchange reads it: its in-memory copy, or the sealed file decrypted in memory
-    with exchange.tables.lease(snap.path) as held, exchange._sealed(con, snap.path, held, None) as (table, _):
+    held = exchange.tables.table(snap.path)
+    snapshot = held if held is not None else exchange.decrypted(snap.path)
+    table = PREVIEW if snapshot is not None else None
+    with registered(con, table, snapshot):
         plan = build(snap.path, snap.catalog, ob, DataRequest(limit=limit), pads=exchange.pads_for(subject.id),
                      cursor_secret=exchange.cursor_secret, table=table,
                      binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,

@@ -1,4 +1,4 @@
-"""The per-request exchange flow: decide once, charge the budget, audit, plan, execute, encode.
+"""The per-request exchange flow: decide (cached), reserve, cut the page from a masked view, audit once.
 
 ``Exchange.read`` runs one data request (``/rows`` or ``/changes``) for an
 authenticated subject: it builds the decision input from the subject, the catalog
@@ -6,35 +6,46 @@ entry and the request and asks the policy decision point ONCE (a cached decision
 when one is valid, ``hub.policy.point``); under a grant it charges the page's rows
 against the grant's daily budget in the metadata store (``hub.quota``: one atomic
 statement shared by every API process, refused whole with a 403 naming the budget
-when the page does not fit); it appends the decision to the audit log (refusing with
-503 when that fails, and when the engine or the ledger failed), refuses a deny with
-403 and its reasons, then plans and runs one DuckDB query over the published snapshot
-(masks, row filter, partner filters, cursor, limit).
+when the page does not fit).  A deny — by policy or by the budget — is appended to
+the audit log as one record and refused with 403 and its reasons (503 when the
+append fails, and when the engine or the ledger failed).
 
-The page is materialised before it is sent (``execute.run`` returns an Arrow
-table), so the response digest is known before any byte leaves: the delivery
-record (rows, SHA-256, the quota day) is appended BEFORE the response goes out, and
-the signed receipt rides in ``X-Hub-Receipt`` for every format; a failed append is a
-503 with no rows.  The reservation is then settled with the rows delivered; one that
-fails before its delivery append began is given back at once, one whose append may
-have landed is left to reconciliation with the audit log (``hub.quota.reconcile``).
+An allowed request is served from the partner's masked view of the snapshot
+(``hub.exchange.views``: masks and jurisdiction filter run by DuckDB once per view,
+not once per page; ``hub.exchange.pages`` cuts the page without SQL).  When no view
+can be kept (``HUB_EXCHANGE_VIEW_BYTES`` is 0, or the snapshot is larger than what
+the exchange holds in memory) one DuckDB query is planned for the page instead
+(``hub.exchange.plan``); both paths give the same rows and read each other's cursors.
+
+The page is encoded before it is sent, so the response digest is known before any
+byte leaves: the decision record and the delivery record (rows, SHA-256, the quota
+day) are appended together — ONE group-committed audit batch
+(``AuditLog.append_many``) — BEFORE the response goes out, and the signed receipt
+rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with no rows.
+A request refused after an allow (a bad filter, say) records the decision alone.
+The reservation is then settled with the rows delivered; one that fails before its
+audit batch began is given back at once (``Hold``), one whose batch may have landed is
+left to reconciliation with the audit log (``hub.quota.reconcile``).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import duckdb
+import pyarrow as pa
 
 from hub import metrics
 from hub.audit.errors import AuditUnavailable
@@ -43,22 +54,28 @@ from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
-from hub.exchange import execute, filters, formats, lookups
+from hub.exchange import execute, filters, fingerprints, formats, lookups, pages
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
 from hub.exchange.snapshots import Snapshot, Snapshots
 from hub.exchange.tables import SnapshotTables
+from hub.exchange.views import ViewKey, Views
 from hub.identity import PURPOSE, Subject
-from hub.keys import KeyStore
+from hub.keys import HubKey, KeyStore
 from hub.keys import load_secret as load_hub_secret
-from hub.kms.parquet import Sealer, file_kind
+from hub.kms.parquet import file_kind
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
+from hub.policy.rules.replay_input import replay_details
 from hub.pseudonym import load_secret, pads, partner_key
 from hub.quota import Hold, Ledger, LedgerUnavailable, QuotaExceeded, Reservation, Sweeper, quota_day, reconcile
 from hub.settings import Settings
 from hub.store.db import Store
+from hub.store.models import Grant
 
 MAX_COLUMNS = 200
+KEY_RECHECK_S = 1.0  # receipts: how long the current audit key is used before the key store is asked again
+SNAPSHOT = "__hub_snapshot"  # the in-memory snapshot, as a planned query names it
+_PAGES_FROM_VIEW, _PAGES_FROM_PLAN = metrics.EXCHANGE_PAGES.labels("view"), metrics.EXCHANGE_PAGES.labels("plan")
 
 
 class Denied(Forbidden):
@@ -84,8 +101,22 @@ class RowsQuery:
 
 
 @dataclass
+class Prepared:
+    """A page ready to leave once its records (``events``: decision, delivery) are durable."""
+
+    body: bytes | memoryview
+    format: str
+    rows: int
+    dataset: str
+    version: str
+    next_cursor: str | None
+    events: list[AuditEvent]
+    hold: Hold  # its append has begun (``Hold.begin_append``): settle it once the events are durable
+
+
+@dataclass
 class Delivery:
-    body: bytes
+    body: bytes | memoryview  # a memoryview shares a view's buffer (no copy of a bulk page)
     media_type: str
     rows: int
     version: str
@@ -96,6 +127,39 @@ class Delivery:
 def load_cursor_secret(keys_dir: Path) -> bytes:
     """The hub's cursor-signing secret (32 random bytes, 0600), created on first use."""
     return load_hub_secret(keys_dir, "cursor")
+
+
+AppendMany = Callable[[list[AuditEvent]], list[object]]
+AppendManyAsync = Callable[[list[AuditEvent]], Awaitable[list[object]]]
+
+
+def _owned(audit: Audit, name: str) -> Any:
+    owner = getattr(audit, "__self__", None)
+    found = getattr(owner, name, None) or getattr(audit, name, None)
+    return found if callable(found) else None
+
+
+def batch_appender(audit: Audit) -> AppendMany:
+    """The ``append_many`` of the audit log behind ``audit`` (its bound ``append``).
+
+    An audit callable with no ``append_many`` (a single-event test fake) gets one call
+    per event instead; the hub's own audit log always writes the events together.
+    """
+    many = _owned(audit, "append_many")
+    return many if many is not None else (lambda events: [audit(e) for e in events])  # type: ignore[no-any-return]
+
+
+def batch_appender_async(audit: Audit) -> AppendManyAsync:
+    """``append_many_async`` of the audit log behind ``audit``; else ``batch_appender`` in a worker thread."""
+    many = _owned(audit, "append_many_async")
+    if many is not None:
+        return many  # type: ignore[no-any-return]
+    sync = batch_appender(audit)
+
+    async def in_thread(events: list[AuditEvent]) -> list[object]:
+        return await anyio.to_thread.run_sync(sync, events)
+
+    return in_thread
 
 
 def split_columns(raw: str | None) -> list[str] | None:
@@ -125,8 +189,12 @@ class Exchange:
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
         sealer = self.snapshots.sealer  # sealed snapshots are decrypted in memory only (hub.kms.parquet)
-        self.tables = SnapshotTables(self._db, settings.exchange_memory_rows, read=sealer.read_table,
-                                     count=sealer.num_rows)
+        self.tables = SnapshotTables(settings.exchange_memory_rows, read=sealer.read_table, count=sealer.num_rows)
+        self.views = Views(self._db, settings.exchange_view_bytes)
+        self._append_many = batch_appender(audit)
+        self._append_many_async = batch_appender_async(audit)
+        self._lookup_columns: dict[str, frozenset[str]] = {}
+        self._receipt_key: tuple[float, HubKey] | None = None
         self._local = threading.local()
         self._pads: dict[str, tuple[bytes, bytes]] = {}
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
@@ -139,19 +207,6 @@ class Exchange:
         """Stop the background reconciliation of quota reservations; close the ledger."""
         self.sweeper.stop()
         self.quota.dispose()
-
-    @contextmanager
-    def _sealed(self, con: duckdb.DuckDBPyConnection, path: str, table: str | None,
-                since: Since | None) -> Iterator[tuple[str | None, Since | None]]:
-        """``table`` and ``since`` with sealed files the memory tables do not hold registered on ``con``."""
-        sealer = self.snapshots.sealer
-        with ExitStack() as stack:
-            if table is None:
-                table = stack.enter_context(_registered(con, sealer, path))
-            if since is not None:
-                earlier = stack.enter_context(_registered(con, sealer, since.path))
-                since = replace(since, table=earlier) if earlier else since
-            yield table, since
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -178,11 +233,43 @@ class Exchange:
         finally:
             metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
 
+    def append_many(self, events: list[AuditEvent]) -> list[object]:
+        """Append ``events`` in one batch; any failure is ``AuditUnavailable`` (the caller refuses)."""
+        started = time.perf_counter()
+        try:
+            return self._append_many(events)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        finally:
+            metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
+
+    async def append_many_async(self, events: list[AuditEvent]) -> list[object]:
+        """``append_many`` awaited on the event loop (no worker thread waits for the disk)."""
+        started = time.perf_counter()
+        try:
+            return await self._append_many_async(events)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            raise AuditUnavailable(f"audit append failed: {exc}") from exc
+        finally:
+            metrics.AUDIT_APPEND.observe(time.perf_counter() - started)
+
     def receipt(self, record: object) -> dict[str, Any] | None:
         """A signed receipt for a delivery record (None when the audit callable returns none)."""
         if not isinstance(record, AuditRecordView):
             return None
-        return issue_receipt(record, self.keys.current("audit"))
+        return issue_receipt(record, self._audit_key())
+
+    def _audit_key(self) -> HubKey:
+        """The current audit signing key, looked up in the key store at most once per ``KEY_RECHECK_S``.
+
+        A rotation reaches receipts within that time; receipts signed by the key just
+        retired still verify (retired keys stay in the published JWKS).
+        """
+        now = time.monotonic()
+        found = self._receipt_key
+        if found is None or now - found[0] >= KEY_RECHECK_S:
+            found = self._receipt_key = (now, self.keys.current("audit"))
+        return found[1]
 
     # --- the flow -----------------------------------------------------------------------
 
@@ -201,17 +288,6 @@ class Exchange:
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", parameter="limit")
         return limit
-
-    def _record_decision(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery,
-                         decision: Decision, outcome: str, reasons: list[str], request_id: str,
-                         client_ip: str | None) -> None:
-        metrics.DECISIONS.labels(action, outcome).inc()
-        self.append(AuditEvent(
-            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-            dataset_version=snap.version, purpose=audited_purpose(subject, query.purpose), decision=outcome,
-            reasons=reasons, grant=decision.grant, policy_revision=decision.revision,
-            obligations_digest=decision.obligations_digest(), client_ip=client_ip,
-            details=lookups.details(self.cursor_secret, query)))  # enumeration detection (hub.awareness)
 
     def _reserve(self, decision: Decision, limit: int, request_id: str, now: datetime) -> Reservation | None:
         """Charge the page's rows against the decision's daily budget (None: no budget applies)."""
@@ -245,13 +321,16 @@ class Exchange:
             return False
 
     def _decide(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                request_id: str, client_ip: str | None) -> tuple[Decision, Reservation | None]:
-        """Decide (cached), charge the page against the daily budget, and audit the decision.
+                request_id: str, client_ip: str | None) -> tuple[Decision, Reservation | None, AuditEvent]:
+        """Decide (cached) and charge the page against the daily budget.
 
-        A deny — by policy or by the budget — is appended as one record and raised as ``Denied``.
+        A deny — by policy or by the budget — is appended here as one record and raised
+        as ``Denied``; an allow returns its decision record, appended with the delivery
+        record in one batch (``_deliver``).
         """
-        # an unregistered purpose reaches the policy (and so its reasons and the audit log) only as a digest
-        request = {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or [])}
+        # an unregistered purpose reaches the policy, its reasons and the audit record (replay input
+        # included) only as a digest: it is the caller's free text (issue 17)
+        request = decision_request(subject, query)
         now = self.clock()
         with self._decide_lock:
             decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
@@ -265,83 +344,162 @@ class Exchange:
             outcome, reasons, reservation = "deny", list(exc.reasons), None
         except LedgerUnavailable as exc:
             outcome, reasons, reservation, failure = "error", [str(exc)], None, exc
-        with self.quota.hold(reservation):  # a failed decision append gives the rows back
-            self._record_decision(subject, action, snap, query, decision, outcome, reasons, request_id,
-                                  client_ip)
+        metrics.DECISIONS.labels(action, outcome).inc()
+        event = AuditEvent(
+            DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+            dataset_version=snap.version, purpose=request["purpose"], decision=outcome, reasons=reasons,
+            grant=decision.grant, policy_revision=decision.revision,
+            obligations_digest=decision.obligations_digest(), client_ip=client_ip,
+            details={**fingerprints.details(self.cursor_secret, query),  # enumeration detection (hub.awareness)
+                     **replay_details(subject.policy_input(), request, {})})  # impact replay (hub.policy.rules)
+        if outcome == "allow":
+            return decision, reservation, event
+        self.append(event)
         if failure is not None:
             raise failure
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
-        if outcome == "deny":
-            raise Denied(reasons)
-        return decision, reservation
+        raise Denied(reasons)
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:
         """Serve one data request end to end (see the module docstring)."""
+        ready = self.prepare(subject, action, dataset, query, request_id=request_id, client_ip=client_ip)
+        return self.finish(ready, self.append_many(ready.events))
+
+    async def read_async(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
+                         request_id: str | None, client_ip: str | None) -> Delivery:
+        """``read`` for the event loop: one worker-thread hop for the page, the audit batch awaited."""
+        ready = await anyio.to_thread.run_sync(functools.partial(
+            self.prepare, subject, action, dataset, query, request_id=request_id, client_ip=client_ip))
+        return self.finish(ready, await self.append_many_async(ready.events))
+
+    def prepare(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
+                request_id: str | None, client_ip: str | None) -> Prepared:
+        """Decide, reserve and encode the page; the records to append before it leaves (not appended yet).
+
+        The returned page's reservation has begun its append (``Hold.begin_append``): if the
+        audit batch then fails, reconciliation closes the reservation from the audit log.
+        """
         fmt = formats.check_format(query.format)
         snap = self.snapshots.current(dataset)
         limit = self._validate(snap, query)
         if action == "changes" and not query.since:
             raise BadRequest("query parameter `since` is required", parameter="since")
         request_id = request_id or uuid.uuid4().hex
-        decision, reservation = self._decide(subject, action, snap, query, limit, request_id, client_ip)
-        with self.quota.hold(reservation) as hold:
+        decision, reservation, decided = self._decide(subject, action, snap, query, limit, request_id, client_ip)
+        with self.quota.hold(reservation) as hold:  # given back if the page fails before its append
+            ready = self._deliver(subject, action, snap, query, limit, fmt, decision, decided, hold)
+            try:
+                hold.begin_append()
+            except LedgerUnavailable:  # the lease ran out while the page was built: the decision alone
+                self.append(decided)
+                raise
+        return ready
+
+    def finish(self, ready: Prepared, records: list[object]) -> Delivery:
+        """The delivery once its records are durable: settle the reservation, sign the receipt."""
+        ready.hold.settle(ready.rows)
+        metrics.ROWS_DELIVERED.labels(ready.dataset, ready.format).inc(ready.rows)
+        return Delivery(ready.body, formats.MEDIA_TYPES[ready.format], ready.rows, ready.version,
+                        ready.next_cursor, self.receipt(records[-1]))
+
+    def lookup_columns(self, grant_id: str | None) -> frozenset[str]:
+        """The lookup columns of grant ``grant_id`` (a grant's terms never change once made)."""
+        if not grant_id:
+            return frozenset()
+        found = self._lookup_columns.get(grant_id)
+        if found is None:
+            with self.store.session() as session:
+                grant = session.get(Grant, grant_id)
+                found = frozenset(grant.lookup_columns or []) if grant is not None else frozenset()
+            self._lookup_columns[grant_id] = found
+        return found
+
+    def _page(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
+              since: Since | None, fmt: str, decision: Decision, reservation: Reservation | None
+              ) -> tuple[bytes | memoryview, int, str | None, list[lookups.Lookup]]:
+        """The encoded page under ``decision``: from the masked view, or one planned query without one."""
+        # Never more rows than were charged against the daily budget.
+        ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
+                         max_rows=reservation.rows if reservation is not None else (decision.max_rows or 0))
+        req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
+                          limit=limit, cursor=query.cursor)
+        pads = self.pads_for(subject.id)
+        con = self._con()
+        found = lookups.resolve(con, filters.parse_all(req.filters), ob.columns,
+                                self.lookup_columns(decision.grant), pads)
+        binding = {"subject": subject.id, "dataset": snap.dataset, "version": snap.version, "action": action,
+                   "purpose": query.purpose}
+        snapshot = self.tables.table(snap.path)
+        if since is not None:
+            since = self._earlier(since)
+        if snapshot is not None and self.views.budget > 0:
+            view = self.views.view(ViewKey.of(snap.path, since, subject.id, snap.catalog, ob), snapshot,
+                                   snap.catalog, pads, since)
+            page = pages.select(con, self.views, view, snap.catalog, ob, req, cursor_secret=self.cursor_secret,
+                                binding=binding, since=since, lookups=found)
+            _PAGES_FROM_VIEW.inc()
+            if fmt in ("json", "ndjson"):
+                body = formats.encode_lines(fmt, page.json_lines(self.views), page.next_cursor)
+            else:
+                body = formats.encode_table(fmt, page.arrow(), page.next_cursor)
+            return body, page.rows, page.next_cursor, found
+        if snapshot is None:
+            snapshot = self.decrypted(snap.path)  # too large to hold: a sealed file is decrypted for this page
+        plan = build(snap.path, snap.catalog, ob, req, pads=pads, cursor_secret=self.cursor_secret, since=since,
+                     table=SNAPSHOT if snapshot is not None else None, binding=binding, lookups=found)
+        earlier = (since.table, since.earlier) if since is not None else (None, None)
+        with registered(con, SNAPSHOT, snapshot), registered(con, *earlier):
+            result = execute.run(con, plan, fmt, self.cursor_secret)
+        _PAGES_FROM_PLAN.inc()
+        body = formats.encode_table(fmt, result.table, result.next_cursor)
+        return body, result.rows, result.next_cursor, found
+
+    def decrypted(self, path: str) -> pa.Table | None:
+        """A sealed snapshot the memory tables do not hold, decrypted in memory (None: a plain file,
+        which DuckDB reads itself)."""
+        return None if file_kind(path) == "plain" else self.snapshots.sealer.read_table(path)
+
+    def _earlier(self, since: Since) -> Since:
+        """``since`` with a sealed earlier version decrypted in memory, to be registered as ``since.table``."""
+        if file_kind(since.path) == "plain":
+            return since
+        earlier = self.tables.table(since.path)
+        if earlier is None:
+            earlier = self.snapshots.sealer.read_table(since.path)
+        name = "__hub_earlier_" + hashlib.sha256(since.path.encode()).hexdigest()[:16]
+        return replace(since, table=name, earlier=earlier)
+
+    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int, fmt: str,
+                 decision: Decision, decided: AuditEvent, hold: Hold) -> Prepared:
+        """The encoded page under ``decision`` with its decision and delivery records (one batch)."""
+        try:
             # `since` is resolved only once the policy allowed: its errors name the current
             # version, which a subject without a grant must not learn (issue 23, point 5).
             since = self.snapshots.earlier(snap, query.since) if action == "changes" and query.since else None
-            delivery, rows = self._deliver(subject, action, snap, query, limit, since, fmt, decision,
-                                           request_id, client_ip, hold)
-            hold.settle(rows)
-        return delivery
-
-    def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int,
-                 since: Since | None, fmt: str, decision: Decision, request_id: str | None,
-                 client_ip: str | None, hold: Hold) -> tuple[Delivery, int]:
-        """Plan, run and encode the page under ``decision``; record the delivery.
-
-        ``hold.begin_append()`` comes right before the delivery append (see ``hub.quota``).
-        """
-        # Never more rows than were charged against the daily budget.
-        ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
-                         max_rows=hold.reservation.rows if hold.reservation else (decision.max_rows or 0))
-        req = DataRequest(columns=query.columns, filters=list(query.filters), order_by=query.order_by,
-                          limit=limit, cursor=query.cursor)
-        con = self._con()
-        with self.tables.lease(snap.path) as table, self._sealed(con, snap.path, table, since) as (table, since):
-            plan = build(snap.path, snap.catalog, ob, req, pads=self.pads_for(subject.id),
-                         cursor_secret=self.cursor_secret, since=since, table=table,
-                         binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
-                                  "action": action, "purpose": query.purpose})
-            page = execute.run(con, plan, fmt, self.cursor_secret)
-        body = b"".join(formats.encode(fmt, page.table, page.next_cursor))
-        hold.begin_append()
+            body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision,
+                                                        hold.reservation)
+        except BaseException:
+            self.append(decided)  # refused after the allow (a bad filter, say): the decision alone
+            raise
         details: dict[str, Any] = {"format": fmt}
         if hold.reservation is not None:
             details["quota_day"] = hold.reservation.day  # hub quota show|verify group deliveries by it
-        record = self.append(AuditEvent(
-            DATA_DELIVERY, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
+        if found:
+            details["lookups"] = [lk.audit() for lk in found]
+        delivered = AuditEvent(
+            DATA_DELIVERY, subject=subject.id, action=action, request_id=decided.request_id, dataset=snap.dataset,
             dataset_version=snap.version, purpose=query.purpose, decision="ok", grant=decision.grant,
-            policy_revision=decision.revision, obligations_digest=decision.obligations_digest(),
-            rows=page.rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=client_ip,
-            details=details))
-        metrics.ROWS_DELIVERED.labels(snap.dataset, fmt).inc(page.rows)
-        return Delivery(body, formats.MEDIA_TYPES[fmt], page.rows, snap.version, page.next_cursor,
-                        self.receipt(record)), page.rows
+            policy_revision=decision.revision, obligations_digest=decided.obligations_digest,
+            rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
+            details=details)
+        return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], hold)
 
 
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, sealer: Sealer, path: str) -> Iterator[str | None]:
-    """A sealed snapshot registered on ``con`` as Arrow decrypted in memory (None: a plain file DuckDB reads)."""
-    if file_kind(path) == "plain":
-        yield None
-        return
-    name = "__hub_sealed_" + hashlib.sha256(path.encode()).hexdigest()[:16]
-    con.register(name, sealer.read_table(path))
-    try:
-        yield name
-    finally:
-        con.unregister(name)
+def decision_request(subject: Subject, query: RowsQuery) -> dict[str, Any]:
+    """The ``request`` member of a data request's decision input (the purpose as ``audited_purpose``)."""
+    return {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or [])}
 
 
 def audited_purpose(subject: Subject, purpose: str) -> str:
@@ -354,6 +512,19 @@ def audited_purpose(subject: Subject, purpose: str) -> str:
     if purpose in subject.purposes:
         return purpose
     return "unregistered:" + hashlib.sha256(purpose.encode("utf-8")).hexdigest()[:16]
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str | None, table: pa.Table | None) -> Iterator[None]:
+    """``table`` registered on ``con`` as ``name`` for the block (nothing when either is None)."""
+    if name is None or table is None:
+        yield
+        return
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

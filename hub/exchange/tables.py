@@ -1,137 +1,80 @@
-"""Published snapshots loaded into the exchange's in-memory DuckDB, once per version.
+"""Published snapshots held in memory as Arrow tables, once per version.
 
-Decoding a Parquet row group costs far more than the 100 rows a typical request
-reads, so ``SnapshotTables.table(path)`` copies a snapshot into a DuckDB table the
-first time it is asked for (in the background: until the copy is ready, requests
-read the file) and from then on hands back the table's quoted name, so requests
-scan memory.  ``CREATE TABLE AS`` keeps the file's ``_row_id`` order (DuckDB
-preserves insertion order), so the plan's "file order needs no sort" shortcut
-still holds.  Loaded snapshots are kept up to ``max_rows`` rows in total
-(``HUB_EXCHANGE_MEMORY_ROWS``), least recently used dropped first; a larger snapshot
-is always read from its file.  Snapshot files are immutable (a republish is a new
-version, a new path), so a loaded table never goes stale.
-
-Requests hold a lease (``with tables.lease(path) as table``) while they query: an
-evicted table is only dropped once the last request reading it is done, so eviction
-never pulls a table from under a running query.
+``SnapshotTables.table(path)`` reads a snapshot's Parquet file into one Arrow table
+the first time it is asked for (concurrent first callers wait for the one read) and
+hands the same table to every later caller: the masked views
+(``hub.exchange.views``) are computed from it by DuckDB and share its clear columns
+without copying, and the SQL plans (``hub.exchange.plan``) scan it when no view is
+kept.  Rows are in ``_row_id`` order (snapshots are written that way; a file that is
+not is sorted once here), so a keyset cursor is a binary search.  Snapshots are kept
+up to ``max_rows`` rows in total (``HUB_EXCHANGE_MEMORY_ROWS``), least recently used
+dropped first; a larger snapshot is never loaded (``table`` returns None and the
+caller reads the file).  How a file becomes Arrow is a hook: the exchange passes its
+``Sealer`` (``hub.kms.parquet``) so sealed snapshots are decrypted in memory only.
+Snapshot files are immutable (a republish is a new version,
+a new path), so a loaded table never goes stale.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import threading
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import contextlib
+from collections.abc import Callable
 
-import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hub.masking import quote_ident
+from hub.exchange.cache import BuiltCache
 
 MAX_ROWS = 5_000_000  # the default of HUB_EXCHANGE_MEMORY_ROWS
-log = logging.getLogger(__name__)
+ROW_ID = "_row_id"
+
+
+def read_snapshot(path: str, read: Callable[[str], pa.Table] = pq.read_table) -> pa.Table:
+    """The snapshot at ``path`` as one Arrow table in ``_row_id`` order (one chunk per column).
+
+    ``read``: how the file becomes Arrow (``Sealer.read_table`` for sealed snapshots).
+    """
+    table = read(path)
+    with contextlib.suppress(pa.ArrowInvalid):  # a string column past 2 GiB stays chunked
+        table = table.combine_chunks()
+    if ROW_ID in table.column_names and table.num_rows > 1:
+        ids = row_ids(table)
+        if not bool(np.all(ids[1:] > ids[:-1])):
+            table = table.take(pc.sort_indices(table, [(ROW_ID, "ascending")]))
+    return table
+
+
+def row_ids(table: pa.Table) -> np.ndarray:
+    """``_row_id`` of ``table`` as a NumPy array (no copy when it is one chunk)."""
+    return table.column(ROW_ID).to_numpy()
 
 
 class SnapshotTables:
-    """In-memory copies of recently read snapshots, by file path."""
+    """Arrow copies of recently read snapshots, by file path."""
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, max_rows: int = MAX_ROWS,
-                 read: Callable[[str], pa.Table] | None = None,
+    def __init__(self, max_rows: int = MAX_ROWS, read: Callable[[str], pa.Table] | None = None,
                  count: Callable[[str], int] | None = None) -> None:
-        self.db = db
         self.max_rows = max_rows
-        # how a snapshot becomes Arrow (sealed files decrypt in memory: hub.kms.parquet.Sealer)
+        # how a snapshot becomes Arrow and how many rows it has (sealed files: hub.kms.parquet.Sealer)
         self.read: Callable[[str], pa.Table] = read or pq.read_table
         self.count: Callable[[str], int] = count or (lambda path: pq.read_metadata(path).num_rows)
-        self._tables: OrderedDict[str, tuple[str, int]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._loading: set[str] = set()
-        self._readers: Counter[str] = Counter()  # table name -> requests reading it now
-        self._retired: set[str] = set()  # evicted while read: dropped by the last reader
+        self._cache: BuiltCache[str, pa.Table] = BuiltCache(max_rows, lambda t: t.num_rows)
+        self._sizes: dict[str, int] = {}
 
-    @contextmanager
-    def lease(self, path: str) -> Iterator[str | None]:
-        """The quoted table holding snapshot ``path`` while the block runs; None = read the file.
-
-        The first call starts loading it in the background, so no request waits for it.
-        """
-        name = self._acquire(path)
-        try:
-            yield name
-        finally:
-            if name is not None:
-                self._release(name)
-
-    def _acquire(self, path: str) -> str | None:
-        with self._lock:
-            found = self._tables.get(path)
-            if found is not None:
-                self._tables.move_to_end(path)
-                self._readers[found[0]] += 1
-                return found[0]
-            if path not in self._loading:
-                self._loading.add(path)
-                threading.Thread(target=self._load, args=(path,), name="snapshot-load", daemon=True).start()
+    def table(self, path: str) -> pa.Table | None:
+        """The snapshot at ``path`` in memory (read on first use), or None when it is too large."""
+        found = self._cache.peek(path)
+        if found is not None:
+            return found
+        rows = self._sizes.get(path)
+        if rows is None:
+            rows = self._sizes[path] = self.count(path)
+        if rows > self.max_rows:
             return None
-
-    def _release(self, name: str) -> None:
-        with self._lock:
-            self._readers[name] -= 1
-            if self._readers[name] > 0:
-                return
-            del self._readers[name]
-            if name not in self._retired:
-                return
-            self._retired.discard(name)
-        self._drop(name)
+        return self._cache.get(path, lambda: read_snapshot(path, self.read))
 
     def loaded(self) -> list[str]:
         """Paths of the snapshots held in memory, least recently used first."""
-        with self._lock:
-            return list(self._tables)
-
-    def _load(self, path: str) -> None:
-        try:
-            rows = self.count(path)
-            if rows > self.max_rows:
-                return  # too big: served from the file (and _loading keeps it from retrying)
-            name = quote_ident("snapshot_" + hashlib.sha256(path.encode()).hexdigest()[:24])
-            con = self.db.cursor()
-            try:
-                con.register("__hub_snapshot", self.read(path))
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __hub_snapshot")  # noqa: S608
-                con.unregister("__hub_snapshot")
-            finally:
-                con.close()
-            with self._lock:
-                evicted = self._evict(self.max_rows - rows)
-                self._tables[path] = (name, rows)
-                self._loading.discard(path)
-            for old in evicted:
-                self._drop(old)
-        except Exception:  # noqa: BLE001 - a failed load only means the file keeps being read
-            log.exception("loading snapshot %s into memory failed; reading the file", path)
-
-    def _evict(self, room: int) -> list[str]:
-        """Unlist least recently used tables until at most ``room`` rows stay; return those to drop now.
-
-        A table some request is still reading is retired instead: its last reader drops it.
-        """
-        drop = []
-        while self._tables and sum(rows for _, rows in self._tables.values()) > room:
-            _, (name, _) = self._tables.popitem(last=False)
-            if self._readers[name] > 0:
-                self._retired.add(name)
-            else:
-                drop.append(name)
-        return drop
-
-    def _drop(self, name: str) -> None:
-        con = self.db.cursor()
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        finally:
-            con.close()
+        return self._cache.kept()

@@ -91,6 +91,16 @@ def _provider(hub: HubResource, source: Source) -> None:
         for_source(session, hub.event_sink(), source)
 
 
+def _origin(source: Source, resource_name: str, result: object) -> dict[str, object] | None:
+    """The provenance a pulled dataset's cursor carries (``connectors.pulled_version``), if any."""
+    cursor = source.resource(resource_name).cursor
+    after = getattr(result, "cursor_after", None)
+    if cursor is None or cursor.kind != "origin" or not isinstance(after, dict):
+        return None
+    origin = after.get("origin")
+    return dict(origin) if isinstance(origin, dict) else None
+
+
 def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str):  # type: ignore[no-untyped-def]
     from hub.warehouse import ingest_resource
 
@@ -129,7 +139,8 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
         with hub.store.session() as session, open_warehouse(hub.settings) as con:
             entry = register(session, con, DatasetFacts(dataset, upstream=[f"source:{source.name}."
                                                                            f"{resource_name}"],
-                                                        provider=source.provider),
+                                                        provider=source.provider,
+                                                        origin=_origin(source, resource_name, result)),
                              hub.event_sink())
             rows = entry.row_count or 0
         checks = _checks(key, result, drift(before, after), _fresh(result.cursor_after, hub.resolved_as_of()),

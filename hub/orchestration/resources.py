@@ -68,12 +68,17 @@ class HubResource(ConfigurableResource):  # type: ignore[misc]
         return load_profiles(self.settings, sandbox_dir=self.sandbox_dir, statistics_url=self.statistics_url)
 
     def project(self) -> tuple[Project, list[Refusal]]:
-        """The SQLMesh project of the configured sources, with the connector model packages that validate."""
+        """The SQLMesh project of the configured sources, with the connector model packages and the
+        hub's own model packages (``hub.federation.local``: authored or installed) that validate."""
+        from hub.federation.local import project_packages
         from hub.model_packages import accept, packages_of
         from hub.project import Project
 
         sources = self.sources()
-        return accept(Project.from_sources(sources), packages_of(sources))
+        with self.store.session() as session:
+            models, refused = project_packages(self.settings, session)
+        project, rejected = accept(Project.from_sources(sources), [*packages_of(sources), *models])
+        return project, [*refused, *rejected]
 
     @cached_property
     def audit_log(self) -> AuditLog:

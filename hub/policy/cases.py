@@ -4,7 +4,9 @@
 may override both, and each case overrides again (deep merge: objects merge, other
 values replace).  A case states the expected ``allow`` and, optionally, ``grant``,
 ``columns`` (a subset of column → strategy), ``row_filter``, ``max_rows``, ``quota`` and
-``reasons`` (fragments each found in some reason).  ``hub policy test`` and the
+``reasons`` (fragments each found in some reason) — or ``invalid`` (fragments each
+found in a problem validation finds with the case's officer rules, ``data.rules``:
+such a rule set must be refused before it could decide anything).  ``hub policy test`` and the
 pytest suite run the same cases on every engine.
 """
 
@@ -19,11 +21,12 @@ from typing import Any
 import yaml
 
 from hub.errors import BadRequest
+from hub.packaged import policy_cases_dir
 from hub.policy.data import StaticData
 from hub.policy.decision import Decision
 from hub.policy.point import PolicyPoint
 
-CASES_DIR = Path(__file__).resolve().parents[2] / "policies" / "tests"
+CASES_DIR = policy_cases_dir()
 DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits", "dataset_suspensions")
 
 
@@ -81,23 +84,50 @@ def load_cases(directory: Path | None = None) -> list[Case]:
                    if p.suffix in {".yaml", ".yml", ".json"} and p.stem != "fixtures")
     cases: list[Case] = []
     for path in files:
-        doc = _read(path)
-        data = merge(fixtures.get("data", {}), doc.get("data", {}))
-        inp = merge(fixtures.get("input", {}), doc.get("input", {}))
-        for raw in doc.get("cases", []):
-            if "name" not in raw or "expect" not in raw:
-                raise BadRequest(f"a case in `{path.name}` lacks `name` or `expect`")
-            case_data = merge(data, raw.get("data", {}))
-            for key in DATA_KEYS:
-                case_data.setdefault(key, {})
-            cases.append(Case(name=raw["name"], rule=raw.get("rule", doc.get("rule", "")),
-                              input=merge(inp, raw.get("input", {})), data=case_data,
-                              expect=raw["expect"], source=path.name))
+        cases += _cases_of(_read(path), fixtures, path.name)
     names = [c.name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise BadRequest(f"duplicate policy case names: {duplicates}")
     return cases
+
+
+def _cases_of(doc: dict[str, Any], fixtures: dict[str, Any], source: str,
+              rules: dict[str, Any] | None = None) -> list[Case]:
+    """The cases of one case document over ``fixtures`` (``rules``: forced as ``data.rules``)."""
+    data = merge(fixtures.get("data", {}), doc.get("data", {}))
+    inp = merge(fixtures.get("input", {}), doc.get("input", {}))
+    cases = []
+    for raw in doc.get("cases", []):
+        if not isinstance(raw, dict) or "name" not in raw or "expect" not in raw:
+            raise BadRequest(f"a case in `{source}` lacks `name` or `expect`")
+        case_data = merge(data, raw.get("data", {}))
+        for key in DATA_KEYS:
+            case_data.setdefault(key, {})
+        if rules is not None:
+            case_data["rules"] = rules
+        cases.append(Case(name=raw["name"], rule=raw.get("rule", doc.get("rule", "")),
+                          input=merge(inp, raw.get("input", {})), data=case_data,
+                          expect=raw["expect"], source=source))
+    return cases
+
+
+def draft_cases(rules: dict[str, Any], directory: Path | None = None) -> list[Case]:
+    """The policy cases an officer rule set carries (``cases``), each run with those rules
+    over the fixtures of ``policies/tests`` (their data may add grants, partners…)."""
+    root = directory or CASES_DIR
+    fixtures = _read(root / "fixtures.yaml") if (root / "fixtures.yaml").exists() else {}
+    body = {k: v for k, v in rules.items() if k != "cases"}
+    return _cases_of({"cases": rules.get("cases") or []}, fixtures, f"rules {rules.get('revision', '')}", body)
+
+
+def run_cases(cases: list[Case]) -> list[Outcome]:
+    """Run ``cases`` on the embedded engine."""
+    from hub.policy.engine import RegopyEngine
+    from hub.policy.sources import load_policies
+
+    point = PolicyPoint(RegopyEngine(), load_policies(), StaticData({}), recheck_seconds=0)
+    return [run_case(point, case) for case in cases]
 
 
 def check(expect: dict[str, Any], decision: Decision) -> list[str]:
@@ -116,8 +146,22 @@ def check(expect: dict[str, Any], decision: Decision) -> list[str]:
     return problems
 
 
+def check_rules(case: Case) -> Outcome:
+    """A case expecting its officer rules to be refused at validation (``expect.invalid``)."""
+    from hub.policy.rules.checks import rule_problems
+
+    resource = case.input.get("resource") or {}
+    problems = rule_problems(case.data.get("rules"),
+                             lambda d: resource.get("columns") if d == resource.get("dataset") else None)
+    missing = [f"validation does not refuse with {f!r} (problems: {problems or 'none'})"
+               for f in case.expect["invalid"] if not any(f in p for p in problems)]
+    return Outcome(case, Decision(allow=False, reasons=tuple(problems) or ("valid",)), missing)
+
+
 def run_case(point: PolicyPoint, case: Case) -> Outcome:
     """Evaluate ``case`` on ``point`` (its data source is replaced by the case's data)."""
+    if "invalid" in case.expect:
+        return check_rules(case)
     point.source = StaticData(case.data)
     inp = case.input
     decision = point.decide(inp.get("subject", {}), inp.get("action", ""), inp.get("resource", {}),

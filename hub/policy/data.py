@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from hub.policy.rules.stored import active_document
 from hub.store.db import Store
 from hub.store.models import DatasetSuspension, Grant, Officer, Partner, Suspension
 
@@ -85,6 +86,7 @@ def _officers(session: Session) -> dict[str, Any]:
 def _grant(g: Grant) -> dict[str, Any]:
     return {"id": g.id, "partner": g.partner_id, "dataset": g.dataset_id, "purposes": list(g.purposes),
             "columns": list(g.columns), "clear_columns": list(g.clear_columns),
+            "lookup_columns": list(g.lookup_columns or []),
             "valid_from": iso(g.valid_from), "valid_until": iso(g.valid_until),
             "max_rows_per_day": int(g.max_rows_per_day), "approvals": list(g.approvals),
             "all_regions": g.all_regions is True, "requested_by": g.requested_by}
@@ -109,6 +111,7 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
     """The ``data.hub`` document as of ``now`` (see ``policies/README.md``)."""
     grants = session.scalars(select(Grant).where(Grant.revoked_at.is_(None)))
     suspended = session.scalars(select(Suspension).where(Suspension.lifted_at.is_(None)))
+    rules = active_document(session)
     return {
         "partners": {p.id: {"clearance": p.clearance, "jurisdiction": p.jurisdiction,
                             "purposes": list(p.purposes), "suspended": bool(p.suspended)}
@@ -122,6 +125,9 @@ def build_policy_data(session: Session, now: datetime) -> dict[str, Any]:
         "dataset_suspensions": {s.dataset_id: {"reason": s.reason, "by": s.created_by, "since": iso(s.created_at)}
                                 for s in session.scalars(select(DatasetSuspension)
                                                          .where(DatasetSuspension.lifted_at.is_(None)))},
+        # the officer rules in force (hub/policy/rules), when any: part of the data, so
+        # activating a revision changes the data revision and every point reloads
+        **({"rules": rules} if rules is not None else {}),
     }
 
 

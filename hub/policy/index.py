@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.policy.decision import PolicyError
+from hub.policy.rules.compiled import compile_rules
 
 #: Integer levels (and clearances) the comparison table covers; others are compared in Rego.
 LEVELS = range(6)
@@ -49,6 +50,8 @@ def prepare(data: Mapping[str, Any]) -> dict[str, Any]:
         "suspensions": _by_subject_id("partner", sections["suspensions"]),
         # level_above[clearance][level]: whether level > clearance, for the usual integers.
         "level_above": [[level > clearance for level in LEVELS] for clearance in LEVELS],
+        # the officer rules of data.hub.rules, compiled (hub/policy/rules/compiled.py)
+        "officer_rules": compile_rules(data.get("rules")),
     }}
 
 

@@ -20,7 +20,7 @@ import pickle
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from hub.policy.cache import DecisionCache
 from hub.policy.decision import Decision, parse_decision
 from hub.policy.engine import Engine
 from hub.policy.index import prepare
+from hub.policy.rules.compiled import next_window_edge
 from hub.policy.scope import Scopes
 from hub.policy.sources import PolicySet
 
@@ -74,6 +75,7 @@ class PolicyPoint:
         self.monotonic = monotonic  # the staleness of the loaded data is measured on this
         self.data_revision = ""
         self.scopes = Scopes({})
+        self._windows: list[dict[str, Any]] = []  # compiled officer access windows
         self._loaded_policy = ""
         self._generation = -1
         self._checked_at = float("-inf")
@@ -108,6 +110,9 @@ class PolicyPoint:
                 # No cache.clear() for new data: entries are keyed by scope revision, and only
                 # the subjects whose records changed get a new one (hub/policy/scope.py).
                 self.scopes = Scopes(prepared)
+                # officer access windows open and close every day: a decision made inside
+                # one must not outlive its edge (hub/policy/rules/compiled.py)
+                self._windows = prepared["index"]["officer_rules"]["windows"]
                 self.data_revision, self._loaded_policy = revision, self.policies.revision
             self._generation, self._checked_at = generation, started
 
@@ -154,7 +159,7 @@ class PolicyPoint:
         doc = {"subject": subject, "action": action, "resource": resource, "request": request,
                "context": context}
         decision = parse_decision(self.engine.evaluate(doc), key[1], scope)
-        self.cache.put(key, decision, valid_until(now, edges) if implicit else float("inf"))
+        self.cache.put(key, decision, valid_until(now, edges, self._windows) if implicit else float("inf"))
         return decision
 
     def ensure_allowed(self, subject: Mapping[str, Any], action: str, resource: Mapping[str, Any],
@@ -173,8 +178,9 @@ def forbidden(decision: Decision, action: str, resource: Any) -> Forbidden:
                      action=action)
 
 
-def valid_until(now: float, edges: tuple[float, ...]) -> float:
-    """The validity bound of a decision made at ``now``: the next grant edge or day change."""
+def valid_until(now: float, edges: tuple[float, ...], windows: Sequence[Mapping[str, Any]] = ()) -> float:
+    """The validity bound of a decision made at ``now``: the next grant edge, officer
+    access window edge (``windows``: compiled officer rules) or day change."""
     index = bisect_right(edges, now)
     next_edge = edges[index] if index < len(edges) else float("inf")
-    return min(next_edge, next_local_midnight(now))
+    return min(next_edge, next_local_midnight(now), next_window_edge(windows, now))

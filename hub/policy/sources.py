@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.errors import NotFound
+from hub.packaged import policies_dir
 
-#: The repository's policy directory (``policies/`` beside the ``hub`` package).
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "policies"
+#: The policy directory: ``policies/`` of the checkout, or as installed (``hub.packaged``).
+DEFAULT_DIR = policies_dir()
 
 
 @dataclass(frozen=True)

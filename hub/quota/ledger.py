@@ -61,7 +61,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub import metrics
 from hub.errors import Forbidden, SettingsError, Unavailable
 from hub.policy.decision import Quota
-from hub.store.db import SQLITE_BUSY_TIMEOUT_S, SQLITE_POOL_SIZE, Store, sqlite_path
+from hub.store.db import SQLITE_BUSY_TIMEOUT_S, SQLITE_POOL_SIZE, Store, sqlite_path, sqlite_write_lock
 
 log = logging.getLogger(__name__)
 CST = timezone(timedelta(hours=8), "UTC+8")
@@ -108,6 +108,17 @@ class Reservation:
     day: str
     rows: int
     deadline: float  # monotonic: the last moment the delivery's audit append may begin
+
+
+@dataclass(eq=False)
+class _Charge:
+    """One queued SQLite charge and, once written, its outcome."""
+
+    params: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    result: tuple[bool, int] | None = None
+    error: BaseException | None = None
 
 
 def holder_id() -> str:
@@ -206,11 +217,18 @@ class Ledger:
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._sql = {name: _for(self.dialect, sql) for name, sql in
                      (("reserve", PG_RESERVE), ("close", PG_CLOSE), ("charged", CHARGED))}
+        self._queued: list[_Charge] = []  # SQLite: charges waiting for the leader (``_combined``)
+        self._queued_lock = threading.Lock()
+        self._leading = False
         self._confirmed: list[str] = []  # settled full pages whose reservation rows are still there
         self._confirmed_lock = threading.Lock()
         # SQLite has one writer at a time and a waiting connection backs off in sleeps of 1, 2,
         # 5, 10… ms: the ledger's own writes queue on a lock in the process instead.
-        self._writes: AbstractContextManager[Any] = threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        # The lock is the one the audit writer holds around its batches on the same file
+        # (``sqlite_write_lock``), so a charge never waits in SQLite's busy handler behind it.
+        self._writes: AbstractContextManager[Any] = (
+            sqlite_write_lock(store.engine.url.render_as_string(hide_password=False))
+            if self.dialect == "sqlite" else nullcontext())
 
     def dispose(self) -> None:
         """Close the ledger's connections."""
@@ -228,7 +246,8 @@ class Ledger:
                   "created": _sqlite_instant(now) if sqlite else now,
                   "expires": _sqlite_instant(expires) if sqlite else expires}
         try:
-            charged, current = self._write(lambda cur: self._charge(cur, params))
+            charged, current = (self._combined(params) if self.dialect == "sqlite"
+                                else self._write(lambda cur: self._charge(cur, params)))
         except (SQLAlchemyError, self._driver_error) as exc:
             metrics.QUOTA_RESERVATIONS.labels("error").inc()
             raise LedgerUnavailable(f"quota ledger: no charge for grant `{quota.grant}`: "
@@ -252,6 +271,64 @@ class Ledger:
             return True, 0
         found = cur.execute(self._sql["charged"], params).fetchone()
         return False, int(found[0]) if found else 0
+
+    def _combined(self, params: dict[str, Any]) -> tuple[bool, int]:
+        """SQLite: ``_charge`` for ``params``, in one write transaction with the charges waiting beside it.
+
+        The charges of one process queue here, and one thread at a time (the leader) writes
+        everything queued in one ``BEGIN IMMEDIATE`` … ``COMMIT``, each charge under its own
+        savepoint, in arrival order — the same statements, so the same outcome, as one
+        transaction each.  Without it, concurrent requests handed a lock from thread to
+        thread, each hand-over waiting for the interpreter lock behind the event loop: a
+        convoy that capped a server at a few hundred charges a second (``BENCHMARKS.md``).
+        """
+        mine = _Charge(params)
+        with self._queued_lock:
+            self._queued.append(mine)
+            if not self._leading:
+                self._leading = mine.lead = True
+        if not mine.lead:
+            mine.done.wait()  # charged by a leader, or made the leader
+        if mine.lead:
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _lead(self) -> None:
+        """Write the queued charges in one transaction; hand the lead on to the next one queued."""
+        with self._queued_lock:
+            batch, self._queued = self._queued, []
+
+        def work(cur: Any) -> None:
+            for charge in batch:
+                cur.execute("SAVEPOINT charge")
+                try:
+                    charge.result = self._charge(cur, charge.params)
+                except self._driver_error as exc:
+                    cur.execute("ROLLBACK TO charge")
+                    charge.error = exc
+                cur.execute("RELEASE charge")
+
+        failure: BaseException | None = None
+        try:
+            self._write(work)
+        except BaseException as exc:  # the transaction failed: no charge of the batch stands
+            failure = exc
+            for charge in batch:
+                charge.result, charge.error = None, exc
+        finally:
+            with self._queued_lock:
+                if self._queued:
+                    self._queued[0].lead = True
+                    self._queued[0].done.set()
+                else:
+                    self._leading = False
+            for charge in batch:
+                charge.done.set()
+        if failure is not None and not isinstance(failure, Exception):
+            raise failure  # KeyboardInterrupt and the like: not the ledger's to swallow
 
     def _write(self, work: Callable[[Any], Any]) -> Any:
         """Run ``work(cursor)`` as one write on a pooled driver connection.

@@ -7,6 +7,7 @@ schema to the Alembic head idempotently (``hub.store.migrate``), and returns a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,25 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.query.get("mode") == "memory":
         return None
     return Path(parsed.database)
+
+
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(url: str) -> threading.Lock:
+    """The process's lock for write transactions on the SQLite file of ``url``.
+
+    The hub's two hot writers on one file — the audit writer's batches and the quota
+    ledger's charges — hold it around each write transaction, so within a process they
+    queue on this lock (woken the moment it is free) instead of in SQLite's busy handler,
+    which sleeps 1, 2, 5, 10… ms between tries.  Other processes are still kept out by
+    SQLite's own lock and busy timeout.
+    """
+    path = sqlite_path(url)
+    key = str(path.resolve()) if path is not None else url
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.Lock())
 
 
 def make_engine(url: str) -> Engine:

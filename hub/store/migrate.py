@@ -21,6 +21,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -35,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from hub.errors import HubError, Unavailable
 from hub.store.models import Base
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(str(resources.files("hub.store.migrations")))  # package data, wheel or checkout
 # pg_advisory_xact_lock key: b"hub-mig\0" read as a big-endian signed 64-bit integer.
 _PG_LOCK_KEY = int.from_bytes(b"hub-mig\0", "big", signed=True)
 _PROCESS_LOCK = threading.Lock()

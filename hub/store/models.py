@@ -305,6 +305,7 @@ class Application(Base):
     purpose: Mapped[str] = mapped_column(String(128))
     columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
     clear_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    lookup_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)  # ``match`` lookups (migration 0007)
     justification: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[datetime] = _ts()
     valid_until: Mapped[datetime] = _ts()
@@ -348,6 +349,7 @@ class Grant(Base):
     purposes: Mapped[list[str]] = mapped_column(JsonType, default=list)
     columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
     clear_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    lookup_columns: Mapped[list[str]] = mapped_column(JsonType, default=list)  # ``match`` lookups (migration 0007)
     valid_from: Mapped[datetime] = _ts()
     valid_until: Mapped[datetime] = _ts()
     max_rows_per_day: Mapped[int] = mapped_column(BigInteger)
@@ -412,6 +414,25 @@ class QuotaReservation(Base):
 # --- audit ----------------------------------------------------------------------
 
 
+class PolicyRuleRevision(Base):
+    """One revision of the officer rules (``hub.policy.rules.revisions``): a signed draft, then
+    active once two security officers other than its author signed it; never deleted."""
+
+    __tablename__ = "policy_rule_revisions"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # r1, r2, …
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | active | retired
+    document: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical JSON of document
+    author: Mapped[str] = mapped_column(String(128))  # officer id (signed the draft)
+    base: Mapped[str | None] = mapped_column(String(16), nullable=True)  # revision in force when drafted
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _ts()
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class AuditRecord(Base):
     """One record of the hash-chained audit log (DESIGN.md §5)."""
 
@@ -451,6 +472,57 @@ class AuditCheckpoint(Base):
     ts: Mapped[str] = mapped_column(String(40))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)  # base64url Ed25519 signature
+
+
+# --- federation (上下贯通) ---------------------------------------------------------
+
+
+class TrustedPublisher(Base):
+    """Another hub whose signed model packages and revocations this hub accepts (``hub.federation``).
+
+    Registered only when two officers signed the same terms (its name, public keys and
+    URL); a security officer may withdraw the trust alone (``revoked_at``).
+    """
+
+    __tablename__ = "trusted_publishers"
+
+    hub: Mapped[str] = mapped_column(String(64), primary_key=True)  # the publisher's federation name
+    name_zh: Mapped[str] = mapped_column(String(256), default="")
+    keys: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)  # public JWKs (kid, x)
+    url: Mapped[str | None] = mapped_column(String(512), nullable=True)  # where its revocations are served
+    registered_at: Mapped[datetime] = _ts()
+    statements: Mapped[list[str]] = mapped_column(JsonType, default=list)  # officer_statements ids
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
+
+
+class InstalledModel(Base):
+    """A shared model package (模型共建共享) installed from another hub, and whether it was withdrawn."""
+
+    __tablename__ = "installed_models"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # produces clues.<name>
+    version: Mapped[str] = mapped_column(String(32))
+    publisher: Mapped[str] = mapped_column(String(64))
+    kid: Mapped[str] = mapped_column(String(128))  # the publisher key that signed it
+    package_sha256: Mapped[str] = mapped_column(String(64))  # of the signed package as received
+    installed_at: Mapped[datetime] = _ts()
+    installed_by: Mapped[str] = mapped_column(String(160))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revocation: Mapped[str | None] = mapped_column(Text, nullable=True)  # the publisher's signed revocation
+
+
+class ModelRevocation(Base):
+    """A signed revocation of a model version this hub published (served to installing hubs)."""
+
+    __tablename__ = "model_revocations"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    revocation: Mapped[str] = mapped_column(Text)  # compact JWS signed with the hub identity key
+    created_at: Mapped[datetime] = _ts()
 
 
 # --- officer console --------------------------------------------------------------

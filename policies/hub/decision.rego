@@ -69,7 +69,7 @@ region_column := resource.region_column
 
 decision := result if {
 	deny == set()
-	result := permit
+	result := shaped_permit # permit as officer rules shape it (officer_rules.rego)
 } else := {
 	"allow": false,
 	"reasons": denial_reasons,

@@ -99,6 +99,7 @@ def grant(
     clear: list[str],
     owner: str = "own-fin",
     max_rows: int = 1_000_000,
+    lookup: tuple[str, ...] = (),
 ) -> str:
     """Apply as ``partner`` and approve by an owner and a security officer; return the grant id."""
     now = datetime.now(UTC)
@@ -111,6 +112,7 @@ def grant(
         valid_from=now - timedelta(days=1),
         valid_until=now + timedelta(days=30),
         max_rows_per_day=max_rows,
+        lookup_columns=lookup,
     )
     with world.store.session() as session:
         app_id = workflow.apply(session, world.audit.sink, req).id

@@ -105,7 +105,7 @@ def test_openapi_is_3_1_with_security_schemes(client: AsgiClient) -> None:
     token_op = schema["paths"]["/oauth/token"]["post"]
     assert "application/x-www-form-urlencoded" in token_op["requestBody"]["content"]
     whoami = schema["paths"]["/test/whoami"]["get"]
-    assert whoami["security"] == [{"bearer": []}]
+    assert whoami["security"] == [{"bearer": []}, {"clientCredentials": []}]  # a bearer token, however obtained
 
 
 # --- problem+json for every error ---------------------------------------------------

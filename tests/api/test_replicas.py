@@ -286,8 +286,10 @@ def test_workers_share_the_ledger_on_sqlite(request: pytest.FixtureRequest,
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             outcomes = [o for batch in pool.map(worker, range(8)) for o in batch]
+        served_spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
     finally:
         server.stop()
+    assert served_spec == world.app().openapi()  # issue 19: a worker serves the complete OpenAPI document
     assert sorted(rows for status, rows, _ in outcomes if status == 200) == [20] * 5, outcomes
     assert all(status == 403 for status, _, _ in outcomes if status != 200)
     [figures] = grant_days(store, gid)

@@ -177,3 +177,37 @@ def test_idle_writer_checkpoints_the_tail(audit_env: AuditEnv, clock: FakeClock,
         assert woke.acquire(timeout=60)
     assert [cp["seq"] for cp in list_checkpoints(audit_env.store)] == [1]
     log.close()
+
+
+def test_append_many_writes_its_events_together_in_order(audit_env: AuditEnv) -> None:
+    """A delivery's decision and delivery records: consecutive, one batch (same ts), chained."""
+    import threading
+
+    audit_env.fill(2)
+    groups: list[list[int]] = []
+
+    def deliver(i: int) -> None:
+        records = audit_env.log.append_many([event(i, event="data.decision"), event(i, event="data.delivery")])
+        assert [r.event for r in records] == ["data.decision", "data.delivery"]
+        assert records[0].ts == records[1].ts and records[1].prev_hash == records[0].hash
+        groups.append([r.seq for r in records])
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(groups) == 40 and all(b == a + 1 for a, b in groups)  # never interleaved with another caller
+    assert sorted(s for g in groups for s in g) == list(range(3, 83))
+    stored = raw_records(audit_env)
+    assert [independent_hash(row) for row in stored] == [row["hash"] for row in stored]
+    assert verify_chain(audit_env.store, audit_env.keys).ok
+
+
+def test_append_many_async_and_empty(audit_env: AuditEnv) -> None:
+    async def pair() -> list[int]:
+        records = await audit_env.log.append_many_async([event(1), event(2)])
+        return [r.seq for r in records]
+
+    assert asyncio.run(pair()) == [1, 2]
+    assert audit_env.log.append_many([]) == []

@@ -63,3 +63,19 @@ def test_sink_on_a_locked_store_raises_unavailable(audit_env: AuditEnv) -> None:
         blocker.execute("ROLLBACK")
         blocker.close()
         quick.dispose()
+
+
+def test_append_many_is_all_or_nothing(audit_env: AuditEnv) -> None:
+    """If the batch cannot be made durable, none of the caller's events is written."""
+    audit_env.fill(1)
+    log = AuditLog(audit_env.store, audit_env.keys, lock_timeout_s=0.2)
+    blocker = audit_env.raw()
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(AuditUnavailable, match="locked"):
+            log.append_many([event(1), event(2)])
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert [r.seq for r in log.append_many([event(3), event(4)])] == [2, 3]  # no gap, nothing half-written
+    log.close()

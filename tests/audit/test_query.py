@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hub.audit import query, tail
@@ -43,4 +45,4 @@ def test_tail_and_cli_tail(mixed: AuditEnv) -> None:
     assert [r.seq for r in tail(mixed.store, 2)] == [6, 7]
     result = cli("tail", "-n", "2", "--json")
     assert result.exit_code == 0, result.output
-    assert [line.split('"seq": ')[1].split(",")[0] for line in result.output.splitlines()] == ["6", "7"]
+    assert [record["seq"] for record in json.loads(result.output)] == [6, 7]  # one JSON document

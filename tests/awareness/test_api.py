@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.audit import verify_chain
 from hub.audit.record import set_clock
 from hub.awareness import build_scanner, build_watcher
 from hub.keys import KeyStore
@@ -103,6 +104,8 @@ def test_an_alert_is_acknowledged_and_resolved_with_signed_statements(world: Wor
     audit = http.get("/v1/audit", params={"event": "alert.resolved"}, headers=sec2).json()["records"]
     assert audit[-1]["details"]["alert"] == alert_id and audit[-1]["details"]["signed"]
     assert http.get("/v1/alerts/al-nothing", headers=sec2).status_code == 404
+    report = verify_chain(world.store, KeyStore(world.settings.keys_dir))  # the signed ack and resolve hold
+    assert report.ok, [str(p) for p in report.problems]
 
 
 def test_the_open_alerts_gauge(world: World, http: AsgiClient, alert_id: str) -> None:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from hub import statements
+from hub.audit import verify_chain
 from hub.audit.record import set_clock
 from hub.awareness import Scanner, Thresholds
 from hub.identity import add_partner_key
@@ -66,6 +67,12 @@ def rows(http: AsgiClient, headers: dict[str, str], dataset: str = SUBSIDY, **pa
                     headers=headers)
 
 
+def assert_chain_verifies(world: World) -> None:
+    """`hub audit verify` holds after the act: the signatures checked, the store against the chain."""
+    report = verify_chain(world.store, KeyStore(world.settings.keys_dir))
+    assert report.ok, [str(p) for p in report.problems]
+
+
 def lift(http: AsgiClient, world: World, officer: str, partner: str) -> Any:
     headers = bearer(http, world.clients[officer])
     state = http.get(f"/v1/partners/{partner}/lockdown", headers=headers).json()
@@ -99,6 +106,7 @@ def test_a_critical_alert_locks_the_partner_down_and_two_officers_lift_it(http: 
     second = lift(http, world, "own-fin", "hz-xihu-jw")
     assert second.status_code == 200 and second.json()["lifted"]
     assert rows(http, bearer(http, world.clients["hz-xihu-jw"])).status_code == 200
+    assert_chain_verifies(world)
 
 
 def test_a_dataset_circuit_breaker_stops_every_partner_and_two_officers_resume(http: AsgiClient,
@@ -127,6 +135,7 @@ def test_a_dataset_circuit_breaker_stops_every_partner_and_two_officers_resume(h
     resumed = http.post(f"/v1/datasets/{SUBSIDY}/suspension/lift", json={"statement": second}, headers=own)
     assert resumed.status_code == 200 and resumed.json()["resumed"]
     assert rows(http, bearer(http, world.clients["zj-province"])).status_code == 200
+    assert_chain_verifies(world)
 
 
 def test_an_officer_suspends_a_dataset_with_one_signature(http: AsgiClient, world: World) -> None:
@@ -140,6 +149,7 @@ def test_an_officer_suspends_a_dataset_with_one_signature(http: AsgiClient, worl
     assert rows(http, bearer(http, world.clients["hz-xihu-jw"])).status_code == 403
     partner = bearer(http, world.clients["zj-province"])
     assert http.get(f"/v1/datasets/{SUBSIDY}/suspension", headers=partner).status_code == 403
+    assert_chain_verifies(world)
 
 
 def test_a_forced_key_rotation_stops_the_old_key_for_good(http: AsgiClient, world: World) -> None:
@@ -165,3 +175,5 @@ def test_a_forced_key_rotation_stops_the_old_key_for_good(http: AsgiClient, worl
         assert session.get(ClientKey, old.kid).revoked_at is not None  # type: ignore[union-attr]
         alert = session.get(Alert, raised.id)
         assert alert is not None and alert.state == "open"  # containment does not close the alert
+
+    assert_chain_verifies(world)

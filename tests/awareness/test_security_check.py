@@ -129,7 +129,7 @@ def test_alert_commands_sign_with_the_officers_key(demo_env: World, tmp_path: Pa
     assert hub(monkeypatch, "alerts", "resolve", alert["id"], "--reason", "a misconfigured client",
                "--key", str(keys["sec-2"])) == 0
     capsys.readouterr()
-    assert hub(monkeypatch, "alerts", "show", alert["id"]) == 0
+    assert hub(monkeypatch, "alerts", "show", alert["id"], "--json") == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["state"] == "resolved" and shown["acknowledged"]["by"] == "officer:sec-1"
     assert shown["resolved"] == {**shown["resolved"], "by": "officer:sec-2", "reason": "a misconfigured client"}

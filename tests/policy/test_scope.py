@@ -19,7 +19,8 @@ from hub.policy.cases import Case, load_cases
 from hub.policy.index import prepare
 from hub.policy.scope import Scopes
 
-CASES = load_cases()
+# (cases whose officer rules validation refuses never decide anything: left out)
+CASES = [c for c in load_cases() if "invalid" not in c.expect]
 POLICIES = load_policies()
 
 

@@ -131,6 +131,27 @@ def test_concurrent_reservations_never_exceed_the_budget(ledger: Ledger, store: 
     assert granted == charged(store) == (budget // page) * page
 
 
+def test_a_charge_that_fails_among_concurrent_ones_fails_alone(ledger: Ledger, store: Store) -> None:
+    """SQLite writes the charges queued at one moment in one transaction, each under a
+    savepoint: one that fails (a request id already holding a reservation) takes back its
+    own charge and no other's; on PostgreSQL each charge is its own statement anyway."""
+    ledger.reserve("dup", quota(budget=1000), 10)
+    gate = threading.Barrier(8)
+
+    def one(n: int) -> int:
+        gate.wait()
+        try:
+            return ledger.reserve("dup" if n % 2 else f"r{n}", quota(budget=1000), 10).rows
+        except LedgerUnavailable:
+            return -1
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(one, range(8)))
+    assert outcomes == [10, -1] * 4
+    assert charged(store) == 10 + 4 * 10
+    assert open_reservations(store) == {"dup": 10, "r0": 10, "r2": 10, "r4": 10, "r6": 10}
+
+
 def test_an_unreachable_store_is_unavailable_never_a_charge(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from hub.store.db import open_store
 

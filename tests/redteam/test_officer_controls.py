@@ -38,6 +38,7 @@ def _approved(hub: Hub) -> Grant:
 @pytest.mark.parametrize(("column", "value"), [
     ("clear_columns", json.dumps(["recipient_name", "recipient_id_number"])),
     ("all_regions", 1),
+    ("lookup_columns", json.dumps(["recipient_id_number"])),  # issue 13: match lookups are a signed term too
     ("columns", json.dumps(["recipient_id_number", "recipient_name", "amount", "township_code", "x"])),
     ("valid_until", "2099-01-01 00:00:00.000000"),
     ("max_rows_per_day", 10**9),

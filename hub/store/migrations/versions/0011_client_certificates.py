@@ -4,7 +4,7 @@ A partner's certificate is bound to it by thumbprint (``x5t#S256``, RFC 8705); t
 issued over a connection presenting it carry the same thumbprint in ``cnf``.
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0012
 Create Date: 2026-12-06 22:50:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0011'
-down_revision: Union[str, Sequence[str], None] = '0010'  # '0004' on branch i17; re-chained after main's 0010
+down_revision: Union[str, Sequence[str], None] = '0012'  # '0004' on branch i17; re-chained after main's 0010, then after 0012 (head)
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

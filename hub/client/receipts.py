@@ -1,0 +1,115 @@
+"""Delivery receipts, verified by the partner alone.
+
+Every delivery carries ``X-Hub-Receipt``: a compact JWS (EdDSA) by one of the hub's
+audit keys, naming the request, the audit record (``seq``), the dataset version, the
+row count and the SHA-256 of the body sent.  ``ReceiptVerifier`` checks it against the
+public keys the hub publishes (``/.well-known/audit-jwks.json``, current and retired
+keys, fetched once and again when an unknown ``kid`` appears) and, given the body, that
+the body is what was signed.  pyjwt does the JWS and JWK work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from hub.client.errors import ReceiptError
+
+RECEIPT_TYPE = "hub-receipt+jws"
+AUDIT_JWKS_PATH = "/.well-known/audit-jwks.json"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A verified receipt's claims."""
+
+    request_id: str
+    seq: int
+    subject: str | None
+    dataset: str
+    version: str
+    rows: int
+    response_sha256: str
+    ts: str
+    kid: str
+    jws: str
+
+
+def keys_of(jwks: dict[str, Any]) -> dict[str, Any]:
+    """kid → public key of a JWK Set (keys that are not Ed25519 signing keys are skipped)."""
+    found: dict[str, Any] = {}
+    for entry in jwks.get("keys", []):
+        if not isinstance(entry, dict) or entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
+            continue
+        try:
+            found[str(entry["kid"])] = jwt.PyJWK({k: v for k, v in entry.items()
+                                                  if k in ("kty", "crv", "x", "kid", "use", "alg")}).key
+        except (KeyError, jwt.PyJWKError) as exc:
+            raise ReceiptError(f"audit key `{entry.get('kid')}` in the JWKS is unusable: {exc}") from None
+    return found
+
+
+class ReceiptVerifier:
+    """Verifies receipts against the hub's audit keys (``fetch_jwks`` returns the JWK Set)."""
+
+    def __init__(self, fetch_jwks: Callable[[], dict[str, Any]]) -> None:
+        self.fetch_jwks = fetch_jwks
+        self._keys: dict[str, Any] | None = None
+
+    def _key(self, kid: str) -> Any:
+        if self._keys is None or kid not in self._keys:  # first use, or a key newer than our copy
+            self._keys = keys_of(self.fetch_jwks())
+        if kid not in self._keys:
+            raise ReceiptError(f"receipt signed by key `{kid}`, which the hub does not publish")
+        return self._keys[kid]
+
+    def verify(self, jws: str, body: bytes | None = None, *, request_id: str | None = None,
+               dataset: str | None = None, body_sha256: str | None = None) -> Receipt:
+        """The receipt's claims if its signature verifies (and it names ``body``, ``request_id``, ``dataset``).
+
+        ``body_sha256`` stands in for ``body`` when the body was streamed and hashed on the way.
+        """
+        try:
+            header = jwt.get_unverified_header(jws)
+        except jwt.DecodeError as exc:
+            raise ReceiptError(f"not a receipt (compact JWS): {exc}") from None
+        if header.get("alg") != "EdDSA" or header.get("typ") != RECEIPT_TYPE:
+            raise ReceiptError(f"receipt header must say alg EdDSA and typ {RECEIPT_TYPE}, not {header}")
+        kid = str(header.get("kid", ""))
+        try:
+            signed = jwt.PyJWS().decode_complete(jws, key=self._key(kid), algorithms=["EdDSA"])
+        except jwt.InvalidSignatureError:
+            raise ReceiptError(f"receipt signature does not verify with audit key `{kid}`: "
+                               "the receipt was altered or forged") from None
+        except jwt.DecodeError as exc:
+            raise ReceiptError(f"receipt is malformed: {exc}") from None
+        receipt = _claims(signed["payload"], kid, jws)
+        if body is not None:
+            body_sha256 = hashlib.sha256(body).hexdigest()
+        _check(receipt, body_sha256, request_id, dataset)
+        return receipt
+
+
+def _claims(payload: bytes, kid: str, jws: str) -> Receipt:
+    try:
+        claims = json.loads(payload)
+        return Receipt(str(claims["request_id"]), int(claims["seq"]), claims.get("subject"), str(claims["dataset"]),
+                       str(claims["version"]), int(claims["rows"]), str(claims["response_sha256"]),
+                       str(claims["ts"]), kid, jws)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReceiptError(f"receipt claims are incomplete: {exc}") from None
+
+
+def _check(receipt: Receipt, body_sha256: str | None, request_id: str | None, dataset: str | None) -> None:
+    if body_sha256 is not None and body_sha256 != receipt.response_sha256:
+        raise ReceiptError(f"the body received for request {receipt.request_id} is not the body the receipt "
+                           "signs (SHA-256 differs)")
+    if request_id is not None and request_id != receipt.request_id:
+        raise ReceiptError(f"receipt names request {receipt.request_id}, the response came for {request_id}")
+    if dataset is not None and dataset != receipt.dataset:
+        raise ReceiptError(f"receipt names dataset {receipt.dataset}, not {dataset}")
