@@ -156,6 +156,9 @@ def test_logs_metrics_and_audit_records_hold_no_clear_value(world: World, http: 
         http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": PURPOSE, "filter": flt},
                  headers=bearer(http, cleared))
     http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": value}, headers=bearer(http, cleared))
+    phone = next(iter(subsidy.values()))["recipient_phone"]  # digits: a well-formed, unregistered purpose
+    assert http.get(f"/v1/datasets/{SUBSIDY}/rows", params={"purpose": phone},
+                    headers=bearer(http, cleared)).status_code == 403
     hub_side = [r for r in caplog.records if not r.name.startswith(CLIENT_LOGGERS)]  # not the test's client
     logged = "\n".join(json.dumps({**r.__dict__, "args": str(r.args), "exc_info": str(r.exc_info)},
                                   default=str, ensure_ascii=False) for r in hub_side)
@@ -164,3 +167,6 @@ def test_logs_metrics_and_audit_records_hold_no_clear_value(world: World, http: 
     leaking = [r for r in stored_records(world.store)
                if _found_in(json.dumps(r, default=str, ensure_ascii=False).encode(), planted)]
     assert not leaking, f"audit records (reasons and details included): {leaking[:3]}"
+    # the refused purpose reached the decision (and its replay input) as a digest only
+    refused = [r for r in stored_records(world.store) if str(r.get("purpose") or "").startswith("unregistered:")]
+    assert refused and all(r["details"]["input"]["request"]["purpose"] == r["purpose"] for r in refused)
