@@ -5,12 +5,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench sbom lock clean
 
-$(STAMP): pyproject.toml setup.py
+UV_VERSION := 0.13.9
+
+# Dependencies come from uv.lock (every file pinned by version and SHA-256, checked on
+# install); pyproject.toml stays the source: `uv lock` regenerates the lock after a change,
+# and --locked refuses a lock that no longer matches pyproject.toml.
+$(STAMP): pyproject.toml setup.py uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --upgrade pip 'uv==$(UV_VERSION)'
+	UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync --quiet --locked --inexact \
+		--all-extras --python $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +32,14 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# CycloneDX SBOM (JSON) of the installed environment: every package with version, licence and hashes
+sbom: $(STAMP)
+	$(BIN)/cyclonedx-py environment $(BIN)/python --output-format JSON --output-file sbom.cdx.json
+	@echo "wrote sbom.cdx.json"
+
+lock:
+	$(BIN)/uv lock
 
 bench: $(STAMP)
 	@echo "see BENCHMARKS.md for each benchmark's command"

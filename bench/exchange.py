@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.audit import decode_receipt  # noqa: E402
 from hub.exchange import formats  # noqa: E402
+from hub.kms.parquet import snapshot_reader  # noqa: E402
 from hub.store.models import AuditRecord, Dataset, DatasetVersion  # noqa: E402
 from tests.api.exchange_world import SUBSIDY, World, build_world  # noqa: E402
 
@@ -154,13 +155,14 @@ def scale_snapshot(world: World, scale: int) -> str:
         src = session.scalars(select(DatasetVersion).filter_by(dataset_id=SUBSIDY, version=ds.current_version)).one()
         out = world.settings.published_dir / SUBSIDY / "v9999.parquet"
         con = duckdb.connect()
-        n = con.execute("SELECT count(*) FROM read_parquet(?)", [src.path]).fetchone()[0]  # type: ignore[index]
+        # published snapshots are sealed (issue 17): read the source one decrypted in memory
+        con.register("src", snapshot_reader(world.settings).read_table(src.path))
+        n = con.execute("SELECT count(*) FROM src").fetchone()[0]  # type: ignore[index]
         con.execute(
             f"""COPY (SELECT (g.i * {n} + s._row_id) AS _row_id, s.* EXCLUDE (_row_id, payment_id),
                         (g.i * {n} + s.payment_id) AS payment_id
-                        FROM read_parquet(?) s, range({scale // n + 1}) g(i)
-                        ORDER BY 1 LIMIT {scale}) TO '{out}' (FORMAT parquet)""",
-            [src.path],
+                        FROM src s, range({scale // n + 1}) g(i)
+                        ORDER BY 1 LIMIT {scale}) TO '{out}' (FORMAT parquet)"""
         )
         session.add(DatasetVersion(dataset_id=SUBSIDY, version="v9999", number=9999, content_sha256="bench",
                                    schema_sha256=src.schema_sha256, row_count=scale, path=str(out),

@@ -3,8 +3,12 @@
 Each publish writes ``$HUB_HOME/published/<dataset>/v<N>.parquet`` with a stable
 ``_row_id`` (row order = ``ORDER BY ALL``, so equal content gives equal files) and a
 pre-redacted twin ``<column>__redacted`` for every free-text column, so request-time
-masking never runs NLP.  An unchanged dataset publishes nothing new.  Old versions
-are retired beyond the retention setting (files removed, rows kept for the record).
+masking never runs NLP.  An unchanged dataset publishes nothing new: ``content_sha256``
+is the SHA-256 of the plain Parquet encoding, computed in memory.  With a ``sealer``
+(``HUB_ENCRYPT_AT_REST``, the default) the file on disk is encrypted under a data key
+of its own (``hub.kms.parquet``): every column of level ≥ 3 and its redacted twin.
+Old versions are retired beyond the retention setting (files and their data keys
+destroyed, rows kept for the record).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.kms.parquet import Sealer, snapshot_key_id
 from hub.masking import quote_ident
 from hub.store.models import Dataset, DatasetColumn, DatasetVersion
 
@@ -48,12 +53,16 @@ def _with_twins(table: pa.Table, free_text: list[str], redact: Redactor) -> pa.T
     return table
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _plain_parquet(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _sensitive(cols: list[DatasetColumn]) -> list[str]:
+    """What the sealer encrypts: columns of level ≥ 3 and every free-text column, with their redacted
+    twins (free text may name people in rows the classifier's sample did not show it)."""
+    return [name for c in cols if c.level >= 3 or c.free_text for name in (c.name, c.name + REDACTED_SUFFIX)]
 
 
 def _schema_sha(table: pa.Table) -> str:
@@ -66,21 +75,27 @@ def latest(session: Session, dataset: str) -> DatasetVersion | None:
 
 
 def publish(session: Session, con: duckdb.DuckDBPyConnection, ds: Dataset, published: Path,
-            redact: Redactor, retention: int) -> DatasetVersion | None:
+            redact: Redactor, retention: int, sealer: Sealer | None = None) -> DatasetVersion | None:
     """Publish a new version of ``ds`` if its content changed; return it (or None)."""
-    free_text = [c.name for c in session.scalars(select(DatasetColumn).where(
-        DatasetColumn.dataset_id == ds.id, DatasetColumn.free_text.is_(True)))]
-    table = _with_twins(_read(con, ds.id), free_text, redact)
+    cols = list(session.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == ds.id)))
+    table = _with_twins(_read(con, ds.id), [c.name for c in cols if c.free_text], redact)
+    plain = _plain_parquet(table)
+    content = hashlib.sha256(plain).hexdigest()
+    prev = latest(session, ds.id)
+    if prev is not None and prev.content_sha256 == content:
+        return None
+    number = (prev.number if prev else 0) + 1
     folder = snapshot_dir(published, ds.id)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".tmp-{os.getpid()}.parquet"
-    pq.write_table(table, tmp, compression="zstd")
-    content = _sha256(tmp)
-    prev = latest(session, ds.id)
-    if prev is not None and prev.content_sha256 == content:
-        tmp.unlink()
-        return None
-    number = (prev.number if prev else 0) + 1
+    if sealer is None:
+        tmp.write_bytes(plain)
+    else:
+        general, personal = snapshot_key_id(ds.id, number), snapshot_key_id(ds.id, number, personal=True)
+        for key_id in (general, personal):
+            sealer.keys.delete(key_id)  # an earlier publish of this number that never committed
+        sealer.write(table, tmp, sealer.keys.create(f"snapshot:{ds.id}@v{number}", general), _sensitive(cols),
+                     personal=sealer.keys.create(f"snapshot:{ds.id}@v{number}:personal", personal))
     final = folder / f"v{number}.parquet"
     os.replace(tmp, final)
     version = DatasetVersion(dataset_id=ds.id, version=f"v{number}", number=number, content_sha256=content,
@@ -88,11 +103,11 @@ def publish(session: Session, con: duckdb.DuckDBPyConnection, ds: Dataset, publi
                              created_at=datetime.now(UTC))
     session.add(version)
     ds.current_version, ds.published_at = version.version, version.created_at
-    _retire(session, ds.id, keep=retention, newest=number, folder=folder)
+    _retire(session, ds.id, keep=retention, newest=number, folder=folder, sealer=sealer)
     return version
 
 
-def _retire(session: Session, dataset: str, keep: int, newest: int, folder: Path) -> None:
+def _retire(session: Session, dataset: str, keep: int, newest: int, folder: Path, sealer: Sealer | None) -> None:
     old = session.scalars(select(DatasetVersion).where(
         DatasetVersion.dataset_id == dataset, DatasetVersion.number <= newest - keep,
         DatasetVersion.retired_at.is_(None)))
@@ -100,4 +115,7 @@ def _retire(session: Session, dataset: str, keep: int, newest: int, folder: Path
         # This hub's own file, never the recorded absolute path: in a HUB_HOME copied or
         # restored elsewhere that path still names the original home's file.
         (folder / f"{version.version}.parquet").unlink(missing_ok=True)
+        if sealer is not None:
+            for personal in (False, True):
+                sealer.keys.delete(snapshot_key_id(dataset, version.number, personal=personal))
         version.retired_at = datetime.now(UTC)

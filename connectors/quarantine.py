@@ -6,12 +6,16 @@ Files that cannot be read as a whole (``FileReject``) land in ``quarantined_file
 with name, size, SHA-256, the records they hold, reason and what was found in them.
 Recording is idempotent: the same row with the same reason, seen again by a later
 run, is stored once (unique on source, resource, position, reason code); the same
-file content with the same reason, too (unique on name, SHA-256, reason code).
+file content with the same reason, too (unique on name, SHA-256, reason code).  A
+rejected row or file may hold personal data in clear: with ``seal`` (the warehouse
+key's cipher, ``hub.kms.fields``) a row's raw content and a file's ``detail`` (what was
+found in it, e.g. a header that is really a data row) are stored encrypted, like the
+warehouse they missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +30,15 @@ _UNIQUE = ["source", "resource", "position", "reason_code"]
 _FILE_UNIQUE = ["source", "resource", "file_name", "sha256", "reason_code"]
 
 
-def record(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject]) -> int:
-    """Store ``rejects`` (once each; files apart from rows); the number not stored before."""
+def record(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject],
+           seal: Callable[[str], str] | None = None) -> int:
+    """Store ``rejects`` (once each; files apart from rows; raw content and file details through
+    ``seal``); the number not stored before."""
+    protect = seal or (lambda raw: raw)
     files = [r for r in rejects if isinstance(r, FileReject)]
     rows = [r for r in rejects if not isinstance(r, FileReject)]
-    return _record_rows(store, run_id, source, resource, rows) + _record_files(
-        store, run_id, source, resource, files)
+    return _record_rows(store, run_id, source, resource, rows, protect) + _record_files(
+        store, run_id, source, resource, files, protect)
 
 
 def _insert(store: Store, model: Any, rows: list[dict[str, Any]], unique: list[str]) -> int:
@@ -45,7 +52,8 @@ def _insert(store: Store, model: Any, rows: list[dict[str, Any]], unique: list[s
     return stored
 
 
-def _record_files(store: Store, run_id: str, source: str, resource: str, files: Sequence[FileReject]) -> int:
+def _record_files(store: Store, run_id: str, source: str, resource: str, files: Sequence[FileReject],
+                  protect: Callable[[str], str]) -> int:
     if not files:
         return 0
     now = datetime.now(UTC)
@@ -60,7 +68,7 @@ def _record_files(store: Store, run_id: str, source: str, resource: str, files: 
             "rows": f.rows,
             "reason_code": f.reason_code[:48],
             "reason": f.reason,
-            "detail": f.detail,
+            "detail": protect(f.detail),
             "created_at": now,
         }
         for f in files
@@ -68,7 +76,8 @@ def _record_files(store: Store, run_id: str, source: str, resource: str, files: 
     return _insert(store, QuarantinedFile, rows, _FILE_UNIQUE)
 
 
-def _record_rows(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject]) -> int:
+def _record_rows(store: Store, run_id: str, source: str, resource: str, rejects: Sequence[Reject],
+                 protect: Callable[[str], str]) -> int:
     if not rejects:
         return 0
     now = datetime.now(UTC)
@@ -78,7 +87,7 @@ def _record_rows(store: Store, run_id: str, source: str, resource: str, rejects:
             "source": source,
             "resource": resource,
             "position": r.position[:256],
-            "raw": r.raw,
+            "raw": protect(r.raw),
             "reason_code": r.reason_code[:48],
             "reason": r.reason,
             "created_at": now,

@@ -294,6 +294,8 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
         _console_link(settings, store, audit.sink, signers, base, console)
         if serve:
             console.print(f"\n[bold green]serving on {base}[/bold green] (Ctrl-C to stop)")
+            console.print("plain HTTP on 127.0.0.1 only, for this demo: a deployment serves TLS "
+                          "(hub serve --tls-cert --tls-key; docs/security.md)")
             server.thread.join()
         server.stop()
     finally:

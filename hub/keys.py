@@ -1,9 +1,11 @@
-"""The hub's own Ed25519 key pairs (audit signing, access-token signing, federation identity).
+"""The hub's own signing key pairs (audit signing, access-token signing, federation identity).
 
 Keys live under ``$HUB_HOME/keys/<purpose>/<kid>.pem`` with 0600 permissions.
-The newest key of a purpose signs; every key ever made stays for verification,
-so rotation never invalidates old signatures or unexpired tokens.  A key store
-that cannot be read raises ``KeyStoreError`` (fail closed: nothing is signed).
+The newest key of a purpose and of the configured suite's algorithm signs
+(Ed25519 under ``international``, SM2 under ``gm``: ``hub.crypto``); every key
+ever made stays for verification, so rotation (or a change of suite) never
+invalidates old signatures or unexpired tokens.  A key store that cannot be read
+raises ``KeyStoreError`` (fail closed: nothing is signed).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from hub.crypto.signing import EDDSA, PrivateKey, PublicKey, generate_private_key, load_private_pem
 from hub.errors import Unavailable
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
 
 PURPOSES = ("audit", "token", "identity")  # identity: the hub's federation key (hub.federation)
 
@@ -34,14 +38,38 @@ def b64url(data: bytes) -> str:
 @dataclass(frozen=True)
 class HubKey:
     kid: str
-    private: Ed25519PrivateKey
+    signer: PrivateKey
+
+    @classmethod
+    def of(cls, kid: str, private: Any) -> HubKey:
+        """A key from a library private key (Ed25519 from ``cryptography``) or a ``PrivateKey``."""
+        return cls(kid, private if isinstance(private, PrivateKey) else PrivateKey(EDDSA, private))
 
     @property
-    def public(self) -> Ed25519PublicKey:
-        return self.private.public_key()
+    def alg(self) -> str:
+        """The JWS algorithm of the key: ``EdDSA`` or ``SM2SM3``."""
+        return self.signer.alg
+
+    @property
+    def private(self) -> Any:
+        """The library's private key object (what pyjwt and ``cryptography`` take)."""
+        return self.signer.key
+
+    @property
+    def verifier(self) -> PublicKey:
+        return self.signer.public()
+
+    @property
+    def public(self) -> Any:
+        """The library's public key object."""
+        return self.verifier.key
+
+    def sign(self, data: bytes) -> bytes:
+        """The raw JOSE signature of ``data`` (64 bytes for both algorithms)."""
+        return self.signer.sign(data)
 
     def public_raw(self) -> bytes:
-        return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return self.verifier.raw()
 
     @property
     def created_at(self) -> datetime | None:
@@ -52,16 +80,16 @@ class HubKey:
         return datetime.fromtimestamp(int(parts[1]) / 1e9, UTC)
 
     def jwk(self) -> dict[str, str]:
-        """The public key as an OKP JWK (RFC 8037)."""
-        return {"kty": "OKP", "crv": "Ed25519", "kid": self.kid, "alg": "EdDSA",
-                "use": "sig", "x": b64url(self.public_raw())}
+        """The public key as a JWK (OKP/Ed25519, RFC 8037; or EC/SM2, see ``hub.crypto.signing``)."""
+        return self.verifier.jwk(self.kid)
 
 
 class KeyStore:
-    """Ed25519 keys of one ``HUB_HOME``."""
+    """Signing keys of one ``HUB_HOME``; new keys are made for ``alg`` (the suite's signature)."""
 
-    def __init__(self, keys_dir: Path) -> None:
+    def __init__(self, keys_dir: Path, alg: str = EDDSA) -> None:
         self.root = keys_dir
+        self.alg = alg
         # Parsed keys per purpose with the (name, mtime, size) of the files they came from:
         # signing happens on every delivery, and re-parsing PEM files each time cost more
         # than the signature.  A rotation, removal or rewrite (even by another process)
@@ -90,9 +118,14 @@ class KeyStore:
         self._cache[purpose] = (signature, keys)
         return list(keys)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KeyStore:
+        """The key store of ``settings.home``, making keys for the configured suite."""
+        return cls(settings.keys_dir, settings.suite.signature)
+
     def current(self, purpose: str) -> HubKey:
-        """The signing key of ``purpose``, created on first use."""
-        keys = self.keys(purpose)
+        """The signing key of ``purpose`` (newest of the store's algorithm), created on first use."""
+        keys = [k for k in self.keys(purpose) if k.alg == self.alg]
         return keys[-1] if keys else self.rotate(purpose)
 
     def find(self, purpose: str, kid: str) -> HubKey | None:
@@ -104,20 +137,18 @@ class KeyStore:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Nanoseconds keep names (and so "newest signs") ordered even within one second.
         kid = f"{purpose}-{time.time_ns():020d}-{os.urandom(3).hex()}"
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        key = generate_private_key(self.alg)
         path = folder / f"{kid}.pem"
-        tmp = _write_private(folder, pem)
+        tmp = _write_private(folder, key.pem())
         os.replace(tmp, path)  # the .pem appears whole: a reader never loads half a key
         return HubKey(kid, key)
 
     @staticmethod
     def _load(path: Path) -> HubKey:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path.name} is not an Ed25519 key")
-        return HubKey(path.stem, key)
+        try:
+            return HubKey(path.stem, load_private_pem(path.read_bytes()))
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from None
 
 
 def load_secret(keys_dir: Path, name: str) -> bytes:

@@ -27,6 +27,7 @@ from typing import Any
 import dagster as dg
 
 from hub.errors import HubError
+from hub.kms.warehouse import warehouse_key
 from hub.orchestration import progress
 from hub.orchestration.definitions import build_definitions
 from hub.orchestration.resources import HubResource
@@ -206,7 +207,7 @@ def run_pipeline(settings: Settings, sandbox: Path | None = None,
             for stage in only:
                 stages.append(_run_stage(stage, assets, hub, checks, sources))
                 if stage == "ingest" and stages[-1].failures and "transform" in only:
-                    ensure_raw_tables(hub.warehouse_path, hub.sources())
+                    ensure_raw_tables(hub.warehouse_path, hub.sources(), warehouse_key(settings))
     finally:
         progress.install(None)
     return PipelineResult(stages, checks, refused)

@@ -10,11 +10,15 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import SettingsError
+
+if TYPE_CHECKING:
+    from hub.crypto.suite import Suite
 
 
 class Settings(BaseSettings):
@@ -71,6 +75,32 @@ class Settings(BaseSettings):
     )
     trusted_proxies: str = Field(
         default="", description="comma-separated proxy addresses or networks whose X-Forwarded-For is believed",
+    )
+    # --- security along the chain (issue 17): suite, keys, encryption at rest, TLS ---------------
+    crypto_suite: Literal["international", "gm"] = Field(
+        default="international", description="cryptographic suite: international (Ed25519/SHA-256/AES-GCM) "
+                                             "or gm (SM2/SM3/SM4-GCM)",
+    )
+    kms: Literal["file", "pkcs11"] = Field(
+        default="file", description="where the master key lives: a key file under HUB_HOME/keys or a PKCS#11 token",
+    )
+    pkcs11_module: str | None = Field(default=None, description="PKCS#11 module (.so) of the KMS token")
+    pkcs11_token: str | None = Field(default=None, description="label of the PKCS#11 token holding the master key")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="user PIN of the PKCS#11 token")
+    encrypt_at_rest: bool = Field(
+        default=True, description="encrypt the warehouse and the sensitive columns of published snapshots",
+    )
+    tls_cert: Path | None = Field(default=None, description="PEM certificate (chain) `hub serve` presents")
+    tls_key: Path | None = Field(default=None, description="PEM private key of HUB_TLS_CERT")
+    tls_client_ca: Path | None = Field(
+        default=None, description="PEM CA bundle for partner client certificates (enables mutual TLS)",
+    )
+    tls_client_auth: Literal["optional", "required"] = Field(
+        default="optional", description="with HUB_TLS_CLIENT_CA: whether every client must present a certificate",
+    )
+    require_tls: bool = Field(
+        default=False, description="refuse a PostgreSQL store without sslmode=verify-full and an OPA URL "
+                                   "without https://",
     )
 
     # --- situational awareness (hub.awareness, docs/awareness.md) -------------------------
@@ -164,6 +194,29 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"`{item[:64]}` is not an IP address or network (CIDR)") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_transport(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("HUB_TLS_CERT and HUB_TLS_KEY go together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("HUB_TLS_CLIENT_CA (mutual TLS) needs HUB_TLS_CERT and HUB_TLS_KEY")
+        if self.kms == "pkcs11" and not (self.pkcs11_module and self.pkcs11_token and self.pkcs11_pin):
+            raise ValueError("HUB_KMS=pkcs11 needs HUB_PKCS11_MODULE, HUB_PKCS11_TOKEN and HUB_PKCS11_PIN")
+        if self.require_tls:
+            from hub.transport import store_tls_problem
+
+            problem = store_tls_problem(self.database_url, self.opa_url)
+            if problem:
+                raise ValueError(f"HUB_REQUIRE_TLS: {problem}")
+        return self
+
+    @property
+    def suite(self) -> Suite:
+        """The cryptographic suite (``hub.crypto``) named by ``HUB_CRYPTO_SUITE``."""
+        from hub.crypto.suite import suite_named
+
+        return suite_named(self.crypto_suite)
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -25,6 +25,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.crypto import jose  # noqa: F401 - registers SM2SM3 with pyjwt (the gm suite's tokens)
+from hub.crypto.signing import EDDSA
 from hub.errors import Unauthorized
 from hub.identity import Subject, active_keys, load_subject, split_client_id
 from hub.keys import HubKey, KeyStore
@@ -32,6 +34,7 @@ from hub.store.models import TokenJti
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLIENT_ALGORITHMS = ("EdDSA", "ES256")
+ACCESS_ALGORITHMS = ("EdDSA", "SM2SM3")  # what the hub's token keys sign with (international / gm)
 MAX_TOKEN_BYTES = 8192
 _PYJWT_REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, "expired"),
@@ -207,12 +210,22 @@ def client_assertion(private_key: Any, cid: str, token_url: str, *, kid: str | N
 # --- access tokens --------------------------------------------------------------
 
 
+def _signing_key(key: HubKey) -> Any:
+    """What pyjwt signs with: the library key for EdDSA, the hub.crypto key for SM2SM3."""
+    return key.private if key.alg == EDDSA else key.signer
+
+
+def _verifying_key(key: HubKey) -> Any:
+    return key.public if key.alg == EDDSA else key.verifier
+
+
 def issue_access_token(keys: KeyStore, subject: Subject, config: TokenConfig, *,
-                       client_kid: str | None = None) -> IssuedToken:
-    """Sign a short-lived EdDSA access token for ``subject`` with the current token key.
+                       client_kid: str | None = None, cnf: dict[str, str] | None = None) -> IssuedToken:
+    """Sign a short-lived access token for ``subject`` with the current token key (EdDSA, or SM2SM3 under gm).
 
     ``client_kid`` names the client key that authenticated (claim ``ckid``): revoking it
-    revokes the token too.
+    revokes the token too.  ``cnf``: the confirmation claim of a certificate-bound token
+    (RFC 8705, ``{"x5t#S256": …}``).
     """
     key = keys.current("token")
     now = int(datetime.now(UTC).timestamp())
@@ -221,7 +234,9 @@ def issue_access_token(keys: KeyStore, subject: Subject, config: TokenConfig, *,
                               "nbf": now, "exp": now + config.ttl_s, "jti": jti, "kind": subject.kind}
     if client_kid is not None:
         claims["ckid"] = client_kid
-    token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
+    if cnf:
+        claims["cnf"] = cnf
+    token = jwt.encode(claims, _signing_key(key), algorithm=key.alg, headers={"kid": key.kid})
     return IssuedToken(token=token, kid=key.kid, jti=jti, expires_in=config.ttl_s)
 
 
@@ -234,12 +249,14 @@ def _token_key(keys: KeyStore, kid: object) -> HubKey | None:
 def verify_access_token(keys: KeyStore, token: str, config: TokenConfig) -> dict[str, Any]:
     """Verify an access token's signature and claims; return its claims."""
     header = _header(token, "access")
-    if header.get("alg") != "EdDSA":
+    if header.get("alg") not in ACCESS_ALGORITHMS:
         raise TokenRejected("alg_not_allowed", stage="access")
     key = _token_key(keys, header.get("kid"))
     if key is None:
         raise TokenRejected("unknown_kid", stage="access")
-    claims = _decode(token, key.public, "EdDSA", "access", audience=config.audience,
+    if header.get("alg") != key.alg:  # the key pins the algorithm, never the token
+        raise TokenRejected("alg_not_allowed", stage="access")
+    claims = _decode(token, _verifying_key(key), key.alg, "access", audience=config.audience,
                      issuer=config.issuer, leeway=config.leeway_s,
                      options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]})
     if not isinstance(claims.get("sub"), str) or claims.get("kind") not in ("partner", "officer"):

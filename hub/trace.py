@@ -88,14 +88,16 @@ def _columns(store: Store) -> list[tuple[str, str]]:
         return [(d, c) for d, c in session.execute(stmt)]
 
 
-def _hits(con: duckdb.DuckDBPyConnection, snapshot: str, column: str) -> list[tuple[str, int]]:
+def _hits(con: duckdb.DuckDBPyConnection, snapshots: Snapshots, snapshot: str,
+          column: str) -> list[tuple[str, int]]:
     col = quote_ident(column)
+    con.register("snapshot", snapshots.sealer.read_table(snapshot, columns=[column]))  # decrypted in memory
     sql = (f"WITH v AS (SELECT DISTINCT encode(upper(trim(CAST({col} AS VARCHAR)))) AS m "  # noqa: S608
-           f"FROM read_parquet(?) WHERE {col} IS NOT NULL) "
+           f"FROM snapshot WHERE {col} IS NOT NULL) "
            "SELECT k.subject, count(*) FROM v CROSS JOIN trace_keys AS k "
            "JOIN leaked AS l ON l.ps = 'ps_' || left(sha256(k.o || unhex(sha256(k.i || v.m))), 32) "
            "GROUP BY k.subject")
-    return [(s, int(n)) for s, n in con.execute(sql, [snapshot]).fetchall()]
+    return [(s, int(n)) for s, n in con.execute(sql).fetchall()]
 
 
 def trace(settings: Settings, store: Store, path: Path) -> TraceResult:
@@ -115,7 +117,7 @@ def trace(settings: Settings, store: Store, path: Path) -> TraceResult:
     snapshots = Snapshots(settings, store)
     for dataset, column in _columns(store):
         snapshot = snapshots.current(dataset).path
-        result.matches.extend(Match(s, dataset, column, n) for s, n in _hits(con, snapshot, column))
+        result.matches.extend(Match(s, dataset, column, n) for s, n in _hits(con, snapshots, snapshot, column))
     best = result.best
     if best is not None:
         datasets = sorted({m.dataset for m in result.matches if m.subject == best.subject})

@@ -152,18 +152,27 @@ def _short_name(fqn: str) -> str:
     return ".".join(parts[-2:])
 
 
+def _duckdb(path: Path | None, key: str | None) -> DuckDBConnectionConfig:
+    """A DuckDB connection to ``path``; with ``key`` the file is attached encrypted (``hub.kms.warehouse``)."""
+    if path is None or key is None:
+        return DuckDBConnectionConfig(database=str(path) if path else ":memory:")
+    from hub.kms.warehouse import alias_of, encrypted_attach
+
+    return DuckDBConnectionConfig(catalogs={alias_of(path): encrypted_attach(path, key)})
+
+
 def build_config(
     warehouse_path: Path | None = None, *, pg_url: str | None = None, state_path: Path | None = None,
-    variables: dict[str, Any] | None = None, project: Project | None = None,
+    variables: dict[str, Any] | None = None, key: str | None = None, project: Project | None = None,
 ) -> Config:
-    """The SQLMesh config: gateways ``duckdb`` (state in the warehouse or ``state_path``) and ``postgres``."""
+    """The SQLMesh config: gateways ``duckdb`` (state in the warehouse or ``state_path``) and ``postgres``.
+
+    ``key``: the warehouse (and the state file) are encrypted with it (``hub.kms.warehouse``).
+    """
     project = project or default_project()
     gateways: dict[str, GatewayConfig] = {}
-    database = str(warehouse_path) if warehouse_path else ":memory:"
-    state = DuckDBConnectionConfig(database=str(state_path)) if state_path else None
-    gateways["duckdb"] = GatewayConfig(
-        connection=DuckDBConnectionConfig(database=database), state_connection=state
-    )
+    state = _duckdb(state_path, key) if state_path else None
+    gateways["duckdb"] = GatewayConfig(connection=_duckdb(warehouse_path, key), state_connection=state)
     if pg_url:
         gateways["postgres"] = GatewayConfig(connection=_postgres_connection(pg_url))
     return Config(
@@ -212,13 +221,16 @@ def _context(config: Config, gateway: str | None = None,
 def run_transforms(
     warehouse_path: Path, *, as_of: str, variables: dict[str, Any] | None = None,
     gateway: str = "duckdb", pg_url: str | None = None, state_path: Path | None = None,
-    project: Project | None = None,
+    key: str | None = None, project: Project | None = None,
 ) -> TransformResult:
-    """Plan and apply ``prod``, re-run models whose raw tables changed, run; return what ran."""
+    """Plan and apply ``prod``, re-run models whose raw tables changed, run; return what ran.
+
+    ``key``: the warehouse's encryption key (``hub.kms.warehouse``), None for a plain file.
+    """
     _check_arguments(warehouse_path, as_of, variables or {}, gateway, pg_url)
     project = project or default_project()
     config = build_config(warehouse_path, pg_url=pg_url, state_path=state_path,
-                          variables={**(variables or {}), "as_of": as_of}, project=project)
+                          variables={**(variables or {}), "as_of": as_of}, key=key, project=project)
     with _context(config, gateway, project.paths) as (ctx, console):
         result = TransformResult(gateway=gateway)
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import jwt
 
 from hub import metrics
+from hub.certificates import check_binding
 from hub.identity import Subject
 from hub.keys import KeyStore
 from hub.revocations import Revocations
@@ -39,6 +40,7 @@ class Verified:
     kid: str  # the hub token key that signed it
     client_kid: str | None  # the client key that obtained it (claim ckid)
     verified_at: float  # monotonic
+    cnf: object = None  # the confirmation claim of a certificate-bound token (RFC 8705), checked per request
 
 
 class AccessVerifier:
@@ -53,14 +55,20 @@ class AccessVerifier:
         self._entries: OrderedDict[bytes, Verified] = OrderedDict()
         self._lock = threading.Lock()
 
-    def subject(self, token: str) -> Subject:
-        """The subject of a valid, unrevoked access token; ``TokenRejected`` otherwise."""
+    def subject(self, token: str, thumbprint: str | None = None) -> Subject:
+        """The subject of a valid, unrevoked access token; ``TokenRejected`` otherwise.
+
+        ``thumbprint``: the ``x5t#S256`` of the connection's client certificate (None: none).
+        A certificate-bound token (claim ``cnf``, RFC 8705) is refused on every request,
+        remembered or not, unless it arrives over that very certificate.
+        """
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         found = self._remembered(digest)
         if found is None:
             found = self._verify(token)
             self._remember(digest, found)
         self._check(found)
+        check_binding({"cnf": found.cnf, "sub": found.subject.id}, thumbprint)
         return found.subject
 
     def ready(self, token: str) -> bool:
@@ -100,7 +108,7 @@ class AccessVerifier:
         kid = jwt.get_unverified_header(token)["kid"]  # verify_access_token found a key by it
         client_kid = claims.get("ckid")
         return Verified(subject, float(claims["exp"]), kid, client_kid if isinstance(client_kid, str) else None,
-                        self.revocations.monotonic())
+                        self.revocations.monotonic(), claims.get("cnf"))
 
     def _check(self, verified: Verified) -> None:
         state = self.revocations.current()

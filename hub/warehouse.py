@@ -15,14 +15,15 @@ numbers — that the Dagster assets publish as metadata.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -32,7 +33,11 @@ from connectors.errors import SchemaMismatch
 from connectors.schema import describe, quote
 from connectors.sdk import Delivery, FileReject, Reject, Resource, Source
 from hub.errors import Unavailable
+from hub.kms.fields import QUARANTINE, seal_text
 from hub.store import Store
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
 
 BatchHook = Callable[[int, int], None]  # (batch number, rows so far)
 _CURSORS = "_hub.cursors"
@@ -97,13 +102,26 @@ def _dump(value: Any) -> str | None:
 
 
 @contextmanager
-def connect(path: Path, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse file, waiting (bounded) while another process holds it."""
+def connect(path: Path, wait_s: float = 60.0, *, key: str | None = None,
+            read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file, waiting (bounded) while another process holds it.
+
+    The one door to the warehouse file.  ``key``: the warehouse is encrypted with
+    DuckDB's database encryption (AES-GCM; ``hub.kms`` holds the key): the file is
+    attached to an in-memory DuckDB under its own stem with ``ENCRYPTION_KEY`` (see
+    ``hub.kms.warehouse``).  Without ``key`` it is opened as a plain DuckDB file.
+    """
+    if key is not None:
+        from hub.kms.warehouse import encrypted_connection
+
+        with encrypted_connection(path, key, wait_s) as conn:
+            yield conn
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            conn = duckdb.connect(str(path))
+            conn = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
@@ -113,6 +131,14 @@ def connect(path: Path, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnect
         yield conn
     finally:
         conn.close()
+
+
+def open_warehouse(settings: Settings, *, read_only: bool = False,
+                   wait_s: float = 60.0) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """``connect`` to ``settings``' warehouse with its key (``HUB_ENCRYPT_AT_REST``, the default)."""
+    from hub.kms.warehouse import warehouse_key
+
+    return connect(settings.warehouse_path, wait_s, key=warehouse_key(settings), read_only=read_only)
 
 
 def _ensure_bookkeeping(conn: duckdb.DuckDBPyConnection) -> None:
@@ -135,9 +161,9 @@ def read_cursor(conn: duckdb.DuckDBPyConnection, source: str, resource: str) -> 
     return json.loads(row[0]) if row and row[0] is not None else None
 
 
-def committed_cursor(warehouse_path: Path, source: str, resource: str) -> Any:
+def committed_cursor(warehouse_path: Path, source: str, resource: str, key: str | None = None) -> Any:
     """The committed cursor of a resource in the warehouse at ``warehouse_path``."""
-    with connect(warehouse_path) as conn:
+    with connect(warehouse_path, key=key) as conn:
         _ensure_bookkeeping(conn)
         return read_cursor(conn, source, resource)
 
@@ -393,6 +419,7 @@ def ingest_resource(
     store: Store | None,
     run_id: str,
     on_batch: BatchHook | None = None,
+    key: str | None = None,
 ) -> LoadResult:
     """Load one resource into ``raw_<source>.<resource>`` atomically with its cursor."""
     res = source.resource(resource_name)
@@ -400,7 +427,7 @@ def ingest_resource(
     result = LoadResult(
         source.name, res.name, table_name(source.name, res.name), run_id, schema=describe(res.schema)
     )
-    with connect(warehouse_path) as conn:
+    with connect(warehouse_path, key=key) as conn:
         _ensure_bookkeeping(conn)
         result.cursor_before = read_cursor(conn, source.name, res.name)
         conn.execute("BEGIN TRANSACTION")
@@ -412,7 +439,8 @@ def ingest_resource(
             rejects += repeated
             result.count(rejects)
             if store is not None:
-                result.quarantined_new = quarantine.record(store, run_id, source.name, res.name, rejects)
+                seal = None if key is None else functools.partial(seal_text, key, context=QUARANTINE)
+                result.quarantined_new = quarantine.record(store, run_id, source.name, res.name, rejects, seal)
             if staged:
                 _merge(conn, res, target, result)
             else:
@@ -427,18 +455,19 @@ def ingest_resource(
     return result
 
 
-def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str) -> list[LoadResult]:
-    """Load every resource of ``source`` (each in its own transaction)."""
-    return [ingest_resource(warehouse_path, source, res.name, store, run_id) for res in source.resources]
+def ingest_source(warehouse_path: Path, source: Source, store: Store | None, run_id: str,
+                  key: str | None = None) -> list[LoadResult]:
+    """Load every resource of ``source`` (each in its own transaction; ``key``: the warehouse's)."""
+    return [ingest_resource(warehouse_path, source, res.name, store, run_id, key=key) for res in source.resources]
 
 
-def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source]) -> list[str]:
+def ensure_raw_tables(warehouse_path: Path, sources: Iterable[Source], key: str | None = None) -> list[str]:
     """Create, empty, every declared raw table that has never loaded; the ones created.
 
     Used when a source failed before its first load, so the transforms can still run
     over the other sources (its datasets are then empty: nothing was ever delivered)."""
     created = []
-    with connect(warehouse_path) as conn:
+    with connect(warehouse_path, key=key) as conn:
         for source, res in all_resources(sources):
             schema = f"raw_{source.name}"
             found = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "

@@ -152,3 +152,50 @@ def pipeline_output(tmp_path_factory: pytest.TempPathFactory) -> PipelineOutput:
     started = time.perf_counter()
     result = run_pipeline(load_settings(home=home), sandbox)
     return PipelineOutput(home, sandbox, time.perf_counter() - started, result.status)
+
+
+# --- softhsm2: one PKCS#11 token directory per test session ------------------------------------
+
+SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                   "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
+SOFTHSM_PIN, SOFTHSM_SO_PIN = "246810", "13579111"
+# softhsm2 lists its tokens when the module initialises (once per process): every token a test
+# uses is made up front, before the first test opens the module.
+SOFTHSM_TOKENS = ("officer-token", "hub-kms")
+
+
+@dataclass(frozen=True)
+class SoftHsm:
+    """Debian's softhsm2 with its token directory in a session temp dir (``SOFTHSM2_CONF``)."""
+
+    module: str
+    conf: Path
+
+    def token(self, label: str) -> str:
+        """The label of a token made by the fixture (user PIN ``SOFTHSM_PIN``)."""
+        assert label in SOFTHSM_TOKENS, f"add `{label}` to SOFTHSM_TOKENS"
+        return label
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
+    """softhsm2 for the whole session: a PKCS#11 module reads ``SOFTHSM2_CONF`` once per process,
+    so every test that uses a token shares this configuration (each with tokens of its own label).
+    ``HUB_REQUIRE_SOFTHSM=1`` (set by ``.ci/run``) turns a missing softhsm2 into a failure."""
+    module = next((m for m in SOFTHSM_MODULES if Path(m).exists()), None) \
+        if shutil.which("softhsm2-util") else None
+    if module is None:
+        if os.environ.get("HUB_REQUIRE_SOFTHSM") == "1":
+            pytest.fail("softhsm2 is not installed (apt-get install softhsm2)")
+        pytest.skip("softhsm2 is not installed (apt-get install softhsm2)")
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    for label in SOFTHSM_TOKENS:
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", SOFTHSM_PIN,
+                        "--so-pin", SOFTHSM_SO_PIN], check=True, capture_output=True,
+                       env={**os.environ, "SOFTHSM2_CONF": str(conf)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOFTHSM2_CONF", str(conf))
+        yield SoftHsm(module, conf)

@@ -30,12 +30,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from hub import statements
 from tests.api.conftest import BASE_URL, TOKEN_URL, AsgiClient, get_token
+from tests.orchestration.helpers import warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -122,11 +122,8 @@ class World:
                        check=True, capture_output=True, timeout=300)
 
     def warehouse(self, sql: str) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True)
-        try:
+        with warehouse(self.home) as con:  # the encrypted warehouse, through open_warehouse
             return con.execute(sql).fetchall()
-        finally:
-            con.close()
 
 
 def _make_connector(work: Path, env: dict[str, str]) -> Path:

@@ -190,7 +190,7 @@ def test_every_pod_and_service_shares_the_hub_home() -> None:
 
 def test_the_image_installs_the_checkout_in_place() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    assert "COPY . ." in dockerfile and "pip install -e ." in dockerfile
+    assert "COPY . ." in dockerfile and "uv sync --locked" in dockerfile  # editable, from uv.lock
     ignored = set((DEPLOY.parent / ".dockerignore").read_text().split())
     assert {".venv", ".hub", ".git"} <= ignored
     # policies/ and transforms/ are found beside the code, inside the copied checkout

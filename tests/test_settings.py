@@ -127,3 +127,19 @@ def test_cli_bad_setting_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch, 
     assert "Traceback" not in out + err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "hub").exists()  # failed before touching the store
+
+
+def test_require_tls_refuses_a_store_or_opa_without_verified_tls(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="sslmode=verify-full"):
+        load_settings(home=tmp_path, require_tls=True, database_url="postgresql+psycopg://hub@db/hub")
+    with pytest.raises(SettingsError, match="https"):
+        load_settings(home=tmp_path, require_tls=True, opa_url="http://opa:8181")
+    ok = load_settings(home=tmp_path, require_tls=True, opa_url="https://opa:8181",
+                       database_url="postgresql+psycopg://hub@db/hub?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+    assert ok.require_tls
+    with pytest.raises(SettingsError, match="HUB_TLS_CERT and HUB_TLS_KEY"):
+        load_settings(home=tmp_path, tls_cert=tmp_path / "c.pem")
+    with pytest.raises(SettingsError, match="pkcs11"):
+        load_settings(home=tmp_path, kms="pkcs11")
+    with pytest.raises(SettingsError, match="crypto_suite|CRYPTO_SUITE"):
+        load_settings(home=tmp_path, crypto_suite="rot13")

@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     """
     owned = store is None
     ctx = ApiContext(settings=settings, store=store or open_store(settings.metadata_url),
-                     keys=keys or KeyStore(settings.keys_dir),
+                     keys=keys or KeyStore.from_settings(settings),
                      tokens=token_config(settings, public_url, token_ttl_s),
                      audit=audit or _audit_not_configured)
 

@@ -27,6 +27,7 @@ from hub.events import TOKEN_REJECTED, AuditEvent
 from hub.identity import Subject
 from hub.revocations import Revocations
 from hub.tokens import TokenRejected
+from hub.transport import scope_thumbprint
 from hub.verifier import AccessVerifier
 
 log = logging.getLogger("hub.api")
@@ -84,10 +85,12 @@ async def current_subject(request: Request,
             raise TokenRejected("no_token", stage="access")
         verifier = verifier_of(request.app, ctx)
         token = credentials.credentials
+        # a certificate-bound token (RFC 8705 cnf) needs its certificate on this very connection
+        thumbprint = scope_thumbprint(request.scope)
         if verifier.ready(token):
-            subject = verifier.subject(token)
+            subject = verifier.subject(token, thumbprint)
         else:
-            subject = await run_in_threadpool(verifier.subject, token)
+            subject = await run_in_threadpool(verifier.subject, token, thumbprint)
     except TokenRejected as exc:
         raise await run_in_threadpool(reject, ctx, request, exc) from None
     request.state.subject = subject.id

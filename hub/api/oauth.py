@@ -17,9 +17,11 @@ from pydantic import BaseModel
 from hub import metrics
 from hub.api.auth import reject
 from hub.api.context import ApiContext, client_ip, get_context, request_id
+from hub.certificates import bind_at_token
 from hub.errors import BadRequest, Unavailable
 from hub.events import TOKEN_ISSUED, AuditEvent
 from hub.tokens import ASSERTION_TYPE, TokenRejected, authenticate_client, issue_access_token
+from hub.transport import scope_thumbprint
 
 router = APIRouter(tags=["oauth"])
 log = logging.getLogger("hub.api")
@@ -58,9 +60,10 @@ def token(request: Request,
     try:
         with ctx.store.session() as session:
             subject, client_kid = authenticate_client(session, client_assertion, ctx.tokens)
+            cnf = bind_at_token(session, subject.id, scope_thumbprint(request.scope))  # mutual TLS (RFC 8705)
     except TokenRejected as exc:
         raise reject(ctx, request, exc) from None
-    issued = issue_access_token(ctx.keys, subject, ctx.tokens, client_kid=client_kid)
+    issued = issue_access_token(ctx.keys, subject, ctx.tokens, client_kid=client_kid, cnf=cnf)
     event = AuditEvent(TOKEN_ISSUED, subject=subject.id, action="token", request_id=request_id(request),
                        decision="ok", client_ip=client_ip(request),
                        details={"kid": issued.kid, "jti": issued.jti, "expires_in": issued.expires_in})

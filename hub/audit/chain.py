@@ -65,9 +65,10 @@ def read_head(conn: Session | Connection) -> tuple[int, str]:
 
 
 def extend(conn: Session | Connection, batch: list[dict[str, Any]], key: KeySource,
-           policy: CheckpointPolicy, *, locked: bool = False, check_time: bool = True) -> list[dict]:
+           policy: CheckpointPolicy, *, locked: bool = False, check_time: bool = True,
+           hash_name: str = "sha256") -> list[dict]:
     """Lock, number, hash and insert ``batch`` (event fields); add due checkpoints; return the records."""
-    prepared = [Prepared(fields) for fields in batch]
+    prepared = [Prepared(fields, hash_name=hash_name) for fields in batch]
     ts, links = extend_prepared(conn, prepared, key, policy, locked=locked, check_time=check_time)
     return [{**p.fields, "seq": seq, "ts": ts, "prev_hash": prev, "hash": hash_}
             for p, (seq, prev, hash_) in zip(prepared, links, strict=True)]

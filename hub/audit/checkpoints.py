@@ -1,7 +1,8 @@
 """Signed checkpoints: ``(seq, hash, ts)`` of the chain head, signed with the audit key.
 
-The signature is Ed25519 over ``canonical_json({"hash", "kid", "seq", "ts"})`` and is
-stored base64url (no padding) with its ``key_id``.  A checkpoint is written in the same
+The signature is Ed25519 (or SM2 with SM3 under the ``gm`` suite: ``hub.crypto``) over
+``canonical_json({"hash", "kid", "seq", "ts"})`` and is stored base64url (no padding,
+raw: 64 bytes either way) with its ``key_id``; the key's type says which algorithm.  A checkpoint is written in the same
 transaction as the record it names: at every seq that is a multiple of
 ``audit_checkpoint_every``, and at the end of a batch (or on the writer's timer) when
 the last checkpoint is older than ``audit_checkpoint_seconds``.
@@ -13,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from cryptography.exceptions import InvalidSignature
 from sqlalchemy import Table, insert, select
 
 from hub.audit.canonical import b64url, b64url_decode, canonical_json
 from hub.audit.pubkeys import PublicKeys, candidates
 from hub.audit.record import now_ts
+from hub.crypto.signing import InvalidSignature
 from hub.keys import HubKey
 from hub.store.db import Store
 from hub.store.models import AuditCheckpoint, AuditRecord
@@ -43,7 +44,7 @@ def checkpoint_payload(seq: int, hash_: str, ts: str, kid: str) -> bytes:
 def sign_checkpoint(key: HubKey, seq: int, hash_: str, ts: str | None = None) -> dict[str, Any]:
     """A checkpoint row for ``(seq, hash)`` signed by ``key``."""
     stamp = ts or now_ts()
-    signature = key.private.sign(checkpoint_payload(seq, hash_, stamp, key.kid))
+    signature = key.sign(checkpoint_payload(seq, hash_, stamp, key.kid))
     return {"seq": seq, "hash": hash_, "ts": stamp, "key_id": key.kid, "signature": b64url(signature)}
 
 

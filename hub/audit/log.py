@@ -82,8 +82,10 @@ class AuditLog:
     """The tamper-evident audit log of one metadata store."""
 
     def __init__(self, store: Store, keys: KeyStore, *, policy: CheckpointPolicy | None = None,
-                 lock_timeout_s: float = 5.0, max_batch: int = 2000, linger_s: float = 0.002) -> None:
+                 lock_timeout_s: float = 5.0, max_batch: int = 2000, linger_s: float = 0.002,
+                 hash_name: str = "sha256") -> None:
         self.store = store
+        self.hash_name = hash_name  # the chain's hash: sha256, or sm3 under the gm suite
         self.keys = keys
         self.policy = policy or CheckpointPolicy()
         self.lock_timeout_s = lock_timeout_s
@@ -103,8 +105,9 @@ class AuditLog:
     def from_settings(cls, store: Store, settings: Settings, **kwargs: Any) -> AuditLog:
         """An audit log configured from ``settings`` (checkpoint period, key directory)."""
         policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
+        kwargs.setdefault("hash_name", settings.suite.hash_name)
         kwargs.setdefault("lock_timeout_s", settings.audit_lock_timeout_s)
-        return cls(store, KeyStore(settings.keys_dir), policy=policy, **kwargs)
+        return cls(store, KeyStore.from_settings(settings), policy=policy, **kwargs)
 
     def _reset(self) -> None:
         self._pid = os.getpid()
@@ -135,7 +138,7 @@ class AuditLog:
         """
         if not events:
             return []
-        pending = Pending(*(Prepared.of(e) for e in events))
+        pending = Pending(*(Prepared.of(e, self.hash_name) for e in events))
         self._submit(pending)
         woken = False
         try:
@@ -161,7 +164,7 @@ class AuditLog:
         if not events:
             return []
         future: Future[list[AuditRecordView]] = Future()
-        self._submit(Pending(*(Prepared.of(e) for e in events), future=future))
+        self._submit(Pending(*(Prepared.of(e, self.hash_name) for e in events), future=future))
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
         except TimeoutError:
@@ -173,7 +176,7 @@ class AuditLog:
         fields = event_fields(event)
         session.flush()  # the caller's own changes fail as themselves, not as the audit log
         try:
-            records = extend(session, [fields], self.signing_key, self.policy)
+            records = extend(session, [fields], self.signing_key, self.policy, hash_name=self.hash_name)
         except (SQLAlchemyError, OSError, HubError) as exc:
             self.health.failed(str(exc))
             raise AuditUnavailable(f"audit append failed: {exc}") from exc

@@ -13,14 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from hub.audit.canonical import b64url_decode
 from hub.audit.errors import EvidenceError
+from hub.crypto.signing import PublicKey, load_public_pem, public_from_jwk
 from hub.keys import KeyStore
 
-PublicKeys = dict[str, Ed25519PublicKey]
+PublicKeys = dict[str, PublicKey]
 ANY_KID = ""  # key of a PEM given without a key id: tried for every signature
 
 
@@ -58,23 +55,21 @@ def _iso(moment: datetime | None) -> str | None:
 def _default_keystore() -> KeyStore:
     from hub.settings import get_settings
 
-    return KeyStore(get_settings().keys_dir)
+    return KeyStore.from_settings(get_settings())
 
 
-def jwk_public_key(jwk: dict[str, Any]) -> Ed25519PublicKey:
-    """The Ed25519 public key of an OKP JWK; ``EvidenceError`` if it is not one."""
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
-        raise EvidenceError(f"JWK `{jwk.get('kid', '?')}` is not an Ed25519 OKP public key")
+def jwk_public_key(jwk: dict[str, Any]) -> PublicKey:
+    """The public key of an OKP/Ed25519 or EC/SM2 JWK; ``EvidenceError`` if it is neither."""
     try:
-        return Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+        return public_from_jwk(jwk)
     except ValueError as exc:
-        raise EvidenceError(f"JWK `{jwk.get('kid', '?')}` has a bad `x`: {exc}") from None
+        raise EvidenceError(f"JWK `{jwk.get('kid', '?')}` is not an Ed25519 or SM2 public key: {exc}") from None
 
 
 def key_map(source: KeyStore | Iterable[dict[str, Any]]) -> PublicKeys:
     """Public keys by key id, from a key store or from JWKs."""
     if isinstance(source, KeyStore):
-        return {key.kid: key.public for key in source.keys("audit")}
+        return {key.kid: key.verifier for key in source.keys("audit")}
     return {str(jwk.get("kid", ANY_KID)): jwk_public_key(jwk) for jwk in source}
 
 
@@ -83,12 +78,9 @@ def parse_public_keys(text: str) -> PublicKeys:
     stripped = text.strip()
     if stripped.startswith("-----BEGIN"):
         try:
-            key = serialization.load_pem_public_key(stripped.encode("ascii"))
+            return {ANY_KID: load_public_pem(stripped.encode("ascii"))}
         except ValueError as exc:
-            raise EvidenceError(f"not a PEM public key: {exc}") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise EvidenceError("the PEM public key is not an Ed25519 key")
-        return {ANY_KID: key}
+            raise EvidenceError(f"not an Ed25519 or SM2 PEM public key: {exc}") from None
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError as exc:
@@ -101,7 +93,7 @@ def parse_public_keys(text: str) -> PublicKeys:
     return key_map(jwks)
 
 
-def candidates(keys: PublicKeys, kid: str) -> list[Ed25519PublicKey]:
+def candidates(keys: PublicKeys, kid: str) -> list[PublicKey]:
     """The keys that may have made a signature labelled ``kid``."""
     named = [keys[kid]] if kid in keys else []
     return named + ([keys[ANY_KID]] if ANY_KID in keys else [])

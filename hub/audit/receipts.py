@@ -22,14 +22,13 @@ import json
 import re
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from hub.audit.canonical import b64url, b64url_decode, canonical_json
 from hub.audit.errors import EvidenceError
 from hub.audit.pubkeys import PublicKeys, candidates
 from hub.audit.record import RECORD_FIELDS, AuditRecordView
+from hub.crypto.signing import ALGORITHMS, PublicKey
 from hub.errors import NotFound
 from hub.events import DATA_DELIVERY
 from hub.keys import HubKey
@@ -52,9 +51,9 @@ def receipt_claims(record: AuditRecordView) -> dict[str, Any]:
 def issue_receipt(record: AuditRecordView, key: HubKey) -> dict[str, Any]:
     """A receipt for a delivery record, signed by ``key``."""
     claims = receipt_claims(record)
-    header = {"alg": "EdDSA", "kid": key.kid, "typ": RECEIPT_TYPE}
+    header = {"alg": key.alg, "kid": key.kid, "typ": RECEIPT_TYPE}
     signing_input = f"{b64url(canonical_json(header))}.{b64url(canonical_json(claims))}"
-    jws = f"{signing_input}.{b64url(key.private.sign(signing_input.encode('ascii')))}"
+    jws = f"{signing_input}.{b64url(key.sign(signing_input.encode('ascii')))}"
     return {**claims, "kid": key.kid, "jws": jws}
 
 
@@ -93,29 +92,26 @@ def parse_jws(jws: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     return header, claims, signature
 
 
-def _check_signature(keys: PublicKeys, kid: str, signature: bytes, payload: bytes) -> None:
-    options = candidates(keys, kid)
+def _check_signature(keys: PublicKeys, kid: str, signature: bytes, payload: bytes, alg: str = "EdDSA") -> None:
+    options = [key for key in candidates(keys, kid) if key.alg == alg]  # the key's type pins the algorithm
     if not options:
-        raise EvidenceError(f"receipt signed by unknown key `{kid}`")
+        raise EvidenceError(f"receipt signed by unknown key `{kid}` (or one that is no {alg} key)")
     if not any(_verifies(key, signature, payload) for key in options):
         raise EvidenceError(f"receipt signature does not verify with key `{kid}` (forged or altered)")
 
 
-def _verifies(key: Ed25519PublicKey, signature: bytes, payload: bytes) -> bool:
-    try:
-        key.verify(signature, payload)
-        return True
-    except InvalidSignature:
-        return False
+def _verifies(key: PublicKey, signature: bytes, payload: bytes) -> bool:
+    return key.verifies(signature, payload)
 
 
 def _verify_jws(receipt: dict[str, Any], keys: PublicKeys) -> None:
     jws = str(receipt["jws"])
     header, claims, signature = parse_jws(jws)
-    if header.get("alg") != "EdDSA" or header.get("typ") != RECEIPT_TYPE:
-        raise EvidenceError(f"receipt header must say alg EdDSA and typ {RECEIPT_TYPE}")
+    alg = header.get("alg")
+    if alg not in ALGORITHMS or header.get("typ") != RECEIPT_TYPE:
+        raise EvidenceError(f"receipt header must say alg EdDSA or SM2SM3 and typ {RECEIPT_TYPE}")
     kid = str(header.get("kid", ""))
-    _check_signature(keys, kid, signature, jws.rsplit(".", 1)[0].encode("ascii"))
+    _check_signature(keys, kid, signature, jws.rsplit(".", 1)[0].encode("ascii"), str(alg))
     for name, value in {**claims, "kid": kid}.items():  # the plain copy must say what is signed
         if name in receipt and receipt[name] != value:
             raise EvidenceError(f"receipt field `{name}` does not verify: it differs from the signed claims")

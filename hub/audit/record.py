@@ -1,7 +1,8 @@
 """The audit record: its fields, its hash, and the read-only view callers get back.
 
 A record is an ``AuditEvent`` plus the chain fields ``seq``, ``ts``, ``prev_hash``
-and ``hash``.  ``hash = SHA-256(canonical_json(record without "hash"))``, hex; the
+and ``hash``.  ``hash = H(canonical_json(record without "hash"))``, hex, where H is
+the suite's hash (``hub.crypto``: SHA-256, or SM3 under ``gm``); the
 first record's ``prev_hash`` is ``GENESIS`` (64 zeros).  ``ts`` is UTC ISO 8601 with
 microseconds and ``+00:00``, assigned by the writer that holds the chain lock (the
 writer thread's one-statement append stamps a batch just before the statement takes the
@@ -11,7 +12,6 @@ the chain unless the clock does.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from typing import Any
 
 from hub.audit.canonical import canonical_json, canonical_text, check_json, sha256_hex
 from hub.audit.errors import AuditInvalid
+from hub.crypto.suite import hash_hex, new_hash
 from hub.events import AuditEvent
 from hub.store.models import AuditRecord
 
@@ -114,9 +115,10 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
     return values
 
 
-def record_hash(fields: dict[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of the record without ``hash``."""
-    return sha256_hex(canonical_json({name: fields[name] for name in HASHED_FIELDS}))
+def record_hash(fields: dict[str, Any], hash_name: str = "sha256") -> str:
+    """Hex digest (SHA-256, or ``sm3``) of the canonical JSON of the record without ``hash``."""
+    data = canonical_json({name: fields[name] for name in HASHED_FIELDS})
+    return sha256_hex(data) if hash_name == "sha256" else hash_hex(hash_name, data)
 
 
 # The clock audit timestamps are read from: the system clock, unless a simulator or a test
@@ -141,10 +143,10 @@ def now_ts() -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-def chain(fields: dict[str, Any], seq: int, prev_hash: str, ts: str) -> dict[str, Any]:
+def chain(fields: dict[str, Any], seq: int, prev_hash: str, ts: str, hash_name: str = "sha256") -> dict[str, Any]:
     """Complete ``fields`` into a record at ``seq`` after ``prev_hash``."""
     record = {**fields, "seq": seq, "ts": ts, "prev_hash": prev_hash}
-    record["hash"] = record_hash(record)
+    record["hash"] = record_hash(record, hash_name)
     return record
 
 
@@ -207,11 +209,11 @@ class Prepared:
     __slots__ = ("fields", "head", "after_prev", "after_seq", "row")
 
     def __init__(self, fields: dict[str, Any], runs: tuple[str, str, str] | None = None,
-                 stored_details: str | None = None) -> None:
+                 stored_details: str | None = None, hash_name: str = "sha256") -> None:
         """``fields`` as ``event_fields`` returns them; ``runs`` and ``stored_details`` if already known."""
         g0, g1, g2 = runs or tuple(",".join([key + _text(fields[name]) for name, key in run]) for run in _RUNS)
         self.fields = fields
-        self.head = hashlib.sha256(("{" + g0 + ',"prev_hash":').encode("utf-8"))
+        self.head = new_hash(hash_name, ("{" + g0 + ',"prev_hash":').encode("utf-8"))
         self.after_prev = ("," + g1 + ',"seq":').encode("utf-8")
         self.after_seq = ("," + g2 + ',"ts":').encode("utf-8")
         row = list(_ROW_VALUES(fields))
@@ -220,7 +222,7 @@ class Prepared:
         self.row = row
 
     @classmethod
-    def of(cls, event: AuditEvent) -> Prepared:
+    def of(cls, event: AuditEvent, hash_name: str = "sha256") -> Prepared:
         """``Prepared(event_fields(event))`` in one pass over the fields, for the usual event.
 
         The usual event has plain strings (no NUL, within their column) or None in its text
@@ -231,7 +233,7 @@ class Prepared:
         values = _SORTED_VALUES(event)
         parts = _usual_parts(values)
         if parts is None or not values[_AT_EVENT]:
-            return cls(event_fields(event))
+            return cls(event_fields(event), hash_name=hash_name)
         fields = dict(zip(_SORTED_EVENT, values, strict=True))
         reasons = fields["reasons"] = [str(r) for r in fields["reasons"]]
         details = fields["details"] = dict(fields["details"])
@@ -243,7 +245,7 @@ class Prepared:
             check_json(details, "details")
         parts[_AT_DETAILS] += canonical_text(details) if flat is None else flat[0]
         runs = ",".join(parts[:_CUT[0]]), ",".join(parts[_CUT[0]:_CUT[1]]), ",".join(parts[_CUT[1]:])
-        return cls(fields, runs, None if flat is None else flat[1])
+        return cls(fields, runs, None if flat is None else flat[1], hash_name)
 
     def hash_at(self, prev_json: bytes, seq: int, ts_json: bytes) -> str:
         """The record hash at ``seq``; ``prev_json``/``ts_json`` are the canonical JSON of prev_hash/ts."""

@@ -24,6 +24,7 @@ from hub.cli import data as data_cmds
 from hub.cli import db as db_cmds
 from hub.cli import federation as federation_cmds
 from hub.cli import identity as identity_cmds
+from hub.cli import keys as keys_cmds
 from hub.cli import model as model_cmds
 from hub.cli import pii as pii_cmds
 from hub.cli import policy as policy_cmds
@@ -57,6 +58,7 @@ app.add_typer(config_cmds.app, name="config")
 app.add_typer(provider_cmds.app, name="provider")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(quarantine_cmds.app, name="quarantine")
+app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(federation_cmds.app, name="federation")
 app.add_typer(model_cmds.app, name="model")
 app.add_typer(quota_cmds.app, name="quota")

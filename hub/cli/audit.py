@@ -40,7 +40,7 @@ def _store() -> Store:
 
 
 def _keystore() -> KeyStore:
-    return KeyStore(get_settings().keys_dir)
+    return KeyStore.from_settings(get_settings())
 
 
 def _public_keys(option: str | None) -> PublicKeys:

@@ -87,12 +87,23 @@ def serve(
     port: Annotated[int, typer.Option(help="port to bind (0: any free port, logged at start)")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes sharing the store, the quota ledger and "
                                               "the audit chain")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate chain: serve HTTPS (TLS 1.2+)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(
+        help="CA bundle of partner client certificates (mutual TLS; see `hub partner cert`)")] = None,
+    tls_client_auth: Annotated[str | None, typer.Option(help="optional | required client certificates")] = None,
     fd: Annotated[int | None, typer.Option(help="serve on this already bound, inherited socket instead of "
                                                 "binding one (one process; its address is HUB_PUBLIC_URL's)")] = None,
 ) -> None:
-    """Serve the exchange API (in N worker processes with --workers N)."""
+    """Serve the exchange API (in N worker processes with --workers N; plain HTTP unless
+    --tls-cert/--tls-key or HUB_TLS_CERT/HUB_TLS_KEY)."""
     from hub.server import serve as run_server
 
+    flags = {"HUB_TLS_CERT": tls_cert, "HUB_TLS_KEY": tls_key, "HUB_TLS_CLIENT_CA": tls_client_ca,
+             "HUB_TLS_CLIENT_AUTH": tls_client_auth}
+    # the flags become the settings of this process and of every worker it starts (they inherit it)
+    os.environ.update({name: str(value) for name, value in flags.items() if value is not None})
+    get_settings.cache_clear()
     run_server(host, port, workers, fd=fd)
 
 

@@ -102,6 +102,30 @@ def partner_add(
     _report(settings, registration, key_path)
 
 
+@partner_app.command("cert")
+def partner_cert(
+    partner_id: Annotated[str, typer.Argument(metavar="ID", help="a registered partner id")],
+    cert: Annotated[Path, typer.Option("--cert", help="the partner's TLS client certificate (PEM)")],
+) -> None:
+    """Bind a TLS client certificate to a partner: its tokens then work only over that certificate (mTLS)."""
+    from hub.audit.log import AuditLog
+    from hub.certificates import register_certificate
+
+    settings = get_settings()
+    try:
+        pem = cert.read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"cannot read certificate `{cert}`: {exc.strerror}") from None
+    store = open_store(settings.metadata_url)
+    try:
+        with AuditLog.from_settings(store, settings) as audit, store.session() as session:
+            done = register_certificate(session, audit.sink, f"partner:{partner_id}", pem)
+    finally:
+        store.dispose()
+    console.print(f"partner:{partner_id} bound to certificate {done.subject} (x5t#S256 {done.thumbprint}, "
+                  f"valid until {done.not_after:%Y-%m-%d})")
+
+
 def register(app: typer.Typer) -> None:
     from hub.cli.officer import officer_app
 

@@ -34,15 +34,18 @@ def operator_read(settings: Settings, dataset: str, fmt: str, limit: int | None)
         raise BadRequest("--limit must be at least 1")
     store = open_store(settings.metadata_url)
     try:
-        snap = Snapshots(settings, store).current(dataset)
+        snapshots = Snapshots(settings, store)
+        snap = snapshots.current(dataset)
         cols = [quote_ident(c) for c in snap.catalog if c != ROW_ID]
-        sql = f"SELECT {', '.join(cols)} FROM read_parquet(?) ORDER BY {quote_ident(ROW_ID)}"  # noqa: S608
+        sql = f"SELECT {', '.join(cols)} FROM snapshot ORDER BY {quote_ident(ROW_ID)}"  # noqa: S608
         if fmt == "json":
             packed = ", ".join(f"{c} := {c}" for c in cols)
             sql = f"SELECT to_json(struct_pack({packed})) AS {formats.JSON_COLUMN} FROM ({sql}) AS t"  # noqa: S608
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        table = duckdb.connect().execute(sql, [snap.path]).to_arrow_table()
+        con = duckdb.connect()
+        con.register("snapshot", snapshots.sealer.read_table(snap.path))  # decrypted in memory only
+        table = con.execute(sql).to_arrow_table()
         body = b"".join(formats.encode(fmt, table, None))
         with AuditLog.from_settings(store, settings) as audit:
             audit.append(AuditEvent(OPERATOR_READ, subject=f"operator:{getpass.getuser()}", action="read",

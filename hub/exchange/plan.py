@@ -68,6 +68,10 @@ class Since:
 
     path: str
     compare: tuple[str, ...]
+    # a sealed earlier snapshot: decrypted in memory (``earlier``), registered under ``table`` by whoever
+    # runs the query (DuckDB cannot read a sealed file itself)
+    table: str | None = None
+    earlier: Any = field(default=None, compare=False, repr=False)  # pa.Table
 
 
 @dataclass
@@ -211,8 +215,9 @@ def source(snapshot: str, since: Since | None, table: str | None) -> tuple[str, 
     if not since.compare:
         raise BadRequest("the earlier version shares no column with the current one", parameter="since")
     same = " AND ".join(f"o.{quote_ident(c)} IS NOT DISTINCT FROM c.{quote_ident(c)}" for c in since.compare)
+    earlier, earlier_params = (since.table, []) if since.table else ("read_parquet(?)", [since.path])
     return (f"(SELECT c.* FROM {current} AS c WHERE NOT EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM read_parquet(?) AS o WHERE {same})) AS changed", [*params, since.path])
+            f"(SELECT 1 FROM {earlier} AS o WHERE {same})) AS changed", [*params, *earlier_params])
 
 
 def build(snapshot: str, catalog: dict[str, ColumnInfo], ob: Obligations, req: DataRequest, *,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import BadRequest
 from hub.exchange import execute, formats
 from hub.exchange.plan import DataRequest, Obligations, build
+from hub.exchange.service import registered
 from hub.identity import load_subject
 from hub.masking import quote_ident
 from hub.policy import Decision, PolicyPoint, RegopyEngine, StaticData
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from hub.exchange.service import Exchange
 
 PREVIEW_GRANT = "g-~preview"
+PREVIEW = "__hub_preview"  # the snapshot registered for the preview's queries
 MAX_SAMPLE = 50
 
 
@@ -76,8 +78,10 @@ def _decide(exchange: Exchange, app: Application, subject_input: dict[str, Any],
     return point.decide(subject_input, "read", resource, request, {})
 
 
-def _count(exchange: Exchange, path: str, row_filter: dict[str, str] | None, known: set[str]) -> int:
-    sql, params = "SELECT count(*) FROM read_parquet(?)", [path]
+def _count(exchange: Exchange, source: tuple[str, list[Any]], row_filter: dict[str, str] | None,
+           known: set[str]) -> int:
+    """Rows of the snapshot (``source``: the table or ``read_parquet(?)`` and its parameters) in the filter."""
+    sql, params = f"SELECT count(*) FROM {source[0]}", list(source[1])  # noqa: S608
     if row_filter and row_filter.get("column") in known:
         sql += f" WHERE starts_with(CAST({quote_ident(row_filter['column'])} AS VARCHAR), ?)"  # noqa: S608
         params.append(str(row_filter.get("prefix", "")))
@@ -99,14 +103,21 @@ def preview(exchange: Exchange, app: Application, *, limit: int = 10) -> Preview
         return Preview(decision, snap.dataset, snap.version, [], [], None, None, None)
     ob = Obligations(columns=dict(decision.columns), row_filter=decision.row_filter,
                      max_rows=decision.max_rows or 0)
-    plan = build(snap.path, snap.catalog, ob, DataRequest(limit=limit), pads=exchange.pads_for(subject.id),
-                 cursor_secret=exchange.cursor_secret,
-                 binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
-                          "action": "read", "purpose": app.purpose})
-    page = execute.run(exchange._con(), plan, "json", exchange.cursor_secret)
+    con, known = exchange._con(), set(snap.catalog)
+    # the snapshot as the exchange reads it: its in-memory copy, or the sealed file decrypted in memory
+    held = exchange.tables.table(snap.path)
+    snapshot = held if held is not None else exchange.decrypted(snap.path)
+    table = PREVIEW if snapshot is not None else None
+    with registered(con, table, snapshot):
+        plan = build(snap.path, snap.catalog, ob, DataRequest(limit=limit), pads=exchange.pads_for(subject.id),
+                     cursor_secret=exchange.cursor_secret, table=table,
+                     binding={"subject": subject.id, "dataset": snap.dataset, "version": snap.version,
+                              "action": "read", "purpose": app.purpose})
+        page = execute.run(con, plan, "json", exchange.cursor_secret)
+        source: tuple[str, list[Any]] = (table, []) if table else ("read_parquet(?)", [snap.path])
+        in_jurisdiction = _count(exchange, source, decision.row_filter, known)
+        total = _count(exchange, source, None, known)
     body = b"".join(formats.encode("json", page.table, page.next_cursor))
     rows = json.loads(body)["rows"]
-    known = set(snap.catalog)
     return Preview(decision, snap.dataset, snap.version, plan.columns, rows, hashlib.sha256(body).hexdigest(),
-                   _count(exchange, snap.path, decision.row_filter, known), _count(exchange, snap.path, None, known),
-                   {c: snap.catalog[c].pii_class for c in plan.columns})
+                   in_jurisdiction, total, {c: snap.catalog[c].pii_class for c in plan.columns})

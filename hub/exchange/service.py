@@ -36,15 +36,16 @@ import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import duckdb
+import pyarrow as pa
 
 from hub import metrics
 from hub.audit.errors import AuditUnavailable
@@ -61,6 +62,7 @@ from hub.exchange.views import ViewKey, Views
 from hub.identity import PURPOSE, Subject
 from hub.keys import HubKey, KeyStore
 from hub.keys import load_secret as load_hub_secret
+from hub.kms.parquet import file_kind
 from hub.policy import Decision, PolicyPoint, RegopyEngine
 from hub.policy.decision import PolicyError
 from hub.policy.rules.replay_input import replay_details
@@ -186,7 +188,8 @@ class Exchange:
         self.pseudonym_secret = load_secret(settings.keys_dir)
         self.cursor_secret = load_cursor_secret(settings.keys_dir)
         self._db = duckdb.connect()
-        self.tables = SnapshotTables(settings.exchange_memory_rows)
+        sealer = self.snapshots.sealer  # sealed snapshots are decrypted in memory only (hub.kms.parquet)
+        self.tables = SnapshotTables(settings.exchange_memory_rows, read=sealer.read_table, count=sealer.num_rows)
         self.views = Views(self._db, settings.exchange_view_bytes)
         self._append_many = batch_appender(audit)
         self._append_many_async = batch_appender_async(audit)
@@ -325,7 +328,9 @@ class Exchange:
         as ``Denied``; an allow returns its decision record, appended with the delivery
         record in one batch (``_deliver``).
         """
-        request = decision_request(query)
+        # an unregistered purpose reaches the policy, its reasons and the audit record (replay input
+        # included) only as a digest: it is the caller's free text (issue 17)
+        request = decision_request(subject, query)
         now = self.clock()
         with self._decide_lock:
             decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
@@ -342,7 +347,7 @@ class Exchange:
         metrics.DECISIONS.labels(action, outcome).inc()
         event = AuditEvent(
             DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
-            dataset_version=snap.version, purpose=query.purpose, decision=outcome, reasons=reasons,
+            dataset_version=snap.version, purpose=request["purpose"], decision=outcome, reasons=reasons,
             grant=decision.grant, policy_revision=decision.revision,
             obligations_digest=decision.obligations_digest(), client_ip=client_ip,
             details={**fingerprints.details(self.cursor_secret, query),  # enumeration detection (hub.awareness)
@@ -427,6 +432,8 @@ class Exchange:
         binding = {"subject": subject.id, "dataset": snap.dataset, "version": snap.version, "action": action,
                    "purpose": query.purpose}
         snapshot = self.tables.table(snap.path)
+        if since is not None:
+            since = self._earlier(since)
         if snapshot is not None and self.views.budget > 0:
             view = self.views.view(ViewKey.of(snap.path, since, subject.id, snap.catalog, ob), snapshot,
                                    snap.catalog, pads, since)
@@ -438,18 +445,31 @@ class Exchange:
             else:
                 body = formats.encode_table(fmt, page.arrow(), page.next_cursor)
             return body, page.rows, page.next_cursor, found
+        if snapshot is None:
+            snapshot = self.decrypted(snap.path)  # too large to hold: a sealed file is decrypted for this page
         plan = build(snap.path, snap.catalog, ob, req, pads=pads, cursor_secret=self.cursor_secret, since=since,
                      table=SNAPSHOT if snapshot is not None else None, binding=binding, lookups=found)
-        if snapshot is not None:
-            con.register(SNAPSHOT, snapshot)
-        try:
+        earlier = (since.table, since.earlier) if since is not None else (None, None)
+        with registered(con, SNAPSHOT, snapshot), registered(con, *earlier):
             result = execute.run(con, plan, fmt, self.cursor_secret)
-        finally:
-            if snapshot is not None:
-                con.unregister(SNAPSHOT)
         _PAGES_FROM_PLAN.inc()
         body = formats.encode_table(fmt, result.table, result.next_cursor)
         return body, result.rows, result.next_cursor, found
+
+    def decrypted(self, path: str) -> pa.Table | None:
+        """A sealed snapshot the memory tables do not hold, decrypted in memory (None: a plain file,
+        which DuckDB reads itself)."""
+        return None if file_kind(path) == "plain" else self.snapshots.sealer.read_table(path)
+
+    def _earlier(self, since: Since) -> Since:
+        """``since`` with a sealed earlier version decrypted in memory, to be registered as ``since.table``."""
+        if file_kind(since.path) == "plain":
+            return since
+        earlier = self.tables.table(since.path)
+        if earlier is None:
+            earlier = self.snapshots.sealer.read_table(since.path)
+        name = "__hub_earlier_" + hashlib.sha256(since.path.encode()).hexdigest()[:16]
+        return replace(since, table=name, earlier=earlier)
 
     def _deliver(self, subject: Subject, action: str, snap: Snapshot, query: RowsQuery, limit: int, fmt: str,
                  decision: Decision, decided: AuditEvent, hold: Hold) -> Prepared:
@@ -477,9 +497,34 @@ class Exchange:
         return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], hold)
 
 
-def decision_request(query: RowsQuery) -> dict[str, Any]:
-    """The ``request`` member of a data request's decision input."""
-    return {"purpose": query.purpose, "columns": list(query.columns or [])}
+def decision_request(subject: Subject, query: RowsQuery) -> dict[str, Any]:
+    """The ``request`` member of a data request's decision input (the purpose as ``audited_purpose``)."""
+    return {"purpose": audited_purpose(subject, query.purpose), "columns": list(query.columns or [])}
+
+
+def audited_purpose(subject: Subject, purpose: str) -> str:
+    """The purpose as the audit log keeps it: a registered purpose as it is, anything else as a digest.
+
+    A purpose that is none of the subject's is free text from the caller and may carry a
+    personal value (an ID number typed into the wrong field); the record keeps proof of
+    what was asked (``unregistered:`` + SHA-256 prefix), never the text itself.
+    """
+    if purpose in subject.purposes:
+        return purpose
+    return "unregistered:" + hashlib.sha256(purpose.encode("utf-8")).hexdigest()[:16]
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str | None, table: pa.Table | None) -> Iterator[None]:
+    """``table`` registered on ``con`` as ``name`` for the block (nothing when either is None)."""
+    if name is None or table is None:
+        yield
+        return
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def receipt_header(receipt: dict[str, Any] | None) -> dict[str, str]:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from hub.errors import BadRequest, HubError, NotFound
 from hub.exchange.plan import ColumnInfo, Since
+from hub.kms.parquet import Sealer, snapshot_reader
 from hub.policy.resource import resource_input
 from hub.settings import Settings
 from hub.store.db import Store
@@ -68,6 +68,7 @@ class Snapshots:
         self.ttl_s = ttl_s
         self._cache: dict[str, tuple[float, Snapshot]] = {}
         self._lock = threading.Lock()
+        self.sealer: Sealer = snapshot_reader(settings)  # opens sealed snapshots in memory (hub.kms.parquet)
 
     def _path(self, dataset: str, version: DatasetVersion) -> str:
         local = self.settings.published_dir / dataset / f"{version.version}.parquet"
@@ -116,5 +117,5 @@ class Snapshots:
         if retired or not Path(path).exists():
             raise VersionGone(f"version `{since}` of `{snap.dataset}` is retired; request the full "
                               f"dataset (current version `{snap.version}`) instead", parameter="since")
-        old = set(pq.read_schema(path).names)
+        old = set(self.sealer.schema(path).names)
         return Since(path, tuple(c for c in snap.catalog if c in old))

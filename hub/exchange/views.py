@@ -136,10 +136,14 @@ def build_view(con: duckdb.DuckDBPyConnection, key: ViewKey, snapshot: pa.Table,
     """Materialise the view ``key`` from ``snapshot`` (see the module docstring)."""
     sql, params = _build_sql(key, catalog, pads, snapshot.num_rows, since)
     con.register(SNAPSHOT.strip('"'), snapshot)
+    if since is not None and since.table and since.earlier is not None:
+        con.register(since.table, since.earlier)  # a sealed earlier version, decrypted in memory
     try:
         masked = _sorted_by_row_id(con.execute(sql, params).to_arrow_table())
     finally:
         con.unregister(SNAPSHOT.strip('"'))
+        if since is not None and since.table and since.earlier is not None:
+            con.unregister(since.table)
     ids = row_ids(masked)
     every_row = masked.num_rows == snapshot.num_rows  # then masked is in the snapshot's own row order
     positions = None if every_row else np.searchsorted(row_ids(snapshot), ids)

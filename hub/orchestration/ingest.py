@@ -12,16 +12,17 @@ are retried with backoff and jitter; terminal ones fail at once.
 from datetime import date, datetime, timedelta
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 from sqlalchemy import select
 
 from catalog.entries import DatasetFacts, register
 from connectors.sdk import Source
 from hub.errors import HubError
+from hub.kms.warehouse import warehouse_key
 from hub.orchestration.progress import report
 from hub.orchestration.resources import HubResource
 from hub.store.models import DatasetColumn
+from hub.warehouse import open_warehouse
 
 RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 MAX_QUARANTINE_RATE = 0.05
@@ -41,12 +42,9 @@ def _catalog_schema(hub: HubResource, dataset: str) -> dict[str, str]:
 
 def _warehouse_schema(hub: HubResource, dataset: str) -> dict[str, str]:
     schema, table = dataset.split(".", 1)
-    con = duckdb.connect(str(hub.warehouse_path))
-    try:
+    with open_warehouse(hub.settings) as con:
         rows = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE "
                            "table_schema = ? AND table_name = ?", [schema, table]).fetchall()
-    finally:
-        con.close()
     return {str(n): str(t) for n, t in rows}
 
 
@@ -107,7 +105,8 @@ def _load(hub: HubResource, source_name: str, resource_name: str, run_id: str): 
     from hub.warehouse import ingest_resource
 
     source = next(s for s in hub.sources() if s.name == source_name)
-    return ingest_resource(hub.warehouse_path, source, resource_name, hub.store, run_id)
+    return ingest_resource(hub.warehouse_path, source, resource_name, hub.store, run_id,
+                           key=warehouse_key(hub.settings))
 
 
 def _metadata(result: object) -> dict[str, dg.MetadataValue]:
@@ -137,17 +136,13 @@ def ingest_asset(source: Source, resource_name: str) -> dg.AssetsDefinition:
         except HubError as exc:
             raise dg.Failure(description=str(exc), allow_retries=exc.retryable) from None
         after = _warehouse_schema(hub, dataset)
-        with hub.store.session() as session:
-            con = duckdb.connect(str(hub.warehouse_path))
-            try:
-                entry = register(session, con, DatasetFacts(dataset, upstream=[f"source:{source.name}."
-                                                                               f"{resource_name}"],
-                                                            provider=source.provider,
-                                                            origin=_origin(source, resource_name, result)),
-                                 hub.event_sink())
-                rows = entry.row_count or 0
-            finally:
-                con.close()
+        with hub.store.session() as session, open_warehouse(hub.settings) as con:
+            entry = register(session, con, DatasetFacts(dataset, upstream=[f"source:{source.name}."
+                                                                           f"{resource_name}"],
+                                                        provider=source.provider,
+                                                        origin=_origin(source, resource_name, result)),
+                             hub.event_sink())
+            rows = entry.row_count or 0
         checks = _checks(key, result, drift(before, after), _fresh(result.cursor_after, hub.resolved_as_of()),
                          rows)
         return dg.MaterializeResult(metadata=_metadata(result), check_results=checks)

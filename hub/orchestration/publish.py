@@ -7,14 +7,15 @@ columns pre-redacted by Presidio so request-time masking never runs NLP.
 
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 from sqlalchemy import select
 
 from catalog.publish import publish
+from hub.kms.parquet import snapshot_sealer
 from hub.orchestration.progress import report
 from hub.orchestration.resources import HubResource
 from hub.store.models import Dataset
+from hub.warehouse import open_warehouse
 
 
 def _redactor():  # type: ignore[no-untyped-def]
@@ -29,20 +30,17 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(key=dg.AssetKey("published"), deps=upstream, group_name="publish", kinds={"parquet"})
     def published(context: AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
         """Publish new versions of exchangeable datasets whose content changed."""
-        con = duckdb.connect(str(hub.warehouse_path))
         new: dict[str, str] = {}
-        try:
-            with hub.store.session() as session:
-                datasets = list(session.scalars(select(Dataset).where(Dataset.exchangeable.is_(True))
-                                                .order_by(Dataset.id)))
-                for ds in datasets:
-                    report("publish", ds.id)
-                    version = publish(session, con, ds, hub.settings.published_dir, _redactor(),
-                                      hub.settings.published_retention)
-                    if version is not None:
-                        new[ds.id] = version.version
-        finally:
-            con.close()
+        sealer = snapshot_sealer(hub.settings)
+        with open_warehouse(hub.settings) as con, hub.store.session() as session:
+            datasets = list(session.scalars(select(Dataset).where(Dataset.exchangeable.is_(True))
+                                            .order_by(Dataset.id)))
+            for ds in datasets:
+                report("publish", ds.id)
+                version = publish(session, con, ds, hub.settings.published_dir, _redactor(),
+                                  hub.settings.published_retention, sealer=sealer)
+                if version is not None:
+                    new[ds.id] = version.version
         context.log.info("published %d new versions", len(new))
         return dg.MaterializeResult(metadata={
             "new_versions": dg.MetadataValue.json(new),

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from graphlib import TopologicalSorter
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from catalog.entries import DatasetFacts, register
 from hub import transform
+from hub.kms.warehouse import warehouse_key
 from hub.orchestration.progress import report
 from hub.orchestration.resources import HubResource
 from hub.project import Project
+from hub.warehouse import open_warehouse
 
 GROUP_BY_SCHEMA = {"staging": "staging", "resources": "resources", "clues": "clues"}
 
@@ -66,14 +67,10 @@ def _facts(datasets: list[str], project: Project) -> list[DatasetFacts]:
 
 
 def _register(hub: HubResource, datasets: list[str], project: Project) -> None:
-    con = duckdb.connect(str(hub.warehouse_path))
-    try:
-        with hub.store.session() as session:
-            for facts in _facts(datasets, project):
-                report("catalog", facts.dataset)
-                register(session, con, facts, hub.event_sink())
-    finally:
-        con.close()
+    with open_warehouse(hub.settings) as con, hub.store.session() as session:
+        for facts in _facts(datasets, project):
+            report("catalog", facts.dataset)
+            register(session, con, facts, hub.event_sink())
 
 
 def build_transform_assets(project: Project) -> dg.AssetsDefinition:
@@ -87,7 +84,7 @@ def build_transform_assets(project: Project) -> dg.AssetsDefinition:
         try:
             result = transform.run_transforms(hub.warehouse_path, as_of=hub.resolved_as_of(),
                                               state_path=hub.settings.home / "sqlmesh_state.duckdb",
-                                              project=project)
+                                              key=warehouse_key(hub.settings), project=project)
         except transform.TransformError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         specs = context.assets_def.specs

@@ -120,6 +120,19 @@ class ClientKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class ClientCertificate(Base):
+    """A TLS client certificate bound to a partner (mutual TLS, RFC 8705; ``hub.certificates``)."""
+
+    __tablename__ = "client_certificates"
+
+    thumbprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # x5t#S256 (base64url SHA-256 of DER)
+    client_id: Mapped[str] = mapped_column(String(160), index=True)  # partner:ID
+    subject_dn: Mapped[str] = mapped_column(String(512))
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class OfficerStatement(Base):
     """A signed officer statement the hub accepted (``hub.statements``, ``hub.officers``).
 

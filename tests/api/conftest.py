@@ -135,8 +135,14 @@ def raw_jwt(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b
 
 
 @pytest.fixture
-def settings(hub_home: Path) -> Settings:
-    return load_settings(home=hub_home)
+def suite() -> str:
+    """The cryptographic suite of the hub under test (a test parametrizes ``suite`` to run under ``gm``)."""
+    return "international"
+
+
+@pytest.fixture
+def settings(hub_home: Path, suite: str) -> Settings:
+    return load_settings(home=hub_home, crypto_suite=suite)
 
 
 @pytest.fixture
@@ -163,7 +169,7 @@ def store(settings: Settings, store_template: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def keys(settings: Settings) -> KeyStore:
-    return KeyStore(settings.keys_dir)
+    return KeyStore.from_settings(settings)
 
 
 def mount_test_routes(app: FastAPI) -> FastAPI:

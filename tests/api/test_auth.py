@@ -29,9 +29,10 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from hub.api import create_app
+from hub.crypto.signing import EDDSA, SM2SM3, PrivateKey, generate_private_key, public_from_jwk
 from hub.events import TOKEN_ISSUED, TOKEN_REJECTED
 from hub.identity import public_key
-from hub.keys import KeyStore
+from hub.keys import HubKey, KeyStore
 from hub.settings import Settings
 from hub.store.db import Store
 from hub.store.models import AuditRecord, ClientKey, Officer, Partner, Suspension
@@ -141,6 +142,20 @@ def test_token_flow_and_jwks_verification(env: Env) -> None:
     assert body["access_token"] not in repr(issued[0].fields())
 
 
+@pytest.mark.parametrize("suite", ["gm"])
+def test_gm_tokens_are_sm2_signed_and_verify_with_the_jwks(env: Env, suite: str) -> None:
+    token = access_token(env)
+    header = jwt.get_unverified_header(token)
+    jwks = {k["kid"]: k for k in env.client.get("/.well-known/jwks.json").json()["keys"]}
+    jwk = jwks[header["kid"]]
+    assert header["alg"] == jwk["alg"] == SM2SM3 and (jwk["kty"], jwk["crv"]) == ("EC", "SM2")
+    claims = jwt.decode(token, public_from_jwk(jwk), algorithms=[SM2SM3], audience="hub-api", issuer="hub")
+    assert claims["sub"] == "partner:hz-xihu-jw"
+    assert whoami(env, token).status_code == 200
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert_rejected(whoami(env, forged), env.audit, "bad_signature", "access", forged)
+
+
 def test_officer_and_es256_clients_get_tokens(env: Env) -> None:
     me = whoami(env, access_token(env, env.officer)).json()
     assert (me["id"], me["kind"], me["role"]) == ("officer:sec-1", "officer", "security")
@@ -187,7 +202,8 @@ def test_clock_skew_within_leeway_is_accepted(env: Env, claims: dict[str, Any]) 
         assert whoami(env, token).status_code == 200
 
 
-def test_signing_key_rotation_keeps_old_tokens_valid(env: Env) -> None:
+@pytest.mark.parametrize("suite", ["international", "gm"])
+def test_signing_key_rotation_keeps_old_tokens_valid(env: Env, suite: str) -> None:
     old_token = access_token(env)
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     # KeyStore orders keys by kid = second + random suffix, so a rotation within the same
@@ -319,7 +335,8 @@ ASSERTION_ATTACKS: dict[str, tuple[Callable[[Env], str], str]] = {
 
 
 @pytest.mark.parametrize("case", list(ASSERTION_ATTACKS))
-def test_assertion_attack_is_rejected(env: Env, case: str) -> None:
+@pytest.mark.parametrize("suite", ["international", "gm"])
+def test_assertion_attack_is_rejected(env: Env, case: str, suite: str) -> None:
     make, reason = ASSERTION_ATTACKS[case]
     assertion = make(env)
     issued_before = len(env.audit.named(TOKEN_ISSUED))
@@ -340,13 +357,12 @@ def hub_claims(**overrides: Any) -> dict[str, Any]:
 
 def _hub_signed(env: Env, **overrides: Any) -> str:
     key = env.keys.current("token")
-    return sign(key.private, hub_claims(**overrides), kid=key.kid)
+    return _as_hub(key, hub_claims(**overrides), kid=key.kid)
 
 
 def _hub_hs256(env: Env, pem: bool) -> str:
     key = env.keys.current("token")
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    secret = key.public.public_bytes(serialization.Encoding.PEM, spki) if pem else key.public_raw()
+    secret = key.verifier.pem() if pem else key.public_raw()  # the hub's public key, PEM or raw
     return _hs256({"alg": "HS256", "kid": key.kid, "typ": "JWT"}, hub_claims(), secret)
 
 
@@ -361,7 +377,16 @@ def _partner_self_signed(env: Env) -> str:
 
 
 def _other_key_real_kid(env: Env) -> str:
-    return sign(Ed25519PrivateKey.generate(), hub_claims(), kid=env.keys.current("token").kid)
+    """A key of the hub's own algorithm (Ed25519, or SM2 under gm) that is not the hub's, with its kid."""
+    return _as_hub(generate_private_key(env.keys.alg), hub_claims(), kid=env.keys.current("token").kid)
+
+
+def _as_hub(key: Any, claims: dict[str, Any], *, kid: str | None = None) -> str:
+    """Sign the way the hub does: EdDSA with an Ed25519 key, SM2SM3 with an SM2 key (``hub.crypto``)."""
+    signer = key.signer if isinstance(key, HubKey) else key
+    if isinstance(signer, PrivateKey) and signer.alg == SM2SM3:
+        return sign(signer, claims, kid=kid, alg=SM2SM3)
+    return sign(signer.key if isinstance(signer, PrivateKey) else signer, claims, kid=kid)
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -389,11 +414,12 @@ ACCESS_ATTACKS: dict[str, tuple[Callable[[Env], dict[str, str]], str]] = {
     "missing-kind": (lambda e: _bearer(_hub_signed(e, kind=None)), "missing_claim"),
     "kind-mismatch": (lambda e: _bearer(_hub_signed(e, kind="officer")), "unknown_client"),
     "unknown-subject": (lambda e: _bearer(_hub_signed(e, sub="partner:nobody")), "unknown_client"),
-    "unknown-kid": (lambda e: _bearer(sign(e.keys.current("token").private, hub_claims(),
-                                           kid="token-19990101T000000-abcdef")), "unknown_kid"),
-    "no-kid": (lambda e: _bearer(sign(e.keys.current("token").private, hub_claims())), "unknown_kid"),
-    "path-traversal-kid": (lambda e: _bearer(sign(e.keys.current("token").private, hub_claims(),
-                                                  kid="../token/x")), "unknown_kid"),
+    "unknown-kid": (lambda e: _bearer(_as_hub(e.keys.current("token"), hub_claims(),
+                                              kid="token-19990101T000000-abcdef")), "unknown_kid"),
+    "no-kid": (lambda e: _bearer(_as_hub(e.keys.current("token"), hub_claims())), "unknown_kid"),
+    "path-traversal-kid": (lambda e: _bearer(_as_hub(e.keys.current("token"), hub_claims(),
+                                                     kid="../token/x")), "unknown_kid"),
+    "other-suite-alg-real-kid": (lambda e: _bearer(_other_suite(e)), "alg_not_allowed"),
     "other-key-real-kid": (lambda e: _bearer(_other_key_real_kid(e)), "bad_signature"),
     "partner-self-signed": (lambda e: _bearer(_partner_self_signed(e)), "unknown_kid"),
     "assertion-as-token": (lambda e: _bearer(e.partner.assertion()), "unknown_kid"),
@@ -406,8 +432,17 @@ ACCESS_ATTACKS: dict[str, tuple[Callable[[Env], dict[str, str]], str]] = {
 }
 
 
+def _other_suite(env: Env) -> str:
+    """A token signed in the other suite's algorithm with a key of that type, naming the hub's kid."""
+    alg = SM2SM3 if env.keys.alg == EDDSA else EDDSA
+    return _as_hub(generate_private_key(alg), hub_claims(), kid=env.keys.current("token").kid)
+
+
+@pytest.mark.parametrize("suite", ["international", "gm"])
 @pytest.mark.parametrize("case", list(ACCESS_ATTACKS))
-def test_access_token_attack_is_rejected(env: Env, case: str) -> None:
+def test_access_token_attack_is_rejected(env: Env, case: str, suite: str) -> None:
+    """Every attack is refused under either suite (the gm suite signs access tokens with SM2SM3)."""
+    assert jwt.get_unverified_header(access_token(env))["alg"] == {"international": EDDSA, "gm": SM2SM3}[suite]
     make, reason = ACCESS_ATTACKS[case]
     headers = make(env)
     response = whoami(env, headers=headers)

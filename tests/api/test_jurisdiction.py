@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
 import pytest
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from catalog.listing import columns as catalog_columns
 from hub import demo, statements, workflow
 from hub.masking import quote_ident
 from hub.store.models import AuditRecord, Dataset, Grant
+from hub.warehouse import open_warehouse
 from tests.api.conftest import AsgiClient, Bearers
 from tests.api.exchange_world import World, _register, bearer, enrol_officer
 from tests.api.jurisdiction_truth import KEYS, Key, truth
@@ -114,7 +114,7 @@ def walk(world: World) -> Iterator[Walk]:
     for dataset, provider in published.items():
         for partner in partners:
             apply_and_approve(world, partner, dataset, provider, all_regions=partner == ALL)
-    with duckdb.connect(str(world.settings.warehouse_path), read_only=True) as con:
+    with open_warehouse(world.settings, read_only=True) as con:
         places = truth(con)
         keys = {d: [tuple(r) for r in con.execute(
             f"SELECT {', '.join(map(quote_ident, KEYS[d]))} FROM {d}").fetchall()]  # noqa: S608

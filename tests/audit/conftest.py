@@ -58,8 +58,9 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def _env(home: Path) -> Iterator[AuditEnv]:
-    settings = load_settings(home=home, audit_checkpoint_every=5, audit_checkpoint_seconds=3600)
+def _env(home: Path, suite: str = "international") -> Iterator[AuditEnv]:
+    settings = load_settings(home=home, audit_checkpoint_every=5, audit_checkpoint_seconds=3600,
+                             crypto_suite=suite)
     store = open_store(settings.metadata_url)
     log = AuditLog.from_settings(store, settings)
     yield AuditEnv(home, store, log.keys, log)
@@ -68,9 +69,19 @@ def _env(home: Path) -> Iterator[AuditEnv]:
 
 
 @pytest.fixture
-def audit_env(hub_home: Path) -> Iterator[AuditEnv]:
-    """Store, keys and an audit log (checkpoint every 5 records) in the test's HUB_HOME."""
-    yield from _env(hub_home)
+def suite() -> str:
+    """The cryptographic suite of the log (tests parametrize ``suite`` to run under ``gm``)."""
+    return "international"
+
+
+@pytest.fixture
+def audit_env(hub_home: Path, suite: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuditEnv]:
+    """Store, keys and an audit log (checkpoint every 5 records) in the test's HUB_HOME, under ``suite``."""
+    monkeypatch.setenv("HUB_CRYPTO_SUITE", suite)  # for the `hub audit` commands run in-process
+    from hub.settings import get_settings
+
+    get_settings.cache_clear()
+    yield from _env(hub_home, suite)
 
 
 @pytest.fixture

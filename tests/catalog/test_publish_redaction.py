@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from catalog.pii_corpus import generate
@@ -40,6 +39,7 @@ def _plant(sandbox: Path) -> list:
 
 @pytest.mark.slow
 def test_published_free_text_holds_none_of_the_planted_values(hub_home: Path, tmp_path: Path) -> None:
+    from hub.kms.parquet import snapshot_reader
     from hub.pipeline import run_pipeline
     from hub.sandbox import seed
     from hub.settings import load_settings
@@ -50,7 +50,8 @@ def test_published_free_text_holds_none_of_the_planted_values(hub_home: Path, tm
     run_pipeline(load_settings(home=hub_home), sandbox)
 
     snapshot = sorted((hub_home / "published" / "finance.treasury_payment").glob("v*.parquet"))[-1]
-    table = pq.read_table(snapshot, columns=["purpose_text", "purpose_text__redacted"]).to_pylist()
+    sealer = snapshot_reader(load_settings(home=hub_home))  # the snapshot is encrypted at rest
+    table = sealer.read_table(snapshot, columns=["purpose_text", "purpose_text__redacted"]).to_pylist()
     redacted = {row["purpose_text"]: row["purpose_text__redacted"] for row in table}
     assert all(e.text in redacted for e in examples)  # every planted row was published
 

@@ -32,6 +32,7 @@ import uvicorn
 
 from hub.api.server import server_config
 from hub.client import Credentials
+from hub.kms.parquet import snapshot_reader
 from hub.store.models import Dataset, DatasetVersion
 from tests.api.exchange_world import SUBSIDY, World, build_world
 
@@ -102,11 +103,12 @@ def replicate(world: World, rows: int) -> set[int]:
         src = session.query(DatasetVersion).filter_by(dataset_id=SUBSIDY, version=ds.current_version).one()
         out = world.settings.published_dir / SUBSIDY / "v9000.parquet"
         con = duckdb.connect()
-        n = con.execute("SELECT count(*) FROM read_parquet(?)", [src.path]).fetchone()[0]  # type: ignore[index]
+        con.register("src", snapshot_reader(world.settings).read_table(src.path))  # sealed (issue 17)
+        n = con.execute("SELECT count(*) FROM src").fetchone()[0]  # type: ignore[index]
         con.execute(f"""COPY (SELECT (g.i * {n} + s._row_id) AS _row_id, s.* EXCLUDE (_row_id, payment_id),
                                (g.i * {n} + s.payment_id) AS payment_id
-                        FROM read_parquet(?) s, range({rows // n + 1}) g(i) ORDER BY 1 LIMIT {rows})
-                        TO '{out}' (FORMAT parquet)""", [src.path])
+                        FROM src s, range({rows // n + 1}) g(i) ORDER BY 1 LIMIT {rows})
+                        TO '{out}' (FORMAT parquet)""")
         ids = {r[0] for r in con.execute("SELECT payment_id FROM read_parquet(?)", [str(out)]).fetchall()}
         session.add(DatasetVersion(dataset_id=SUBSIDY, version="v9000", number=9000, content_sha256="replicated",
                                    schema_sha256=src.schema_sha256, row_count=rows, path=str(out),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,10 +46,10 @@ def test_concurrent_first_requests_read_the_file_once(tmp_path: Path, monkeypatc
     gate = threading.Event()
     original = tables.read_snapshot
 
-    def slow_read(p: str) -> pa.Table:
+    def slow_read(p: str, read: Callable[[str], pa.Table]) -> pa.Table:
         reads.append(p)
         gate.wait(5)
-        return original(p)
+        return original(p, read)
 
     monkeypatch.setattr(tables, "read_snapshot", slow_read)
     snapshots = SnapshotTables(max_rows=1000)

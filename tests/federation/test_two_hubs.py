@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 import yaml
@@ -47,9 +46,11 @@ from hub.cli import app as cli
 from hub.exchange.snapshots import Snapshots
 from hub.federation import identity, local, publishers
 from hub.identity import register_partner
+from hub.kms.parquet import snapshot_sealer
 from hub.pipeline import run_pipeline
 from hub.settings import get_settings
 from hub.store.models import Dataset
+from hub.warehouse import open_warehouse
 from tests.conftest import PipelineOutput
 from tests.federation.conftest import SAMPLE, Publisher, make_publisher
 from tests.federation.hubs import Hub, make_hub
@@ -112,13 +113,10 @@ def pull(province: Hub) -> list[str]:
 
 
 def landed(province: Hub) -> list[dict[str, Any]]:
-    con = duckdb.connect(str(province.settings.warehouse_path), read_only=True)
-    try:
+    with open_warehouse(province.settings, read_only=True) as con:  # encrypted at rest (issue 17)
         cursor = con.execute(f"SELECT * FROM {LANDED} ORDER BY payment_id")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
 
 
 def origin(province: Hub) -> dict[str, Any]:
@@ -133,8 +131,7 @@ def republish_with_one_more_row(county: Hub, retention: int | None = None) -> st
     (keeping ``retention`` versions: the county's setting unless given)."""
     from catalog.publish import publish
 
-    con = duckdb.connect(str(county.settings.warehouse_path))
-    try:
+    with open_warehouse(county.settings) as con:  # encrypted at rest (issue 17)
         view = con.execute("SELECT sql FROM duckdb_views() WHERE schema_name = 'clues' "
                            "AND view_name = 'duplicate_subsidy'").fetchone()
         assert view is not None
@@ -151,10 +148,8 @@ def republish_with_one_more_row(county: Hub, retention: int | None = None) -> st
             ds = session.get(Dataset, DUP)
             assert ds is not None
             version = publish(session, con, ds, county.settings.published_dir, redact,
-                              retention or county.settings.published_retention)
+                              retention or county.settings.published_retention, sealer=snapshot_sealer(county.settings))
             assert version is not None
-    finally:
-        con.close()
     time.sleep(SNAPSHOT_TTL_S)  # the county's server sees a republish within this documented bound
     return version.version
 
@@ -234,13 +229,10 @@ def test_the_province_pulls_the_county_clues_twice_every_receipt_verified(pair: 
 
 
 def _county_rows(county: Hub) -> list[dict[str, Any]]:
-    con = duckdb.connect(str(county.settings.warehouse_path), read_only=True)
-    try:
+    with open_warehouse(county.settings, read_only=True) as con:  # encrypted at rest (issue 17)
         cursor = con.execute(f"SELECT * FROM {DUP}")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
 
 
 class _Forger(httpx.HTTPTransport):
@@ -345,11 +337,8 @@ def test_the_county_model_installed_from_the_province_yields_the_same_clues(
     for hub in (province, county):
         outcome = run_pipeline(hub.settings, hub.home / "sandbox", only=("transform",))
         assert not outcome.refused and "clues/disposal_discount" in outcome.stages[0].assets
-        con = duckdb.connect(str(hub.settings.warehouse_path), read_only=True)
-        try:
+        with open_warehouse(hub.settings, read_only=True) as con:  # encrypted at rest (issue 17)
             results.append(con.execute("SELECT * FROM clues.disposal_discount ORDER BY disposal_id").fetchall())
-        finally:
-            con.close()
     at_province, at_county = results
     assert at_province and at_county == at_province
     with county.store.session() as session:  # results stay local: not exchangeable before a review and a grant

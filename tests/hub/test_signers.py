@@ -8,10 +8,6 @@ sets ``HUB_REQUIRE_SOFTHSM=1``, so there a missing softhsm2 fails instead of ski
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,10 +21,9 @@ from hub.signers import Pkcs11Signer, SignerError, load_key_file, parse_pkcs11_u
 from hub.statements import StatementInvalid, StatementRefused
 from hub.store.db import open_store
 from hub.store.models import Officer
+from tests.conftest import SOFTHSM_PIN, SoftHsm
 
-MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-           "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
-PIN, SO_PIN, LABEL = "246810", "13579111", "officer-token"
+PIN, LABEL = SOFTHSM_PIN, "officer-token"
 
 
 def hub(*args: str) -> Result:
@@ -91,64 +86,44 @@ def test_a_pkcs11_uri_is_parsed() -> None:
 # --- a real token ----------------------------------------------------------------------
 
 
-def _module() -> str | None:
-    return next((m for m in MODULES if Path(m).exists()), None) if shutil.which("softhsm2-util") else None
-
-
 @pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A softhsm2 token with an EC P-256 key pair `officer-sign`; yields its pkcs11: URI.
+def officer_token(softhsm: SoftHsm) -> str:
+    """A softhsm2 token with an EC P-256 key pair `officer-sign`; its pkcs11: URI."""
+    import pkcs11
+    from pkcs11 import Attribute, KeyType
+    from pkcs11.util.ec import encode_named_curve_parameters
 
-    Session-wide: a PKCS#11 module reads its configuration once per process.
-    """
-    module = _module()
-    if module is None:
-        if os.environ.get("HUB_REQUIRE_SOFTHSM") == "1":
-            pytest.fail("softhsm2 is not installed (apt-get install softhsm2)")
-        pytest.skip("softhsm2 is not installed (apt-get install softhsm2)")
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SOFTHSM2_CONF", str(conf))
-        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", LABEL, "--pin", PIN,
-                        "--so-pin", SO_PIN], check=True, capture_output=True)
-        import pkcs11
-        from pkcs11 import Attribute, KeyType
-        from pkcs11.util.ec import encode_named_curve_parameters
-
-        token = pkcs11.lib(module).get_token(token_label=LABEL)
-        with token.open(rw=True, user_pin=PIN) as session:
-            params = session.create_domain_parameters(
-                KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
-            params.generate_keypair(store=True, label="officer-sign")
-        yield f"pkcs11:token={LABEL};object=officer-sign?module-path={module}"
+    token = pkcs11.lib(softhsm.module).get_token(token_label=softhsm.token(LABEL))
+    with token.open(rw=True, user_pin=PIN) as session:
+        params = session.create_domain_parameters(
+            KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
+        params.generate_keypair(store=True, label="officer-sign")
+    return f"pkcs11:token={LABEL};object=officer-sign?module-path={softhsm.module}"
 
 
-def test_a_token_signs_es256_statements_the_hub_verifies(softhsm: str) -> None:
-    signer = Pkcs11Signer(parse_pkcs11_uri(softhsm), PIN)
+def test_a_token_signs_es256_statements_the_hub_verifies(officer_token: str) -> None:
+    signer = Pkcs11Signer(parse_pkcs11_uri(officer_token), PIN)
     assert signer.algorithm == "ES256"
     token = statements.sign(signer, "sec-1", "lockdown", "partner:p", {"partner": "p"}, note="leak")
     statements.verify_signature(statements.parse(token), signer.public_pem().decode(), "ES256")
     with pytest.raises(SignerError, match="cannot be opened"):
-        Pkcs11Signer(parse_pkcs11_uri(softhsm), "000000")
+        Pkcs11Signer(parse_pkcs11_uri(officer_token), "000000")
     with pytest.raises(SignerError, match="not found"):
-        Pkcs11Signer(parse_pkcs11_uri(softhsm.replace("officer-sign", "nothing")), PIN)
+        Pkcs11Signer(parse_pkcs11_uri(officer_token.replace("officer-sign", "nothing")), PIN)
 
 
-def test_an_officer_on_a_token_is_enrolled_and_signs_from_the_cli(softhsm: str, hub_home: Path, tmp_path: Path,
+def test_an_officer_on_a_token_is_enrolled_and_signs_from_the_cli(officer_token: str, hub_home: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_OFFICER_PIN", PIN)
     monkeypatch.setenv("HUB_OFFICER_PASSPHRASE", "officer passphrase")
     assert hub("officer", "keygen", "--out", str(tmp_path / "own.key")).exit_code == 0
     assert hub("officer", "keygen", "--out", str(tmp_path / "new.key")).exit_code == 0
-    token = hub("officer", "bootstrap", "sec-1", "--role", "security", "--pkcs11", softhsm)
+    token = hub("officer", "bootstrap", "sec-1", "--role", "security", "--pkcs11", officer_token)
     assert token.exit_code == 0, token.output
     assert hub("officer", "bootstrap", "own-fin", "--role", "owner", "--owner-of", "finance",
                "--key", str(tmp_path / "own.key")).exit_code == 0
     add = ["officer", "add", "sec-2", "--role", "security", "--public-key", str(tmp_path / "new.key.pub")]
-    assert hub(*add, "--pkcs11", softhsm).exit_code == 0
+    assert hub(*add, "--pkcs11", officer_token).exit_code == 0
     assert hub(*add, "--key", str(tmp_path / "own.key")).exit_code == 0
     settings = load_settings(home=hub_home)
     store = open_store(settings.metadata_url)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from hub.settings import load_settings
+from hub.warehouse import open_warehouse
 
 CLUE_KEYS = {
     "payroll_subsidy_conflict": ["payment_id"], "duplicate_subsidy": ["payment_id"],
@@ -20,20 +25,20 @@ SQL_TABLES = {
 }
 
 
-def warehouse(home: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+@contextmanager
+def warehouse(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The (encrypted) warehouse of ``home``, through the hub's one door to it."""
+    with open_warehouse(load_settings(home=home), read_only=True) as con:
+        yield con
 
 
 def clue_keys(home: Path) -> dict[str, set[object]]:
-    con = warehouse(home)
-    try:
+    with warehouse(home) as con:
         out: dict[str, set[object]] = {}
         for model, cols in CLUE_KEYS.items():
             rows = con.execute(f"SELECT {', '.join(cols)} FROM clues.{model}").fetchall()
             out[model] = {tuple(map(str, r)) if len(cols) > 1 else str(r[0]) for r in rows}
         return out
-    finally:
-        con.close()
 
 
 def expected_keys(sandbox: Path) -> dict[str, set[object]]:
@@ -51,8 +56,5 @@ def source_count(sandbox: Path, system: str, table: str) -> int:
 
 
 def raw_rows(home: Path, table: str) -> list[tuple[object, ...]]:
-    con = warehouse(home)
-    try:
+    with warehouse(home) as con:
         return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-    finally:
-        con.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from sqlalchemy import select
 
 from hub.pipeline import run_pipeline
@@ -27,21 +26,19 @@ from hub.store import open_store
 from hub.store.models import Dataset, DatasetVersion, QuarantinedRow
 from tests.conftest import PipelineOutput
 from tests.orchestration import killpoints
+from tests.orchestration.helpers import warehouse
 
 INTERNAL = ("_hub", "sqlmesh_hub", "information_schema", "pg_catalog")
 
 
 def table_counts(home: Path, prefix: str = "") -> dict[str, int]:
     """Rows of every table and view the hub made in the warehouse (SQLMesh's own excluded)."""
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
+    with warehouse(home) as con:  # the encrypted warehouse, through the hub's one door (open_warehouse)
         names = con.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE "
                             "table_catalog = current_database()").fetchall()
         wanted = [(s, t) for s, t in names
                   if s not in INTERNAL and not s.startswith("sqlmesh__") and s.startswith(prefix)]
         return {f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in wanted}
-    finally:
-        con.close()
 
 
 def published(home: Path) -> dict[str, Any]:

@@ -31,12 +31,14 @@ def test_models_declare_the_migrated_tables() -> None:
     # 16 of 0001 (less 0006's replaced row_usage), 0003's officer_statements, 0005's
     # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
     # dataset_reviews, 0009's console_login_links and console_sessions, 0010's six awareness tables,
-    # 0013's trusted_publishers, installed_models and model_revocations, 0012's policy_rule_revisions
-    assert len(MODEL_TABLES) == 33
+    # 0013's trusted_publishers, installed_models and model_revocations, 0012's policy_rule_revisions,
+    # 0011's client_certificates
+    assert len(MODEL_TABLES) == 34
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
             "console_sessions", "quota_days", "quota_reservations", "alerts", "alert_notifications",
             "awareness_state", "awareness_hourly", "awareness_seen", "dataset_suspensions", "trusted_publishers",
-            "installed_models", "model_revocations", "policy_rule_revisions"} <= set(MODEL_TABLES)
+            "installed_models", "model_revocations", "policy_rule_revisions",
+            "client_certificates"} <= set(MODEL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
