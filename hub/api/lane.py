@@ -13,8 +13,9 @@ and ``hub.api.data.data_response``.
 Everything else goes to the FastAPI routes, which stay registered and stay the OpenAPI
 description of the contract: a first sight of a token, no or another credential, a
 missing or malformed parameter (FastAPI's validation produces the exact 400), a HEAD, a
-root path.  The lane never decides a request differently from the routes; it only skips
-work when the routes would do nothing but pass values through.
+root path, an app with overridden dependencies.  The lane never decides a request
+differently from the routes; it only skips work when the routes would do nothing but pass
+values through.
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ class DataLane:
 
     def take(self, scope: Scope) -> LaneRequest | None:
         """The request's lane form, or None: the FastAPI routes answer it."""
-        if scope["method"] != "GET" or scope.get("root_path"):
-            return None
+        if scope["method"] != "GET" or scope.get("root_path") or self.app.dependency_overrides:
+            return None  # (overridden dependencies: the routes' own, which the lane would not see)
         m = PATH.fullmatch(scope["path"])
         if m is None:
             return None
