@@ -60,7 +60,7 @@ def serve(host: str, port: int, workers: int = 1, *, fd: int | None = None) -> N
     already bound socket ``fd`` (one process: a test or a supervisor that bound the port itself).
 
     Every worker runs with the hub's uvicorn options (``hub.api.server.server_options``: no
-    proxy headers unless ``HUB_TRUSTED_PROXIES``, h11 with a header cap, no access log).
+    proxy headers unless ``HUB_TRUSTED_PROXIES``, httptools with the hub's header cap, no access log).
     ``HUB_METRICS_ADDRESS`` starts the metrics listener in this process: with several
     workers it shows this process's registry only (each worker counts for itself).
     """

@@ -83,6 +83,14 @@ class AccessVerifier:
         state = self.revocations.fresh()
         return state is not None and found.kid in state.token_kids
 
+    def remembered(self, token: str) -> bool:
+        """True when ``token`` was verified by this process and has not expired (``subject`` still checks
+        the revocation state; only ``ready`` says whether that check reads the store)."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            found = self._entries.get(digest)
+        return found is not None and self.clock() < found.expires
+
     def _remembered(self, digest: bytes) -> Verified | None:
         with self._lock:
             found = self._entries.get(digest)

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub import console
@@ -22,6 +23,7 @@ from hub.api import audit as audit_api
 from hub.api import catalog, data, federation, health, oauth, openapi, problems, wellknown, workflow
 from hub.api.auth import token_rejected
 from hub.api.context import ApiContext, Audit, ReadinessProbe
+from hub.api.lane import DataLane, HubApi
 from hub.api.middleware import RequestMiddleware
 from hub.errors import SettingsError, Unavailable
 from hub.events import AuditEvent
@@ -99,7 +101,7 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
 
     # redirect_slashes=False: a name ending in "/" (or %2F) is an unknown name (404 problem), never
     # a redirect — Starlette's redirect answered on the decoded path, before authentication
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION, redirect_slashes=False)
+    app = HubApi(title=TITLE, version="1", lifespan=lifespan, description=DESCRIPTION, redirect_slashes=False)
     app.state.ctx = ctx
     readiness: dict[str, ReadinessProbe] = {}
     app.state.readiness = readiness
@@ -114,4 +116,15 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     health.install(app)
     console.mount(app)  # the officer console (监督管理台) under /console/
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
+    _install_lane(app, settings)
     return app
+
+
+def _install_lane(app: HubApi, settings: Settings) -> None:
+    """The data lane (``hub.api.lane``) behind the same request middleware (and proxy headers) as the app."""
+    app.lane = DataLane(app)
+    stack: ASGIApp = RequestMiddleware(app.lane, max_body=settings.max_body_bytes,
+                                       max_header=settings.max_header_bytes)
+    if settings.trusted_proxy_list:
+        stack = ProxyHeadersMiddleware(stack, trusted_hosts=settings.trusted_proxy_list)  # type: ignore[arg-type,assignment]
+    app.lane_stack = stack

@@ -8,6 +8,7 @@ call that raises means the audit log is down and the request must fail closed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +43,12 @@ def client_ip(request: Request) -> str | None:
     """The client's IP address: the peer's, or (``HUB_TRUSTED_PROXIES``) the first untrusted
     hop of ``X-Forwarded-For``; None when that is not an IP address."""
     host = request.client.host if request.client else None
-    if not host:
-        return None
+    return _normal_ip(host) if host else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_ip(host: str) -> str | None:
+    """``host`` as an IP address in its normal form, None when it is not one (parsed once per address)."""
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:

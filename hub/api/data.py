@@ -29,6 +29,7 @@ from hub.errors import NotFound
 from hub.events import DATA_DELIVERY
 from hub.exchange.service import Denied, Exchange, RowsQuery, receipt_header, split_columns
 from hub.exchange.snapshots import unavailable
+from hub.identity import Subject
 from hub.policy import PolicyPoint, StoreData, engine_from_settings, load_policies
 from hub.store.models import AuditRecord
 
@@ -75,11 +76,14 @@ async def get_exchange(request: Request) -> Exchange:
 
 def _next_link(request: Request, cursor: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    return f'<{request.url.path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'
+    # ``request.url.path`` without building the URL (Starlette's own escaping of the decoded path)
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return f'<{path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'
 
 
-async def _serve(request: Request, subject: CurrentSubject, exchange: Exchange, action: str, dataset: str,
-                 query: RowsQuery) -> Response:
+async def data_response(request: Request, subject: Subject, exchange: Exchange, action: str, dataset: str,
+                        query: RowsQuery) -> Response:
+    """The response to one data request (the routes below and ``hub.api.lane`` answer with it)."""
     try:
         delivery = await exchange.read_async(subject, action, dataset, query, request_id=request_id(request),
                                              client_ip=client_ip(request))
@@ -121,7 +125,7 @@ async def rows(request: Request, dataset: str, subject: CurrentSubject,
          limit: Limit = None, cursor: Cursor = None, format: Format = "json") -> Response:
     """Rows of the current published version, masked and scoped by one policy decision."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor)
-    return await _serve(request, subject, exchange, "read", dataset, query)
+    return await data_response(request, subject, exchange, "read", dataset, query)
 
 
 @router.get("/v1/datasets/{dataset}/changes", responses=DATA_RESPONSES)
@@ -133,7 +137,7 @@ async def changes(request: Request, dataset: str, subject: CurrentSubject,
     """Rows of the current version that are not in version ``since`` (added or changed)."""
     query = RowsQuery(purpose, format, split_columns(columns), list(filters), order_by, limit, cursor,
                       since)
-    return await _serve(request, subject, exchange, "changes", dataset, query)
+    return await data_response(request, subject, exchange, "changes", dataset, query)
 
 
 @router.get("/v1/receipts/{request_id}", responses={404: {"description": "no such delivery"}})

@@ -12,6 +12,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+# one encoder for every line (``json.dumps`` with options builds a new encoder per call)
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 FIELDS = ("request_id", "method", "route", "status", "duration_ms", "subject", "stage", "reason",
           "probe")
 
@@ -29,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         line.update({f: getattr(record, f) for f in FIELDS if getattr(record, f, None) is not None})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode(line)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

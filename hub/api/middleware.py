@@ -10,9 +10,11 @@ template — never the raw path or query string, which may carry personal data.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,11 +96,20 @@ class RequestMiddleware:
     @staticmethod
     def _record(scope: Scope, request_id: str, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "<unmatched>"
-        metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-        metrics.HTTP_LATENCY.labels(route).observe(seconds)
+        counter, latency = _series(scope["method"], route, status)
+        counter.inc()
+        latency.observe(seconds)
         access_log.info("request", extra={
             "request_id": request_id, "method": scope["method"], "route": route, "status": status,
             "duration_ms": round(seconds * 1000, 2), "subject": scope["state"].get("subject")})
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of (method, route template, status), looked up once
+    (``labels`` takes a lock and builds its key on every call).  Route templates and methods are the
+    app's own, statuses are three digits: the cache stays small."""
+    return metrics.HTTP_REQUESTS.labels(method, route, str(status)), metrics.HTTP_LATENCY.labels(route)
 
 
 def _header_bytes(scope: Scope) -> int:

@@ -5,11 +5,16 @@
   any local process could name the client address the audit log records.  Proxies
   are trusted only through ``HUB_TRUSTED_PROXIES`` (``create_app`` installs uvicorn's
   ``ProxyHeadersMiddleware`` with exactly those addresses; default none).
-* ``http="h11"`` with ``h11_max_incomplete_event_size``: the httptools parser has no
-  limit on the header section, so a client could make the server buffer megabytes
-  before the app sees a byte.  h11 refuses (400) a request line plus headers over
-  ``HUB_MAX_HEADER_BYTES`` + 64 KiB (room for long query strings); the app refuses
-  (431) a header section over ``HUB_MAX_HEADER_BYTES``.
+* ``http=CappedHttpToolsProtocol``: uvicorn's httptools protocol (the llhttp parser, a
+  fraction of h11's CPU per request) with a cap on the request head that the hub owns:
+  httptools itself has no limit on the header section, so a client could make the
+  server buffer megabytes before the app sees a byte.  The protocol counts the bytes
+  received while a request's head is incomplete and answers 431 (problem+json, then
+  closes the connection) once they pass ``HUB_MAX_HEADER_BYTES`` + 64 KiB (room for
+  long query strings; uvicorn's ``h11_max_incomplete_event_size`` option carries the
+  figure to every worker process); the app refuses (431) a header section over
+  ``HUB_MAX_HEADER_BYTES`` exactly (``hub.api.middleware``).  What the server holds of
+  an unfinished head is thus bounded by the cap plus one read (256 KiB).
 * ``serve_metrics``: with ``HUB_METRICS_ADDRESS`` the Prometheus metrics get a
   listener of their own (for a network only the scraper reaches).
 * TLS (``HUB_TLS_CERT``/``HUB_TLS_KEY``, ``hub serve --tls-cert --tls-key``): TLS 1.2 as
@@ -27,9 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hub import metrics
+from hub.api.problems import problem
 from hub.settings import Settings
 from hub.transport import server_ssl_options
 
@@ -44,7 +50,7 @@ def server_options(settings: Settings, *, host: str, port: int, log_level: str =
         "host": host, "port": port, "log_level": log_level,
         "access_log": False,  # query strings carry filters and cursors; the hub logs by route itself
         "proxy_headers": False, "server_header": False,
-        "http": TlsH11Protocol if tls else "h11",
+        "http": TlsHttpToolsProtocol if tls else CappedHttpToolsProtocol,
         "h11_max_incomplete_event_size": settings.max_header_bytes + REQUEST_LINE_ROOM, **tls,
     }
     options.update(overrides)
@@ -57,8 +63,46 @@ def server_config(app: Any, settings: Settings, *, host: str, port: int, log_lev
     return uvicorn.Config(app, **server_options(settings, host=host, port=port, log_level=log_level, **overrides))
 
 
-class TlsH11Protocol(H11Protocol):
-    """h11 that passes the connection's TLS facts (the client certificate) to the app (ASGI ``tls``)."""
+class CappedHttpToolsProtocol(HttpToolsProtocol):
+    """httptools with the hub's cap on a request's head (see the module docstring)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.head_limit = config.h11_max_incomplete_event_size or (16 << 10) + REQUEST_LINE_ROOM
+        self._in_head, self._head_bytes = True, 0
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._head_bytes = True, 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self._in_head or self.transport.is_closing():
+            return
+        # every byte since this head began is head (at most the rest of a pipelined request before it)
+        self._head_bytes += len(data)
+        if self._head_bytes > self.head_limit:
+            self.refuse_head()
+
+    def refuse_head(self) -> None:
+        """431 problem+json and close: the head grew past the cap before it ended."""
+        body = bytes(problem(431, f"request line and headers exceed {self.head_limit} bytes",
+                             title="request header fields too large").body)
+        self.transport.write(b"".join([
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+            b"content-type: application/problem+json\r\n",
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+            b"connection: close\r\n\r\n", body]))
+        self.transport.close()
+
+
+class TlsHttpToolsProtocol(CappedHttpToolsProtocol):
+    """The capped httptools protocol, passing the connection's TLS facts (the client certificate) to the
+    app (ASGI ``tls``)."""
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)

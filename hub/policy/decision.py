@@ -69,11 +69,19 @@ class Decision:
                 "quota": self.quota.to_dict() if self.quota else None}
 
     def obligations_digest(self) -> str:
-        """SHA-256 of the obligations (columns, row filter, row limit, daily budget), for the audit record."""
-        body: dict[str, Any] = {"columns": self.columns, "row_filter": self.row_filter, "max_rows": self.max_rows}
-        if self.quota is not None:
-            body["quota"] = self.quota.to_dict()
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        """SHA-256 of the obligations (columns, row filter, row limit, daily budget), for the audit record.
+
+        Computed once per decision (a cached decision serves many requests; its obligations never change).
+        """
+        found: str | None = self.__dict__.get("_obligations_digest")
+        if found is None:
+            body: dict[str, Any] = {"columns": self.columns, "row_filter": self.row_filter,
+                                    "max_rows": self.max_rows}
+            if self.quota is not None:
+                body["quota"] = self.quota.to_dict()
+            found = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+            object.__setattr__(self, "_obligations_digest", found)  # frozen: a memo, not a field
+        return found
 
     @classmethod
     def unavailable(cls, error: str, policy_revision: str = "", data_revision: str = "") -> Decision:

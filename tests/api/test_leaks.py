@@ -8,6 +8,8 @@ is refused; ``X-Forwarded-For`` is believed only from ``HUB_TRUSTED_PROXIES``.
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.api import create_app
-from hub.api.server import serve_metrics
+from hub.api.server import REQUEST_LINE_ROOM, serve_metrics
 from hub.keys import KeyStore
 from hub.settings import load_settings
 from hub.store.models import AuditRecord, Dataset, DatasetVersion
@@ -161,6 +163,32 @@ def test_a_one_megabyte_header_is_refused_by_the_served_hub(world: World) -> Non
         assert middling.headers["content-type"] == "application/problem+json"
         assert "16384" in middling.json()["detail"]
         assert httpx.get(f"{served.base}/healthz", headers={"X-Fine": "a" * 8_000}).status_code == 200
+
+
+def test_an_unending_request_head_is_refused_with_431_before_it_is_buffered(world: World) -> None:
+    """The served hub runs httptools, which has no header cap of its own: the hub's protocol counts the
+    head's bytes as they arrive and answers 431 once they pass the cap, without waiting for the head's end."""
+    settings = load_settings(home=world.home, max_header_bytes=2048)  # the server's cap: 2 KiB + 64 KiB
+    with Served(world.app(), settings) as served:
+        port = int(served.base.rsplit(":", 1)[1])
+        cap = 2048 + REQUEST_LINE_ROOM
+        head = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n" + (b"X-Filler: " + b"a" * 4086 + b"\r\n") * 16
+        head += b"X-Tail: " + b"a" * (cap + 1 - len(head) - 8)  # one byte over the cap, the head unfinished
+        assert len(head) == cap + 1
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(head)
+            answer = b""
+            while chunk := sock.recv(65536):  # the server answers and closes: the head never ends
+                answer += chunk
+        status, _, body = answer.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 431 "), status[:80]
+        assert b"content-type: application/problem+json" in status
+        problem = json.loads(body)
+        assert problem["status"] == 431 and str(cap) in problem["detail"]
+        # the same server still serves, and the app's own cap (the world app's 16 KiB) answers a
+        # finished head under the protocol's cap but over the app's setting
+        assert httpx.get(f"{served.base}/healthz", headers={"X-Big": "a" * 20_000}).status_code == 431
+        assert httpx.get(f"{served.base}/healthz").status_code == 200
 
 
 def test_header_and_body_limits_are_settings(world: World) -> None:
