@@ -259,6 +259,30 @@ def parse_rules(doc: Any) -> RuleSet:
         raise RulesInvalid([_problem(e) for e in exc.errors()]) from None
 
 
+MAX_DOCUMENT_CHARS = 256 * 1024
+
+
+def document_from_text(text: str, name: str = "the rule set", *, as_json: bool | None = None) -> dict[str, Any]:
+    """A rule set document from its YAML or JSON text (``as_json`` None: JSON when it starts with ``{``);
+    ``RulesInvalid`` naming what cannot be read."""
+    import json
+
+    import yaml
+
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise RulesInvalid([f"{name} is longer than {MAX_DOCUMENT_CHARS} characters"])
+    try:
+        doc = json.loads(text) if (as_json if as_json is not None else text.lstrip().startswith("{")) \
+            else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise RulesInvalid([f"cannot read {name}: {exc}"]) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise RulesInvalid([f"{name} must hold an object (purposes, masks, windows, row_caps, denies, cases)"])
+    return doc
+
+
 def _problem(error: Any) -> str:
     where = ".".join(str(p) for p in error.get("loc", ()))
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
