@@ -223,6 +223,8 @@ def test_the_server_holds_the_two_person_rule_and_names_bad_input(sec1: AsgiClie
     assert bad.status_code == 400 and "masks.0.columns" in bad.text
     unreadable = _post(client, "/console/policy/rules/check", document="masks: [unclosed")
     assert unreadable.status_code == 400 and "cannot read the rule set" in unreadable.text
+    aliased = _post(client, "/console/policy/rules/check", document="a: &x [1]\nb: [*x, *x]")
+    assert aliased.status_code == 400 and "aliases" in aliased.text
     listed = _post(client, "/console/policy/rules/check", document="- a list")
     assert listed.status_code == 400 and "must hold an object" in listed.text
     # a draft signed over another document is refused (the digest is the document's)
