@@ -138,9 +138,7 @@ def test_officers_draft_replay_and_activate_rules_in_the_console(
         assert _read(base, world, partner).status_code == 200  # recorded traffic, before any rule
 
     author, page = _officer(browser, base, world, "sec-1")
-    page.goto(f"{base}/console/policy")
-    expect(page.locator("#rules-active")).to_have_text("r0")
-    page.locator("#new-draft").click()
+    page.goto(f"{base}/console/policy/rules/new")
     expect(page.locator("#rules-document")).to_contain_text("denies: []")  # pre-filled: no rules in force
     page.locator("#rules-document").fill("masks:\n  - {id: m-x, columns: {pii: CN_MOBILE}, strategy: blur}\n")
     page.locator("#rules-validate").click()  # a bad rule set: the field is named, nothing to sign
@@ -150,6 +148,7 @@ def test_officers_draft_replay_and_activate_rules_in_the_console(
     expect(page.locator("#rules-valid")).to_be_visible()
     expect(page.locator("#rules-cases")).to_contain_text("clearance-3 partner gets no phone")
     expect(page.locator("#rules-diff")).to_contain_text("d-prov")
+    expect(page.locator("#rules-active")).to_have_text("r0")
     expect(page.locator("#hint-author_cannot_approve")).to_be_visible()
     page.screenshot(path=str(shots / "rules-revision.png"), full_page=True)
 
@@ -181,10 +180,7 @@ def test_officers_draft_replay_and_activate_rules_in_the_console(
         context.close()
     assert _read(base, world, "zj-province").status_code == 403  # in force at once
 
-    page.goto(f"{base}/console/policy")
-    expect(page.locator("#rules-active")).to_have_text(revision)
-    page.screenshot(path=str(shots / "policy.png"), full_page=True)
-    page.locator("#new-draft").click()
+    page.goto(f"{base}/console/policy/rules/new")
     expect(page.locator("#rules-document")).to_contain_text("d-prov")  # pre-filled with the rules in force
     loosening = _draft_in_page(page, LOOSEN, keys["sec-1"], shots / "rules-check-loosening.png")
     expect(page.locator("#rules-loosened")).to_contain_text("`d-prov` of the revision in force is dropped")
@@ -195,7 +191,10 @@ def test_officers_draft_replay_and_activate_rules_in_the_console(
     page.goto(f"{base}/console/policy/rules/{loosening}")
     page.screenshot(path=str(shots / "rules-revision-loosening.png"), full_page=True)
     page.goto(f"{base}/console/policy")
-    page.screenshot(path=str(shots / "policy-revisions.png"), full_page=True)
+    expect(page.locator("#rules-active")).to_have_text(revision)
+    expect(page.locator(f'#rule-revisions tr[data-revision="{loosening}"] .approvals')).to_have_text("0/2")
+    expect(page.locator("#policy-tests-summary")).to_be_visible(timeout=60_000)  # nothing left in flight
+    page.screenshot(path=str(shots / "policy.png"))
     author.close()
     with world.store.session() as session:
         assert (active := active_revision(session)) is not None and active.id == revision
@@ -248,3 +247,31 @@ def test_the_server_holds_the_two_person_rule_and_names_bad_input(sec1: AsgiClie
     assert client.get(f"/console/policy/rules/{revision}/impact/0123456789abcdef").status_code == 404
     with world.store.session() as session:
         assert revisions.get_revision(session, revision).status == revisions.DRAFT
+
+
+def test_a_rollback_in_the_console_takes_two_security_officers(client: AsgiClient, world: World) -> None:
+    with world.store.session() as session:
+        in_force = active_revision(session)
+    if in_force is None:  # (run alone) put a revision in force first, as the CLI would
+        doc = yaml.safe_load(TIGHTEN)
+        with world.store.session() as session:
+            statement = world.desk.sign("sec-1", "draft_rules", revisions.DRAFT_TARGET, revisions.draft_terms(doc))
+            drafted = revisions.draft(session, world.audit.sink, doc, statement).id
+        for officer in ("sec-2", "sec-3"):
+            with world.store.session() as session:
+                terms = revisions.change_terms(session, drafted)
+                revisions.activate(session, world.audit.sink, drafted,
+                                   world.desk.sign(officer, "activate_rules", f"rules:{drafted}", terms))
+    for officer, waits in (("sec-2", True), ("sec-3", False)):
+        log_in(client, world.desk, officer)
+        page = client.get("/console/policy/rules/r0")
+        assert page.status_code == 200 and 'id="rollback_rules"' in page.text
+        with world.store.session() as session:
+            terms = revisions.change_terms(session, "r0")
+        statement = world.desk.sign(officer, "rollback_rules", "rules:r0", terms)
+        done = client.post("/console/policy/rules/r0/rollback", data={"csrf": csrf_of(page), "statement": statement})
+        assert done.status_code == 303, done.text
+        with world.store.session() as session:
+            assert (active_revision(session) is not None) is waits
+        if waits:
+            assert officer in client.get("/console/policy/rules/r0").text.split('id="signed-by">', 1)[1][:40]
