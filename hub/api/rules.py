@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from hub import statements
@@ -31,6 +31,7 @@ from hub.identity import Subject
 from hub.policy.rules import revisions
 from hub.policy.rules.compiled import NO_RULES
 from hub.policy.rules.replay import impact_in_store, loosening_problems
+from hub.policy.rules.schema import RulesInvalid, json_document
 from hub.policy.rules.stored import active_revision, with_revision
 from hub.store.models import PolicyRuleRevision
 
@@ -43,6 +44,14 @@ class RulesBody(BaseModel):
     """A rule set (docs/policy-rules.md): purposes, masks, windows, row_caps, denies, cases."""
 
     document: dict[str, Any]
+
+    @field_validator("document")
+    @classmethod
+    def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return json_document(value)
+        except RulesInvalid as exc:
+            raise ValueError(str(exc)) from None
 
 
 class DraftBody(RulesBody):

@@ -341,6 +341,9 @@ def test_the_http_api_drafts_replays_and_activates_with_two_security_officers(
                     json={"document": {"masks": [{"id": "m1", "strategy": "drop"}]}})
     assert bad.status_code == 200 and not bad.json()["draftable"] and "masks.0.columns" in bad.json()["problems"][0]
     assert http.post("/v1/policy/rules/validate", headers=sec["sec-1"], json={"document": []}).status_code == 400
+    nan = http.post("/v1/policy/rules/validate", headers={**sec["sec-1"], "Content-Type": "application/json"},
+                    content=b'{"document": {"cases": [{"name": NaN}]}}')
+    assert nan.status_code == 400 and "NaN" in nan.text
     checked = http.post("/v1/policy/rules/validate", headers=sec["sec-1"], json={"document": RULES}).json()
     assert checked["problems"] == [] and all(c["passed"] for c in checked["cases"])
     terms = checked["terms"]

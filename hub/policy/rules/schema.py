@@ -288,6 +288,17 @@ def document_from_text(text: str, name: str = "the rule set", *, as_json: bool |
         doc = {}
     if not isinstance(doc, dict):
         raise RulesInvalid([f"{name} must hold an object (purposes, masks, windows, row_caps, denies, cases)"])
+    return json_document(doc, name)
+
+
+def json_document(doc: dict[str, Any], name: str = "the rule set") -> dict[str, Any]:
+    """``doc`` if it is plain JSON (it is hashed and stored as such); ``RulesInvalid`` naming what is not:
+    NaN or infinite numbers, YAML dates or times (quote them), other non-JSON values."""
+    try:
+        json.dumps(doc, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise RulesInvalid([f"{name} holds a value JSON cannot (quote dates and times; no NaN or "
+                            f"Infinity): {exc}"]) from None
     return doc
 
 
