@@ -48,6 +48,7 @@ CONSOLE_PREVIEW = "console.preview"  # an exposure preview of an application (wh
 CONSOLE_SIMULATE = "console.simulate"  # a policy simulation from the console
 CONSOLE_VERIFY = "console.verify"  # a chain verification or a receipt check run from the console
 CONSOLE_EXPORT = "console.export"  # an evidence bundle exported
+CONSOLE_IMPACT = "console.impact"  # an impact replay of officer rules run from the console
 # federation (hub.federation): trusted publishers of model packages, and the packages themselves
 FEDERATION_PUBLISHER_TRUSTED = "federation.publisher_trusted"  # two officers registered another hub
 FEDERATION_PUBLISHER_DISTRUSTED = "federation.publisher_distrusted"

@@ -21,6 +21,7 @@ from hub import console
 from hub.api import alerts as alerts_api
 from hub.api import audit as audit_api
 from hub.api import catalog, data, federation, health, oauth, openapi, problems, wellknown, workflow
+from hub.api import rules as rules_api
 from hub.api.auth import token_rejected
 from hub.api.context import ApiContext, Audit, ReadinessProbe
 from hub.api.lane import DataLane, HubApi
@@ -111,7 +112,8 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
     if settings.trusted_proxy_list:  # outermost: the client address is settled before anything reads it
         app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
                            trusted_hosts=settings.trusted_proxy_list)
-    for module in (oauth, wellknown, federation, health, catalog, data, workflow, audit_api, alerts_api):
+    for module in (oauth, wellknown, federation, health, catalog, data, workflow, audit_api, alerts_api,
+                   rules_api):
         app.include_router(module.router)
     health.install(app)
     console.mount(app)  # the officer console (监督管理台) under /console/

@@ -12,12 +12,10 @@ back are signed with the officer's own key (``--key`` / ``--pkcs11``).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -38,10 +36,11 @@ from hub.errors import BadRequest, HubError
 from hub.policy.rules import revisions
 from hub.policy.rules.compiled import NO_RULES
 from hub.policy.rules.replay import Impact, impact_in_store, loosening_problems
+from hub.policy.rules.schema import document_from_text
 from hub.policy.rules.stored import active_revision, with_revision
 from hub.store.models import PolicyRuleRevision
 
-REVISION_ID = re.compile(r"r[0-9]{1,9}")
+REVISION_ID = revisions.REVISION_ID
 RevisionArg = Annotated[str, typer.Argument(metavar="REVISION|FILE", help="a revision id (r3) or a rule set file")]
 DaysOption = Annotated[int, typer.Option("--days", min=1, max=3660, help="replay the decisions of the last N days")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -57,20 +56,15 @@ def read_rules(path: Path) -> dict[str, Any]:
     """A rule set document from a YAML or JSON file."""
     try:
         text = path.read_text(encoding="utf-8")
-        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except (OSError, ValueError) as exc:
         raise BadRequest(f"cannot read officer rules `{path}`: {exc}") from None
-    if not isinstance(doc, dict):
-        raise BadRequest(f"officer rules `{path}` must hold an object (purposes, masks, windows, row_caps, denies)")
-    return doc
+    return document_from_text(text, f"officer rules `{path}`", as_json=path.suffix == ".json")
 
 
 def _candidate(session: Session, ref: str) -> PolicyRuleRevision:
     """A stored revision, or a file as an unsaved candidate (never added to the session)."""
     if not REVISION_ID.fullmatch(ref):
-        doc = read_rules(Path(ref))
-        return PolicyRuleRevision(id="candidate", number=0, status=revisions.DRAFT, document=doc,
-                                  digest=revisions.document_digest(doc), author="", note="")
+        return revisions.unsaved(read_rules(Path(ref)))
     return revisions.get_revision(session, ref)
 
 

@@ -18,11 +18,11 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.console.links import console_secret
 from hub.console.providers import OfficerStatementLogin
-from hub.console.routes import applications, audit, catalog, grants, login, overview, policy
+from hub.console.routes import applications, audit, catalog, grants, login, overview, policy, rules
 from hub.console.web import HERE, ConsoleState
 
 ROUTERS = (login.router, overview.router, catalog.router, applications.router, grants.router, audit.router,
-           policy.router)
+           policy.router, rules.router)
 
 
 def mount(app: FastAPI) -> None:

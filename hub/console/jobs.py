@@ -1,8 +1,9 @@
-"""Chain verifications started from the console, run in the background with their progress.
+"""Long work started from the console, run in the background with its progress.
 
-A job runs ``hub.audit.verify_chain`` (the same check as ``hub audit verify``: every
-hash, link, checkpoint signature and officer signature) in a thread and reports the
-records done so far, so the page can show a progress bar while it runs.  Jobs live in
+A job runs in a thread and reports the records done so far, so the page can show a
+progress bar while it runs: a chain verification (``kind`` ``verify``: the same check
+as ``hub audit verify``, every hash, link, checkpoint signature and officer signature)
+or an impact replay of officer rules (``impact``: ``hub policy impact``).  Jobs live in
 the serving process only (a restart forgets them; the verification itself is
 repeatable at will); at most ``MAX_JOBS`` are kept, the oldest finished ones dropped.
 """
@@ -13,21 +14,22 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from hub.audit.verify import VerifyReport
+from typing import Any
 
 MAX_JOBS = 20
 
 
 @dataclass
 class Job:
-    """One verification: who started it, how far it is, and its report when done."""
+    """One job: what it is, who started it, how far it is, and its report when done."""
 
     id: str
     officer: str
     total: int
+    kind: str = "verify"
+    subject: str = ""  # what it works on (e.g. the revision an impact replays)
     done: int = 0
-    report: VerifyReport | None = None
+    report: Any = None
     error: str | None = None
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -38,26 +40,31 @@ class Job:
         return min(99, int(100 * self.done / self.total)) if self.total else 0
 
 
-Work = Callable[[Callable[[int], None]], VerifyReport]
+#: ``progress(n, total=None)``: n more records done (and, when given, how many there are in all).
+Progress = Callable[..., None]
+Work = Callable[[Progress], Any]
 
 
 class VerifyJobs:
-    """The background verifications of one console."""
+    """The background jobs of one console (verifications and impact replays)."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, officer: str, total: int, work: Work, on_done: Callable[[Job], None]) -> Job:
+    def start(self, officer: str, total: int, work: Work, on_done: Callable[[Job], None], *,
+              kind: str = "verify", subject: str = "") -> Job:
         """Run ``work(progress)`` in a thread; ``on_done(job)`` is called when it ends."""
-        job = Job(secrets.token_hex(8), officer, total)
+        job = Job(secrets.token_hex(8), officer, total, kind, subject)
         with self._lock:
             finished = [j for j in self._jobs.values() if j.finished.is_set()]
             for old in finished[: max(0, len(self._jobs) - MAX_JOBS + 1)]:
                 self._jobs.pop(old.id, None)
             self._jobs[job.id] = job
 
-        def progress(n: int) -> None:
+        def progress(n: int, total: int | None = None) -> None:
+            if total is not None:
+                job.total = total
             job.done += n
 
         def run() -> None:
@@ -70,9 +77,9 @@ class VerifyJobs:
                 try:
                     on_done(job)
                 except Exception:  # noqa: BLE001 - recording the outcome must not kill the thread
-                    job.error = job.error or "the verification ran, but its audit record could not be written"
+                    job.error = job.error or f"the {job.kind} ran, but its audit record could not be written"
 
-        threading.Thread(target=run, name=f"console-verify-{job.id}", daemon=True).start()
+        threading.Thread(target=run, name=f"console-{job.kind}-{job.id}", daemon=True).start()
         return job
 
     def get(self, job_id: str) -> Job | None:

@@ -328,6 +328,59 @@ def test_cli_draft_impact_diff_and_refusals(world: World, traffic: list[tuple[Au
     get_settings.cache_clear()
 
 
+def test_the_http_api_drafts_replays_and_activates_with_two_security_officers(
+        world: World, http: AsgiClient, traffic: list[tuple[AuditRecord, str, dict[str, Any]]]) -> None:
+    """``/v1/policy/rules``: the same steps as the CLI and the console, signed by officers' own keys."""
+    from tests.api.exchange_world import bearer
+
+    if "sec-3" not in world.clients:
+        enrol_officer(world, "sec-3", "security", None)
+    sec = {o: bearer(http, world.clients[o]) for o in ("sec-1", "sec-2", "sec-3")}
+    assert http.get("/v1/policy/rules", headers=bearer(http, world.clients["hz-xihu-jw"])).status_code == 403
+    bad = http.post("/v1/policy/rules/validate", headers=sec["sec-1"],
+                    json={"document": {"masks": [{"id": "m1", "strategy": "drop"}]}})
+    assert bad.status_code == 200 and not bad.json()["draftable"] and "masks.0.columns" in bad.json()["problems"][0]
+    assert http.post("/v1/policy/rules/validate", headers=sec["sec-1"], json={"document": []}).status_code == 400
+    nan = http.post("/v1/policy/rules/validate", headers={**sec["sec-1"], "Content-Type": "application/json"},
+                    content=b'{"document": {"cases": [{"name": NaN}]}}')
+    assert nan.status_code == 400 and "NaN" in nan.text
+    checked = http.post("/v1/policy/rules/validate", headers=sec["sec-1"], json={"document": RULES}).json()
+    assert checked["problems"] == [] and all(c["passed"] for c in checked["cases"])
+    terms = checked["terms"]
+    drafted = http.post("/v1/policy/rules", headers=sec["sec-1"], json={
+        "document": RULES, "statement": world.desk.sign("sec-1", "draft_rules", revisions.DRAFT_TARGET, terms)})
+    assert drafted.status_code == 201, drafted.text
+    revision = drafted.json()["revision"]
+    assert drafted.json()["action"] == "activate_rules" and drafted.json()["signed_by"] == []
+
+    report = http.get(f"/v1/policy/rules/{revision}/impact", params={"days": 30}, headers=sec["sec-2"]).json()
+    expected_flips, _ = _expected(world, traffic, {**RULES, "revision": revision})
+    seqs = {r.seq for r, _, _ in traffic}
+    assert {f["seq"]: (f["before"], f["after"]) for f in report["flips"] if f["seq"] in seqs} == expected_flips
+    assert report["refused"] == [] and report["candidate"] == revision
+    assert http.get(f"/v1/policy/rules/{revision}/impact", params={"days": 0}, headers=sec["sec-2"]).status_code == 400
+    assert set(http.get(f"/v1/policy/rules/{revision}/diff", headers=sec["sec-2"]).json()["added"]) == {
+        "d-prov", "m-phone"}
+
+    def sign(officer: str, action: str, target: str) -> Any:
+        detail = http.get(f"/v1/policy/rules/{target}", headers=sec[officer]).json()
+        statement = world.desk.sign(officer, action, f"rules:{target}", detail["terms"])
+        path = "activation" if action == "activate_rules" else "rollback"
+        return http.post(f"/v1/policy/rules/{target}/{path}", headers=sec[officer], json={"statement": statement})
+
+    own = sign("sec-1", "activate_rules", revision)
+    assert own.status_code == 403 and "cannot approve it" in own.text
+    assert sign("sec-2", "activate_rules", revision).status_code == 202
+    assert sign("sec-2", "activate_rules", revision).status_code == 403  # the same officer twice
+    assert http.get(f"/v1/policy/rules/{revision}", headers=sec["sec-3"]).json()["signed_by"] == ["sec-2"]
+    done = sign("sec-3", "activate_rules", revision)
+    assert done.status_code == 200 and done.json()["status"] == "active" and _active(world) == revision
+    assert sign("sec-2", "rollback_rules", "r0").status_code == 202
+    assert sign("sec-3", "rollback_rules", "r0").status_code == 200 and _active(world) == "r0"
+    assert http.get("/v1/policy/rules/x9", headers=sec["sec-1"]).status_code == 400
+    assert http.get("/v1/policy/rules/r99999", headers=sec["sec-1"]).status_code == 404
+
+
 def test_audit_verify_rechecks_every_rules_signature(world: World) -> None:
     """The drafts, activations and rollbacks above are signed records ``hub audit verify`` re-checks."""
     from hub.audit import verify_chain

@@ -30,7 +30,7 @@ from tests.console.helpers import csrf_of, link_for, log_in
 
 OPEN = {"/console/login", "/console/login/{token}"}
 SAMPLE = {"dataset": SUBSIDY, "application_id": "app-00000000", "grant_id": "g-00000000", "partner_id": "hz-xihu-jw",
-          "seq": "1", "job_id": "0123456789abcdef"}
+          "seq": "1", "job_id": "0123456789abcdef", "revision": "r1"}
 
 
 def _console_routes(app: Any) -> list[tuple[str, str]]:

@@ -126,7 +126,7 @@ async def start_verify(request: Request, current: CurrentOfficer, ctx: Ctx) -> R
 
 def _job(request: Request, job_id: str) -> Job:
     job = state_of(request).jobs.get(job_id[:32])
-    if job is None:
+    if job is None or job.kind != "verify":
         raise NotFound("no such verification (they are kept by the serving process only): start a new one")
     return job
 

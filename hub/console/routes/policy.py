@@ -1,6 +1,7 @@
-"""The policy page (策略): the revision in force, the table-driven cases (``hub policy
-test``) run on the embedded engine, and a simulation form (subject, dataset, purpose,
-columns) answered by the API's own decision point with the reasons.
+"""The policy page (策略): the revision in force, the officer rules' revisions (drafting,
+impact and activation are ``routes.rules``), the table-driven cases (``hub policy test``)
+run on the embedded engine, and a simulation form (subject, dataset, purpose, columns)
+answered by the API's own decision point with the reasons.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from hub.identity import PURPOSE, load_subject
 from hub.policy import PolicyPoint, RegopyEngine, StaticData
 from hub.policy.cases import load_cases, run_case
 from hub.policy.resource import resource_input
+from hub.policy.rules import revisions
+from hub.policy.rules.compiled import NO_RULES
+from hub.policy.rules.stored import active_revision
 from hub.store.models import Dataset, Officer, Partner
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -33,13 +37,26 @@ def _choices(ctx: Ctx) -> tuple[list[str], list[str]]:
     return subjects, datasets
 
 
+def _rule_revisions(ctx: Ctx) -> tuple[str, list[dict[str, Any]]]:
+    """The officer rules in force and every revision, newest first, with a draft's approvals so far."""
+    with ctx.store.session() as session:
+        active = active_revision(session)
+        rows = [{"id": r.id, "status": r.status, "author": r.author, "base": r.base or NO_RULES,
+                 "created_at": r.created_at, "activated_at": r.activated_at, "note": r.note,
+                 "approvals": [s.officer_id for s in revisions.signatures(session, "activate_rules", r.id)]
+                 if r.status == revisions.DRAFT else []}
+                for r in reversed(revisions.list_revisions(session))]
+    return (active.id if active else NO_RULES), rows
+
+
 def _page(request: Request, current: CurrentOfficer, ctx: Ctx, **values: Any) -> Response:
     point = exchange_of(request.app, ctx).point
     point.refresh()
     subjects, datasets = _choices(ctx)
+    active, rule_revisions = _rule_revisions(ctx)
     return render(request, "policy.html", current=current, policy_revision=point.policies.revision,
                   data_revision=point.data_revision, modules=sorted(point.policies.modules), subjects=subjects,
-                  datasets=datasets, **values)
+                  datasets=datasets, rules_active=active, rule_revisions=rule_revisions, **values)
 
 
 @router.get("/console/policy")

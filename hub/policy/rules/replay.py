@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -343,15 +343,33 @@ def store_lookups(session: Session) -> tuple[ResourceOf, SubjectOf]:
     return resource_of, subject_of
 
 
+#: Told (records replayed since the last call, records in all) as a replay goes on.
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1000
+
+
+def _reporting(records: list[dict[str, Any]], progress: Progress) -> Iterator[dict[str, Any]]:
+    total = len(records)
+    for index, record in enumerate(records, 1):
+        yield record
+        if index % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY, total)
+    progress(total % PROGRESS_EVERY, total)
+
+
 def impact_in_store(session: Session, candidate_rules: dict[str, Any] | None, *, days: int = 30,
-                    now: datetime | None = None) -> Impact:
+                    now: datetime | None = None, progress: Progress | None = None) -> Impact:
     """The impact of ``candidate_rules`` (``data.hub.rules``) on the last ``days`` days of decisions."""
     from hub.policy.data import build_policy_data
 
     moment = now or datetime.now(UTC)
     data = build_policy_data(session, moment)
     resource_of, subject_of = store_lookups(session)
-    return replay(load_records(session, days, moment), data, candidate_rules, resource_of, subject_of)
+    records = load_records(session, days, moment)
+    if progress is not None:
+        progress(0, len(records))
+    return replay(records if progress is None else _reporting(records, progress), data, candidate_rules,
+                  resource_of, subject_of)
 
 
 def loosening_problems(impact: Impact) -> list[str]:

@@ -22,7 +22,9 @@ decisions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +50,7 @@ from hub.statements import StatementRefused
 from hub.store.models import DataProvider, OfficerStatement, PolicyRuleRevision
 
 DRAFT, RETIRED = "draft", "retired"
+REVISION_ID = re.compile(r"r[0-9]{1,9}")  # r1, r2, … (r0: no officer rules)
 DRAFT_TARGET = "rules:draft"
 SECURITY = "security"
 
@@ -85,6 +88,21 @@ def get_revision(session: Session, revision: str) -> PolicyRuleRevision:
     return row
 
 
+def unsaved(doc: Mapping[str, Any]) -> PolicyRuleRevision:
+    """A rule set as a candidate revision that is never stored (``candidate``), to validate or replay."""
+    body = {k: v for k, v in doc.items() if k != "revision"}
+    return PolicyRuleRevision(id="candidate", number=0, status=DRAFT, document=body, digest=document_digest(body),
+                              author="", note="")
+
+
+def signatures(session: Session, action: str, revision: str) -> list[OfficerStatement]:
+    """The signatures of ``action`` (``activate_rules`` / ``rollback_rules``) on ``revision`` that
+    wait for a second officer and still count (signed over the current change terms)."""
+    digest = statements.terms_digest(change_terms(session, revision))
+    return [s for s in officers.pending_statements(session)
+            if s.action == action and s.target == f"rules:{revision}" and s.digest == digest]
+
+
 def list_revisions(session: Session) -> list[PolicyRuleRevision]:
     return list(session.scalars(select(PolicyRuleRevision).order_by(PolicyRuleRevision.number)))
 
@@ -106,13 +124,46 @@ def providers(session: Session) -> set[str]:
     return set(session.scalars(select(DataProvider.code)))
 
 
-def case_problems(doc: Mapping[str, Any], revision: str) -> list[str]:
-    """The draft's own policy cases (``cases``) run with the draft's rules: each failure is a problem."""
+def case_outcomes(doc: Mapping[str, Any], revision: str) -> list[Any]:
+    """The draft's own policy cases (``cases``) run with the draft's rules (``hub.policy.cases.Outcome``)."""
     from hub.policy.cases import draft_cases, run_cases
 
-    cases = draft_cases(with_revision(dict(doc), revision))
-    return [f"policy case `{o.case.name}` fails: {'; '.join(o.problems)}" for o in run_cases(cases)
-            if not o.passed]
+    return run_cases(draft_cases(with_revision(dict(doc), revision)))
+
+
+def case_problems(doc: Mapping[str, Any], revision: str) -> list[str]:
+    """The draft's own policy cases run with the draft's rules: each failure is a problem."""
+    return _failures(case_outcomes(doc, revision))
+
+
+def _failures(outcomes: list[Any]) -> list[str]:
+    return [f"policy case `{o.case.name}` fails: {'; '.join(o.problems)}" for o in outcomes if not o.passed]
+
+
+@dataclass
+class Checks:
+    """The static checks of a candidate: its own rules (schema, catalog names, tighten-only
+    bounds), what it drops or widens of the revision in force, and its policy cases."""
+
+    rules: list[str] = field(default_factory=list)
+    loosened: list[str] = field(default_factory=list)
+    cases: list[Any] = field(default_factory=list)  # hub.policy.cases.Outcome
+
+    @property
+    def problems(self) -> list[str]:
+        return [*self.rules, *self.loosened, *_failures(self.cases)]
+
+
+def check(session: Session, row: PolicyRuleRevision) -> Checks:
+    """The static checks of ``row`` (its cases run only when its rules themselves are sound)."""
+    found = Checks(rules=rule_problems(row.document, catalog_columns(session), providers(session)))
+    if found.rules:
+        return found
+    active = active_revision(session)
+    if active is not None and active.id != row.id:
+        found.loosened = static_loosenings(active.document, row.document)
+    found.cases = case_outcomes(row.document, row.id)
+    return found
 
 
 def replay_guard(days: int = 30) -> Guard:
@@ -128,13 +179,7 @@ def problems(session: Session, row: PolicyRuleRevision, guard: Guard | None = No
     """Everything that keeps ``row`` from being activated (empty: it may be): schema and
     catalog names, nothing of the revision in force dropped or widened, the draft's own
     policy cases, then ``guard`` (default: the impact replay of the last 30 days)."""
-    found = rule_problems(row.document, catalog_columns(session), providers(session))
-    if found:
-        return found
-    active = active_revision(session)
-    if active is not None:
-        found += static_loosenings(active.document, row.document)
-    found += case_problems(row.document, row.id)
+    found = check(session, row).problems
     if not found:
         found += (guard or replay_guard())(session, row)
     return found

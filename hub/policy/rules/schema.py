@@ -23,9 +23,11 @@ rule by being ignored).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.errors import BadRequest
@@ -257,6 +259,47 @@ def parse_rules(doc: Any) -> RuleSet:
         return RuleSet.model_validate(body)
     except ValidationError as exc:
         raise RulesInvalid([_problem(e) for e in exc.errors()]) from None
+
+
+MAX_DOCUMENT_CHARS = 256 * 1024
+
+
+class _NoAliases(yaml.SafeLoader):
+    """YAML without aliases: an alias repeats a node without copying it, and a few hundred
+    bytes of nested aliases expand to gigabytes once the rule set is validated or hashed."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError(f"YAML aliases (*{self.peek_event().anchor}) are not accepted in a rule set")
+        return super().compose_node(parent, index)
+
+
+def document_from_text(text: str, name: str = "the rule set", *, as_json: bool | None = None) -> dict[str, Any]:
+    """A rule set document from its YAML or JSON text (``as_json`` None: JSON when it starts with ``{``);
+    ``RulesInvalid`` naming what cannot be read."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise RulesInvalid([f"{name} is longer than {MAX_DOCUMENT_CHARS} characters"])
+    try:
+        doc = json.loads(text) if (as_json if as_json is not None else text.lstrip().startswith("{")) \
+            else yaml.load(text, Loader=_NoAliases)  # noqa: S506 - a SafeLoader that also refuses aliases
+    except (ValueError, yaml.YAMLError) as exc:
+        raise RulesInvalid([f"cannot read {name}: {exc}"]) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise RulesInvalid([f"{name} must hold an object (purposes, masks, windows, row_caps, denies, cases)"])
+    return json_document(doc, name)
+
+
+def json_document(doc: dict[str, Any], name: str = "the rule set") -> dict[str, Any]:
+    """``doc`` if it is plain JSON (it is hashed and stored as such); ``RulesInvalid`` naming what is not:
+    NaN or infinite numbers, YAML dates or times (quote them), other non-JSON values."""
+    try:
+        json.dumps(doc, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise RulesInvalid([f"{name} holds a value JSON cannot (quote dates and times; no NaN or "
+                            f"Infinity): {exc}"]) from None
+    return doc
 
 
 def _problem(error: Any) -> str:
