@@ -32,8 +32,8 @@ def test_models_declare_the_migrated_tables() -> None:
     # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
     # dataset_reviews, 0009's console_login_links and console_sessions, 0010's six awareness tables,
     # 0013's trusted_publishers, installed_models and model_revocations, 0012's policy_rule_revisions,
-    # 0011's client_certificates
-    assert len(MODEL_TABLES) == 34
+    # 0011's client_certificates, 0016's hub_identity
+    assert len(MODEL_TABLES) == 35
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
             "console_sessions", "quota_days", "quota_reservations", "alerts", "alert_notifications",
             "awareness_state", "awareness_hourly", "awareness_seen", "dataset_suspensions", "trusted_publishers",
