@@ -25,7 +25,7 @@ from typing import Any
 
 from hub.audit.errors import EvidenceError
 from hub.crypto.signing import PublicKey, load_public_pem, public_from_jwk
-from hub.keys import KeyStore
+from hub.keys import HubKey, KeyStore
 
 ANY_KID = ""  # key of a PEM given without a key id: tried for every signature
 
@@ -80,19 +80,28 @@ def audit_jwks(keys: KeyStore) -> dict[str, list[dict[str, Any]]]:
 
     Beside the RFC 8037 members each key says ``status`` (``current`` or ``retired``),
     ``valid_from`` (when the hub started signing with it) and ``valid_until`` (when a
-    newer key took over; null for the current key), UTC ISO 8601.  A retired key keeps
+    newer key of its algorithm took over; null for the current key), UTC ISO 8601.  A retired key keeps
     verifying what it signed; a signature by it over something dated after its
     ``valid_until`` is not the hub's.  Creates the first key if there is none.
     """
-    keys.current("audit")
+    signer = keys.current("audit")
     found = keys.keys("audit")
-    starts = [key.created_at for key in found]
+    out = []
+    for key, window in zip(found, windows(found), strict=True):
+        out.append({**key.jwk(), "status": "current" if key.kid == signer.kid else "retired",
+                    "valid_from": _iso(window.valid_from), "valid_until": _iso(window.valid_until)})
+    return {"keys": out}
+
+
+def windows(found: list[HubKey]) -> list[Window]:
+    """The validity of each of ``found`` (oldest first): from its creation until the next key of
+    the same algorithm was made.  A hub that changes suite and back signs again with its newest
+    key of that suite, so a key of the other suite made meanwhile does not retire it."""
     out = []
     for i, key in enumerate(found):
-        until = starts[i + 1] if i + 1 < len(found) else None
-        out.append({**key.jwk(), "status": "current" if until is None else "retired",
-                    "valid_from": _iso(starts[i]), "valid_until": _iso(until)})
-    return {"keys": out}
+        newer = next((k.created_at for k in found[i + 1:] if k.alg == key.alg), None)
+        out.append(Window(key.created_at, newer))
+    return out
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -129,17 +138,15 @@ def key_map(source: KeyStore | Iterable[dict[str, Any]]) -> PublicKeys:
     their ``valid_from`` / ``valid_until`` members, when present)."""
     if isinstance(source, KeyStore):
         found = source.keys("audit")
-        starts = [key.created_at for key in found]
-        windows = {key.kid: Window(starts[i], starts[i + 1] if i + 1 < len(found) else None)
-                   for i, key in enumerate(found)}
-        return PublicKeys({key.kid: key.verifier for key in found}, windows)
-    keys, windows = PublicKeys(), {}
+        return PublicKeys({key.kid: key.verifier for key in found},
+                          {key.kid: window for key, window in zip(found, windows(found), strict=True)})
+    keys, known = PublicKeys(), {}
     for jwk in source:
         kid = str(jwk.get("kid", ANY_KID))
         keys[kid] = jwk_public_key(jwk)
         if "valid_until" in jwk:
-            windows[kid] = Window(_when(jwk, "valid_from"), _when(jwk, "valid_until"))
-    keys.windows = windows
+            known[kid] = Window(_when(jwk, "valid_from"), _when(jwk, "valid_until"))
+    keys.windows = known
     return keys
 
 
