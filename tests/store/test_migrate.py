@@ -132,6 +132,7 @@ def test_store_made_by_create_all_is_adopted_at_head(engine: Engine) -> None:
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
         assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 7
+        assert connection.execute(Base.metadata.tables["hub_identity"].select()).one().id.startswith("hub-")
 
 
 def test_unversioned_store_that_differs_is_refused(engine: Engine) -> None:
