@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import DBAPIError
 
 from hub.audit.checkpoints import CHECKPOINT_FIELDS, signature_problem
 from hub.audit.officers import OfficerSignatures, store_key_lookup
 from hub.audit.pubkeys import PublicKeys, key_map, window_problem
 from hub.audit.record import GENESIS, RECORD_FIELDS, record_hash
 from hub.audit.standing import Standing
+from hub.hubid import HubIdMissing, hub_id
 from hub.keys import KeyStore
 from hub.store import migrate
 from hub.store.db import Store
@@ -246,13 +248,23 @@ def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict
     return walker.finish()
 
 
+def _audience(store: Store) -> str | None:
+    """This hub's id (``hub.hubid``), or None when the store names none (an older schema)."""
+    try:
+        with store.session() as session:
+            return hub_id(session)
+    except (HubIdMissing, DBAPIError):
+        return None
+
+
 def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, Any]],
                  progress: Progress | None = None) -> VerifyReport:
     """Verify the whole stored chain, every checkpoint and every officer signature, then the
     store's grants, officers, partners, keys and lockdowns against the chain
     (``hub.audit.standing``: a row the records do not account for is a problem too)."""
     checkpoints = stored_checkpoints(store)
-    officers, standing = OfficerSignatures(store_key_lookup(store)), Standing()
+    officers = OfficerSignatures(store_key_lookup(store), audience=_audience(store))
+    standing = Standing()
     report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
                             officers=officers, standing=standing)
     schema, head = migrate.current(store.engine), migrate.head()

@@ -9,6 +9,7 @@ probe fails while statements carry no audience.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from hub.statements import StatementRefused
 from hub.store import open_store
 from hub.store.models import Partner
 from tests.officer_desk import Desk
-from tests.policy.helpers import NOW, OFFICERS
+from tests.policy.helpers import NOW, OFFICERS, seed
 from tests.redteam.conftest import Hub
 
 PARTNER = "hz-gongshu-jw"
@@ -41,7 +42,7 @@ def hub_b(tmp_path: Path, hub: Hub) -> Iterator[Hub]:
     for officer in OFFICERS:
         desk.signer(officer, hub.desk.private[officer])
     with store.session() as session:
-        desk.enrol_all(session, log.sink, OFFICERS, now=NOW)
+        seed(session, log.sink, desk)
         register_partner(session, log.sink, PARTNER, clearance=3, jurisdiction="330105",
                          purposes=["case-verification"])
     yield Hub(home, store, log, desk)
@@ -103,3 +104,25 @@ def test_history_signed_before_the_audience_existed_still_verifies(hub: Hub, mon
     report = hub.verify()
     assert report.ok, report.problems
     assert report.officer_signatures >= 1
+
+
+def test_a_record_carrying_another_hubs_statement_fails_audit_verify(hub: Hub, hub_b: Hub) -> None:
+    """A database writer at hub A appends a record carrying a genuine statement taken from hub B's
+    chain (signed by a key enrolled at both): the signature verifies, the audience does not."""
+    from tests.audit.test_tamper import _insert, _rehash, _row
+
+    app_b = hub_b.apply()  # hub B's own application, approved there by its owner officer
+    hub_b.decide(app_b, "own-fin")
+    taken = json.loads(hub_b.raw().execute("SELECT details FROM audit_records WHERE event = 'application.decided'")
+                       .fetchone()[0])
+    assert hub.verify().ok
+    db = hub.raw()
+    last = _row(db, db.execute("SELECT MAX(seq) FROM audit_records").fetchone()[0])
+    template = _row(db, db.execute("SELECT seq FROM audit_records WHERE event = 'officer.registered'").fetchone()[0])
+    forged = {**template, "seq": last["seq"] + 1, "prev_hash": last["hash"], "event": "application.decided",
+              "subject": "officer:own-fin", "action": "approve", "decision": "approve", "details": json.dumps(taken)}
+    _insert(db, _rehash(db, forged))
+    report = hub.verify()
+    assert not report.ok, "a record carrying hub B's statement verified in hub A's chain"
+    assert report.first_bad is not None and report.first_bad.seq == last["seq"] + 1
+    assert "not this hub" in report.first_bad.what
