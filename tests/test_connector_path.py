@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,10 +38,16 @@ from hub import statements
 from tests.api.conftest import BASE_URL, TOKEN_URL, AsgiClient, get_token
 from tests.orchestration.helpers import warehouse
 
-pytestmark = pytest.mark.slow
+# Every hub command runs as a subprocess and is bounded on its own (``_cli``): a command that
+# hangs fails the test with its stacks.  The module as a whole (two pipeline runs and some twenty
+# commands, each paying the CLI's start-up) took 600 s of setup and call on this 2-core machine at
+# load 9, so pytest's default 600 s would cut it there; its own limit is larger.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).parents[1]
 HUB = str(Path(sys.executable).parent / "hub")  # the console script of the environment running the tests
+COMMAND_BOUND_S = 240  # one officer or developer command: about 6 s on a quiet machine, 40 s at load 9
+RUN_BOUND_S = 900  # one `hub run` of the seeded sandbox: about 55 s quiet, 190 s at load 9
 SKIP_IN_DIGEST = {".git", ".venv", ".hub", "__pycache__", ".cache", ".mypy_cache", ".pytest_cache",
                   ".ruff_cache", "logs", "build", "dist"}
 CSV = """id,name,region_code,amount,updated_at
@@ -90,8 +97,29 @@ def _tree_digest() -> str:
 def _git_status() -> str | None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         return None
-    done = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True)
+    done = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True,
+                          timeout=COMMAND_BOUND_S)
     return done.stdout if done.returncode == 0 else None
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``hub *args``, bounded: a command still running after its bound is stopped with SIGABRT, so
+    that faulthandler (``PYTHONFAULTHANDLER=1``) prints every thread's stack, and the test fails
+    at once with those stacks instead of waiting for pytest's timeout."""
+    bound = RUN_BOUND_S if args[:1] == ["run"] else COMMAND_BOUND_S
+    proc = subprocess.Popen([HUB, *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate(timeout=bound)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = "", "(no stacks: the command did not end on SIGABRT either)"
+        pytest.fail(f"hub {' '.join(args)} still running after {bound} s; its stacks:\n{err}\n{out}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @dataclass
@@ -107,9 +135,7 @@ class World:
     git_before: str | None
 
     def hub(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        # a hung command is stopped with SIGABRT, so that faulthandler prints where it hung
-        done = subprocess.run(["timeout", "-s", "ABRT", "400", HUB, *args], env=self.env, cwd=self.work,
-                              capture_output=True, text=True)
+        done = _cli(list(args), self.env, self.work)
         if ok:
             assert done.returncode == 0, f"hub {' '.join(args)}: {done.stdout}\n{done.stderr}"
         return done
@@ -127,8 +153,7 @@ class World:
 
 
 def _make_connector(work: Path, env: dict[str, str]) -> Path:
-    done = subprocess.run([HUB, "connector", "new", "city_grants", "--provider", "city",
-                           "--provider-name", "城市管理局"], cwd=work, env=env, capture_output=True, text=True)
+    done = _cli(["connector", "new", "city_grants", "--provider", "city", "--provider-name", "城市管理局"], env, work)
     assert done.returncode == 0, done.stderr
     package = work / "city_grants" / "city_grants"
     module = package / "connector.py"

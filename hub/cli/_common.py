@@ -8,6 +8,7 @@ import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import OperationalError
 
 from hub.errors import HubError, NotAvailableYet
 
@@ -23,6 +24,13 @@ except ImportError:  # typer releases that use click itself
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _busy(exc: OperationalError) -> str | None:
+    from hub.settings import get_settings
+    from hub.store.db import busy_message
+
+    return busy_message(exc, get_settings().metadata_url)
 
 
 def not_available(capability: str) -> None:
@@ -52,6 +60,10 @@ def run_app(app: typer.Typer) -> int:
         err_console.print("interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only on request
+        busy = _busy(exc) if isinstance(exc, OperationalError) else None
+        if busy is not None:  # SQLite's busy timeout ran out: say which lock it waited for
+            err_console.print("[red]error:[/red]", escape(busy), soft_wrap=True)
+            return 1
         if os.environ.get("HUB_DEBUG"):
             raise
         err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")

@@ -7,6 +7,7 @@ schema to the Alembic head idempotently (``hub.store.migrate``), and returns a
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +78,21 @@ def sqlite_write_lock(url: str) -> threading.Lock:
     key = str(path.resolve()) if path is not None else url
     with _write_locks_guard:
         return _write_locks.setdefault(key, threading.Lock())
+
+
+def busy_message(exc: BaseException, url: str) -> str | None:
+    """The error to show when ``exc`` is SQLite giving up on a lock another connection holds.
+
+    Names the store file and how long it waited (the busy timeout); None for any other error.
+    """
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(orig, sqlite3.OperationalError) or not str(orig).startswith(("database is locked",
+                                                                                  "database table is locked")):
+        return None
+    where = sqlite_path(url) or url
+    return (f"the metadata store `{where}` stayed locked by another writer (another hub command, `hub run` "
+            f"or `hub serve`) for {SQLITE_BUSY_TIMEOUT_S} s, the most a command waits; nothing was changed: "
+            "retry when it has finished")
 
 
 def make_engine(url: str) -> Engine:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -74,7 +75,15 @@ def head() -> str:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default head); a no-op when already there."""
+    """Bring the schema to ``revision`` (default head); a no-op when already there.
+
+    A store already at head is only read: no write lock is taken, so opening the store
+    (every ``hub`` command does) never queues behind another process's write transaction
+    (``hub serve``, ``hub run``, another officer's command).  Only a real upgrade takes the
+    lock, and waits for it as long as a migration may take.
+    """
+    if revision == "head" and current(engine) == head():
+        return
 
     def step(config: Config, target: str) -> None:
         if _unversioned_but_matching(config.attributes["connection"]):
@@ -139,9 +148,16 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
     except CommandError as exc:
         raise _failed(engine, revision, str(exc)) from None
     except DBAPIError as exc:
+        if _busy(exc):  # the lock itself: another process's write transaction outlasted the wait
+            raise _failed(engine, revision, f"waited {_SQLITE_MIGRATION_WAIT_MS / 1000:g} s for the write lock "
+                          f"another process holds ({_first_line(exc)})") from None
         if not locked:
             raise _unreachable(engine, exc) from None
         raise _failed(engine, revision, _first_line(exc)) from None
+
+
+def _busy(exc: DBAPIError) -> bool:
+    return isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig).startswith("database is locked")
 
 
 def _name_hub(connection: Connection) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,7 +13,7 @@ from sqlalchemy import Engine, inspect
 
 from hub.errors import Unavailable
 from hub.store import migrate
-from hub.store.db import make_engine, open_store
+from hub.store.db import make_engine, open_store, sqlite_path
 from hub.store.models import Base
 
 MODEL_TABLES = set(Base.metadata.tables)
@@ -169,3 +171,50 @@ def test_offline_sql_builds_the_same_schema(engine: Engine) -> None:
         raw.close()
     assert migrate.current(engine) == migrate.head()
     assert _differences(engine) == []
+
+
+def _hold_write_lock(url: str) -> sqlite3.Connection:
+    """Another process's write transaction on the SQLite store (``hub serve``, ``hub run``, a command)."""
+    holder = sqlite3.connect(str(sqlite_path(url)), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_opening_a_store_at_head_waits_for_no_write_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hub command opens the store; at head that only reads, so a writer holding the lock never
+    makes a command queue.  (It took the migration lock, waiting up to ten minutes for it: the
+    officer CLI then sat behind any long write transaction.)"""
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    open_store(url).dispose()
+    monkeypatch.setattr(migrate, "_SQLITE_MIGRATION_WAIT_MS", 200)  # a wait for the lock fails, not hangs
+    holder = _hold_write_lock(url)
+    try:
+        store = open_store(url)
+        try:
+            assert migrate.current(store.engine) == migrate.head()
+        finally:
+            store.dispose()
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_a_real_upgrade_still_takes_the_write_lock_and_names_what_it_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, "0010")
+        monkeypatch.setattr(migrate, "_SQLITE_MIGRATION_WAIT_MS", 200)
+        holder = _hold_write_lock(url)
+        try:
+            expected = "from revision '0010' to 'head': waited 0.2 s for the write lock another process holds"
+            with pytest.raises(migrate.MigrationError, match=expected):
+                migrate.upgrade(engine)
+        finally:
+            holder.rollback()
+            holder.close()
+        migrate.upgrade(engine)  # the lock released, the same upgrade goes through
+        assert migrate.current(engine) == migrate.head()
+    finally:
+        engine.dispose()
