@@ -75,6 +75,7 @@ def _officer_signers(settings: Settings) -> dict[str, Any]:
 def _enrol_officers(settings: Settings, store: Any, sink: Any, console: Console) -> dict[str, Any]:
     """Bootstrap the first two demo officers, enrol the third with their two signatures."""
     from hub import officers, statements
+    from hub.hubid import hub_id
     from hub.store.models import Officer
 
     signers = _officer_signers(settings)
@@ -87,7 +88,8 @@ def _enrol_officers(settings: Settings, store: Any, sink: Any, console: Console)
                 terms = statements.enrolment_terms(oid, role, owner_of, key.kid, key.algorithm,
                                                    key.public_pem().decode())
                 officers.bootstrap(s, sink, oid, role=role, owner_of=owner_of, public_pem=key.public_pem(),
-                                   statement=statements.sign(key, oid, "bootstrap", f"officer:{oid}", terms))
+                                   statement=statements.sign(key, oid, "bootstrap", f"officer:{oid}", terms,
+                                                             audience=hub_id(s)))
     for by in (first, second):
         with store.session() as s:
             if s.get(Officer, third) is None:
@@ -96,7 +98,8 @@ def _enrol_officers(settings: Settings, store: Any, sink: Any, console: Console)
                 terms = statements.enrolment_terms(third, role, owner_of, new.kid, new.algorithm,
                                                    new.public_pem().decode())
                 officers.enrol(s, sink, third, role=role, owner_of=owner_of, public_pem=new.public_pem(),
-                               statement=statements.sign(signers[by], by, "enrol", f"officer:{third}", terms))
+                               statement=statements.sign(signers[by], by, "enrol", f"officer:{third}", terms,
+                                                         audience=hub_id(s)))
     with store.session() as s:
         for oid, key in signers.items():
             if officers.officer_of_key(s, key.kid) != oid:
@@ -128,6 +131,7 @@ def _register(settings: Settings, store: Any, sink: Any, console: Console) -> di
 def _grant(store: Any, sink: Any, signers: dict[str, Any], console: Console) -> None:
     from catalog.listing import columns
     from hub import statements, workflow
+    from hub.hubid import hub_id
     from hub.store.models import Grant
 
     now = datetime.now(UTC)
@@ -147,7 +151,7 @@ def _grant(store: Any, sink: Any, signers: dict[str, Any], console: Console) -> 
             with store.session() as s:
                 terms = statements.application_terms(workflow.get_application(s, app_id))
                 statement = statements.sign(signers[officer], officer, "approve", f"application:{app_id}", terms,
-                                            note="demo approval")
+                                            audience=hub_id(s), note="demo approval")
                 workflow.decide(s, sink, app_id, statement)
         console.print(f"grant: {partner} → {dataset} ({purpose}), approved by {' + '.join(APPROVERS)}, "
                       "each with a signed statement")
@@ -234,9 +238,10 @@ def _console_link(settings: Settings, store: Any, sink: Any, signers: dict[str, 
     """A one-time console login link for ``security-1``, issued to a login statement signed with
     its key (which the demo holds), as ``hub console login --key`` would."""
     from hub.console import links
+    from hub.hubid import hub_id
 
     with store.session() as s:
-        link = links.issue(s, sink, links.sign_login(signers[CONSOLE_OFFICER], CONSOLE_OFFICER),
+        link = links.issue(s, sink, links.sign_login(signers[CONSOLE_OFFICER], CONSOLE_OFFICER, hub_id(s)),
                            secret=links.console_secret(settings.keys_dir), base_url=base)
     console.print(f"\n[bold]Officer console[/bold] (监督管理台) for {CONSOLE_OFFICER}: open within 5 minutes, once:\n"
                   f"  {link.url}\n  (a new link: HUB_OFFICER_PASSPHRASE={DEMO_PASSPHRASE.decode()} hub console login "

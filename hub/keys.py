@@ -135,12 +135,14 @@ class KeyStore:
         """Make a new signing key; older keys stay for verification."""
         folder = self._dir(purpose)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Nanoseconds keep names (and so "newest signs") ordered even within one second.
-        kid = f"{purpose}-{time.time_ns():020d}-{os.urandom(3).hex()}"
         key = generate_private_key(self.alg)
-        path = folder / f"{kid}.pem"
         tmp = _write_private(folder, key.pem())
-        os.replace(tmp, path)  # the .pem appears whole: a reader never loads half a key
+        # Nanoseconds keep names (and so "newest signs") ordered even within one second.  The time
+        # is taken just before the key appears: it is when the older key stops being the signer (its
+        # `valid_until`, hub.audit.pubkeys), so what the older key still signs is dated before it (but
+        # for a record stamped within the rename itself, which is a system call's time).
+        kid = f"{purpose}-{time.time_ns():020d}-{os.urandom(3).hex()}"
+        os.replace(tmp, folder / f"{kid}.pem")  # the .pem appears whole: a reader never loads half a key
         return HubKey(kid, key)
 
     @staticmethod

@@ -36,8 +36,10 @@ from hub.events import (
     AuditEvent,
     EventSink,
 )
+from hub.hubid import hub_id
 from hub.identity import PublicKey, active_keys, add_officer, check_new_officer, check_officer, public_key
 from hub.policy.data import changed_on_commit
+from hub.settings import get_settings
 from hub.statements import Parsed, StatementRefused
 from hub.store.models import ClientKey, Officer, OfficerStatement
 
@@ -132,14 +134,19 @@ def accept(session: Session, token: str, *, actions: tuple[str, ...], target: st
     officer = _signer_officer(session, parsed)
     key = _signer_key(session, parsed)
     statements.verify_signature(parsed, key.public_key_pem, key.algorithm)
-    statements.check_claims(parsed, actions=actions, target=target, digest=statements.terms_digest(terms),
-                            now=moment)
+    statements.check_claims(parsed, audience=hub_id(session), actions=actions, target=target,
+                            digest=statements.terms_digest(terms), now=moment)
     return Signed(officer, parsed, _record(session, parsed, moment, consumed=not pending), terms)
 
 
 # A first signature waits this long for the second officer's; after that it no longer counts
 # and the first officer signs again (an approval given weeks ago may no longer be meant).
-PENDING_TTL = timedelta(days=7)
+PENDING_TTL = timedelta(days=7)  # the default of HUB_PENDING_SIGNATURE_DAYS
+
+
+def pending_ttl() -> timedelta:
+    """How long a first signature waits for the second (``HUB_PENDING_SIGNATURE_DAYS``)."""
+    return timedelta(days=get_settings().pending_signature_days)
 
 
 def _still_valid(session: Session, row: OfficerStatement) -> bool:
@@ -156,7 +163,7 @@ def cosign(session: Session, signed: Signed, now: datetime | None = None) -> lis
     waiting = list(session.scalars(select(OfficerStatement).where(
         OfficerStatement.action == signed.action, OfficerStatement.target == signed.row.target,
         OfficerStatement.consumed_at.is_(None), OfficerStatement.id != signed.row.id,
-        OfficerStatement.accepted_at >= moment - PENDING_TTL)
+        OfficerStatement.accepted_at >= moment - pending_ttl())
         .order_by(OfficerStatement.accepted_at)))
     other = next((r for r in waiting if r.digest == signed.row.digest and r.officer_id != signed.officer.id
                   and r.kid != signed.kid and _still_valid(session, r)), None)
@@ -224,7 +231,7 @@ def bootstrap(session: Session, sink: EventSink, officer_id: str, *, role: str, 
     if parsed.claims["iss"] != target or parsed.kid != key.kid:
         raise StatementRefused("a bootstrap statement is signed by the enrolled officer's own key")
     statements.verify_signature(parsed, key.pem, key.algorithm)
-    statements.check_claims(parsed, actions=("bootstrap",), target=target,
+    statements.check_claims(parsed, audience=hub_id(session), actions=("bootstrap",), target=target,
                             digest=statements.terms_digest(terms), now=moment)
     row = _record(session, parsed, moment, consumed=True)
     officer = add_officer(session, officer_id, role=role, owner_of=owner_of, key=key, now=moment)
@@ -314,8 +321,8 @@ def list_officers(session: Session) -> list[tuple[Officer, list[ClientKey]]]:
 
 
 def pending_statements(session: Session, now: datetime | None = None) -> list[OfficerStatement]:
-    """Signatures waiting for a second officer (not older than ``PENDING_TTL``), oldest first."""
-    since = _now(now) - PENDING_TTL
+    """Signatures waiting for a second officer (not older than ``pending_ttl()``), oldest first."""
+    since = _now(now) - pending_ttl()
     return list(session.scalars(select(OfficerStatement).where(OfficerStatement.consumed_at.is_(None),
                                                                OfficerStatement.accepted_at >= since)
                                 .order_by(OfficerStatement.accepted_at)))

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     awareness_webhook_backoff_s: float = Field(default=1.0, ge=0)
     partner_key_max_age_days: int = Field(default=365, ge=1, description="key rotation policy for partners")
     risk_window_days: int = Field(default=30, ge=1, description="risk report: delivered rows, unused grants")
+    pending_signature_days: int = Field(
+        default=7, ge=1, le=365,
+        description="how long a first officer signature waits for the second (application approvals, "
+                    "enrolments, removals, lifts, resumes); older, it no longer counts",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,18 +3,22 @@
 A statement is a compact JWS (RFC 7515) signed by the officer's own key::
 
     header  {"alg": "EdDSA" | "ES256", "kid": <RFC 7638 thumbprint>, "typ": "hub-statement+jwt"}
-    claims  {"iss": "officer:ID", "iat": <unix seconds>, "jti": <nonce>,
+    claims  {"iss": "officer:ID", "aud": <the hub's id>, "iat": <unix seconds>, "jti": <nonce>,
              "action": "approve", "target": "application:app-1a2b3c4d",
              "digest": <hex SHA-256 of the canonical JSON of the terms>, "note": <comment, optional>}
 
 ``typ`` sets statements apart from access tokens and client assertions, so none of
-them is accepted as another.  ``digest`` binds the statement to exactly what is
-approved: the *terms* of the target, built here in one function per kind of target
-(``application_terms`` covers every column of an application, so a term another
-part of the hub adds later is covered without a change here).  This module knows
-the format only: building, signing with a ``Signer``, parsing and checking one
-statement against a public key and the expected action, target and digest.  Which
-keys are registered, replay and co-signatures are ``hub.officers``' business.
+them is accepted as another.  ``aud`` binds the statement to the one hub it is meant
+for (``hub.hubid``): an officer enrolled at two hubs signs for one, and the other
+refuses it.  Statements recorded before ``aud`` existed still parse (``hub audit
+verify`` re-reads old history); only accepting a statement requires it.
+``digest`` binds the statement to exactly what is approved: the *terms* of the
+target, built here in one function per kind of target (``application_terms`` covers
+every column of an application, so a term another part of the hub adds later is
+covered without a change here).  This module knows the format only: building, signing
+with a ``Signer``, parsing and checking one statement against a public key and the
+expected audience, action, target and digest.  Which keys are registered, replay and
+co-signatures are ``hub.officers``' business.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ SKEW_S = 300  # a statement signed more than this far from the hub's clock is re
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _KID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _ISS = re.compile(r"officer:[a-z0-9][a-z0-9._-]{0,63}")
+_AUD = re.compile(r"hub-[0-9a-f]{32}")  # hub.hubid
 # Workflow state of an application, not among the terms an officer approves.
 _APPLICATION_STATE = frozenset({"status", "decided_at"})
 _GRANT_STATE = frozenset({"revoked_at", "revoked_by"})
@@ -191,13 +196,15 @@ def terms_digest(terms: dict[str, Any]) -> str:
 # --- building and signing -----------------------------------------------------------
 
 
-def claims_for(officer_id: str, action: str, target: str, terms: dict[str, Any], *, note: str = "",
-               now: datetime | None = None) -> dict[str, Any]:
-    """The claims of a new statement (a fresh nonce each time)."""
+def claims_for(officer_id: str, action: str, target: str, terms: dict[str, Any], *, audience: str,
+               note: str = "", now: datetime | None = None) -> dict[str, Any]:
+    """The claims of a new statement for the hub ``audience`` (a fresh nonce each time)."""
     if action not in ACTIONS:
         raise StatementInvalid(f"action `{action}` is not one of {', '.join(ACTIONS)}")
+    if not isinstance(audience, str) or not _AUD.fullmatch(audience):
+        raise StatementInvalid(f"audience `{audience}` is not a hub id (`hub-` and 32 hex digits)")
     moment = now or datetime.now(UTC)
-    claims: dict[str, Any] = {"iss": f"officer:{officer_id}", "iat": int(moment.timestamp()),
+    claims: dict[str, Any] = {"iss": f"officer:{officer_id}", "aud": audience, "iat": int(moment.timestamp()),
                               "jti": secrets.token_urlsafe(24), "action": action, "target": target,
                               "digest": terms_digest(terms)}
     if note:
@@ -221,9 +228,11 @@ def sign_claims(signer: Signer, claims: dict[str, Any]) -> str:
 
 
 def sign(signer: Signer, officer_id: str, action: str, target: str, terms: dict[str, Any], *,
-         note: str = "", now: datetime | None = None) -> str:
-    """Sign a statement that ``officer_id`` does ``action`` on ``target`` with these ``terms``."""
-    return sign_claims(signer, claims_for(officer_id, action, target, terms, note=note, now=now))
+         audience: str, note: str = "", now: datetime | None = None) -> str:
+    """Sign a statement, for the hub ``audience``, that ``officer_id`` does ``action`` on ``target``
+    with these ``terms``."""
+    return sign_claims(signer, claims_for(officer_id, action, target, terms, audience=audience, note=note,
+                                          now=now))
 
 
 # --- parsing and checking -----------------------------------------------------------
@@ -258,6 +267,8 @@ def _check_claim_types(claims: dict[str, Any]) -> None:
         raise StatementInvalid("claim `iss` must be `officer:ID`")
     if not isinstance(claims.get("iat"), int) or isinstance(claims.get("iat"), bool):
         raise StatementInvalid("claim `iat` must be an integer time (seconds since 1970)")
+    if "aud" in claims and (not isinstance(claims["aud"], str) or not _AUD.fullmatch(claims["aud"])):
+        raise StatementInvalid("claim `aud` must be a hub id (`hub-` and 32 hex digits)")
     if not isinstance(claims.get("jti"), str) or not _NONCE.fullmatch(claims["jti"]):
         raise StatementInvalid("claim `jti` (the nonce) must be 16-128 base64url characters")
     for name in ("action", "target", "digest"):
@@ -293,11 +304,19 @@ def verify_signature(parsed: Parsed, public_pem: str, algorithm: str) -> None:
                                f"of officer `{parsed.officer}` (forged or altered statement)") from None
 
 
-def check_claims(parsed: Parsed, *, actions: Iterable[str], target: str, digest: str, now: datetime,
-                 skew_s: int = SKEW_S) -> None:
-    """Raise ``StatementRefused`` unless the statement is for one of ``actions`` on these terms, now."""
+def check_claims(parsed: Parsed, *, audience: str, actions: Iterable[str], target: str, digest: str,
+                 now: datetime, skew_s: int = SKEW_S) -> None:
+    """Raise ``StatementRefused`` unless the statement is for this hub (``audience``), for one of
+    ``actions`` on these terms, now."""
     allowed = tuple(actions)
     claims = parsed.claims
+    given = claims.get("aud")
+    if given is None:
+        raise StatementRefused(f"the statement names no hub (claim `aud`): sign it again for this hub "
+                               f"`{audience}`")
+    if given != audience:
+        raise StatementRefused(f"the statement is for hub `{given}`, not this hub `{audience}` (a statement "
+                               "signed for another hub is never accepted here)")
     if claims["action"] not in allowed:
         raise StatementRefused(f"the statement signs action `{claims['action']}`, not {' or '.join(allowed)}")
     if claims["target"] != target:

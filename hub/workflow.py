@@ -204,16 +204,33 @@ def _is_requester(app: Application, officer: Officer) -> bool:
     return app.requested_by in {officer.id, f"officer:{officer.id}"}
 
 
+def pending_bound() -> timedelta:
+    """How long a first approval waits for the second (``HUB_PENDING_SIGNATURE_DAYS``); after that
+    it no longer counts toward the two-person rule, and its officer may approve afresh."""
+    return officers.pending_ttl()
+
+
+def _earlier(session: Session, app: Application, officer: Officer, kid: str | None) -> list[Approval]:
+    """The decisions on ``app`` by ``officer`` or with ``kid``."""
+    same = Approval.officer_id == officer.id
+    return list(session.scalars(select(Approval).where(
+        Approval.application_id == app.id, same if kid is None else same | (Approval.kid == kid))))
+
+
+def _expired(approval: Approval, since: datetime) -> bool:
+    return approval.decision == "approve" and approval.created_at < since
+
+
 def decider_refusal(session: Session, app: Application, officer: Officer, dataset: Dataset,
-                    kid: str | None = None) -> Forbidden | Conflict | None:
+                    kid: str | None = None, now: datetime | None = None) -> Forbidden | Conflict | None:
     """Why ``officer`` (signing with ``kid``) may not decide ``app`` under the two-person rule,
-    or ``None`` when it may.  ``decide`` raises it; the console shows it before anyone signs."""
+    or ``None`` when it may.  ``decide`` raises it; the console shows it before anyone signs.
+    An approval of its own that expired (``pending_bound``) does not stop it approving again."""
     if _is_requester(app, officer):
         return Forbidden(f"two-person rule: officer `{officer.id}` requested application `{app.id}` "
                          "and cannot decide it", application=app.id)
-    same = Approval.officer_id == officer.id
-    earlier = session.scalars(select(Approval).where(
-        Approval.application_id == app.id, same if kid is None else same | (Approval.kid == kid))).first()
+    since = _now(now) - pending_bound()
+    earlier = next((a for a in _earlier(session, app, officer, kid) if not _expired(a, since)), None)
     if earlier is not None:
         return Conflict(f"two-person rule: officer `{earlier.officer_id}` already decided application "
                         f"`{app.id}` (one officer, one key, one decision)", application=app.id)
@@ -223,20 +240,24 @@ def decider_refusal(session: Session, app: Application, officer: Officer, datase
     return None
 
 
-def _check_decider(session: Session, app: Application, signed: Signed, dataset: Dataset) -> None:
-    refusal = decider_refusal(session, app, signed.officer, dataset, signed.kid)
+def _check_decider(session: Session, app: Application, signed: Signed, dataset: Dataset, now: datetime) -> None:
+    refusal = decider_refusal(session, app, signed.officer, dataset, signed.kid, now)
     if refusal is not None:
         raise refusal
+    for stale in _earlier(session, app, signed.officer, signed.kid):  # expired: replaced by this decision
+        session.delete(stale)  # (its `application.decided` record stays in the audit chain)
+    session.flush()
 
 
-def _standing_approvals(session: Session, application_id: str,
-                        digest: str) -> tuple[list[Approval], dict[str, Officer]]:
+def _standing_approvals(session: Session, application_id: str, digest: str,
+                        since: datetime | None) -> tuple[list[Approval], dict[str, Officer]]:
     """The approvals of ``application_id`` that count now: each signed over the terms with
     ``digest`` (the current ones: an approval of terms since changed in the store is not an
-    approval of these), by an officer still active, with a key not revoked since."""
+    approval of these), by an officer still active, with a key not revoked since, and given
+    ``since`` or later (``None``: at any time)."""
     standing, deciders = [], {}
-    for approval in session.scalars(select(Approval).where(Approval.application_id == application_id,
-                                                           Approval.decision == "approve")):
+    query = select(Approval).where(Approval.application_id == application_id, Approval.decision == "approve")
+    for approval in session.scalars(query if since is None else query.where(Approval.created_at >= since)):
         signed = session.get(OfficerStatement, approval.statement_id) if approval.statement_id else None
         officer = session.get(Officer, approval.officer_id)
         key = session.get(ClientKey, approval.kid) if approval.kid else None
@@ -273,7 +294,7 @@ def decide(session: Session, sink: EventSink, application_id: str, statement: st
     if app.status != "pending":
         raise Conflict(f"application `{app.id}` is already {app.status}", application=app.id)
     dataset = _dataset(session, app.dataset_id)
-    _check_decider(session, app, signed, dataset)
+    _check_decider(session, app, signed, dataset, moment)
     officer, decision = signed.officer, signed.action
     session.add(Approval(application_id=app.id, officer_id=officer.id, role=officer.role, decision=decision,
                          comment=signed.note, created_at=moment, kid=signed.kid, statement_id=signed.row.id))
@@ -286,11 +307,28 @@ def decide(session: Session, sink: EventSink, application_id: str, statement: st
                              details={"application": app.id, "role": officer.role,
                                       **signed_details(signed.row.target, terms, [signed.row])}))
     if decision == "approve":
-        approvals, deciders = _standing_approvals(session, app.id, signed.row.digest)
+        since = moment - pending_bound()
+        approvals, deciders = _standing_approvals(session, app.id, signed.row.digest, since)
         if _two_person_complete(approvals, deciders, dataset.provider):
             _grant_from(session, sink, app, approvals, deciders, moment)
+        else:
+            _refuse_if_completed_by_expired(session, app, signed.row.digest, since, dataset.provider)
     changed_on_commit(session)
     return app
+
+
+def _refuse_if_completed_by_expired(session: Session, app: Application, digest: str, since: datetime,
+                                    provider: str) -> None:
+    """Refuse a second approval that would complete the rule only with a first one that expired."""
+    approvals, deciders = _standing_approvals(session, app.id, digest, None)
+    if not _two_person_complete(approvals, deciders, provider):
+        return
+    stale = min((a for a in approvals if a.created_at < since), key=lambda a: a.created_at)
+    days = pending_bound().days
+    raise Conflict(f"two-person rule: the approval of application `{app.id}` by `{stale.officer_id}` ({stale.role}), "
+                   f"given {stale.created_at.isoformat()}, expired after {days} days (HUB_PENDING_SIGNATURE_DAYS) "
+                   f"and no longer counts: `{stale.officer_id}` approves again first, then sign yours",
+                   application=app.id)
 
 
 def _approval_entry(approval: Approval, officer: Officer) -> dict[str, Any]:

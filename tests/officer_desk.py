@@ -4,7 +4,9 @@
 officers the way the hub does — the first two through the one-time bootstrap, every
 other one with two officers' signatures — and signs the statements the workflow
 verifies.  Nothing here bypasses verification: every call goes through
-``hub.officers`` / ``hub.workflow`` with a real signature.
+``hub.officers`` / ``hub.workflow`` with a real signature.  Statements are signed for
+one hub (claim ``aud``): the hub whose store the desk first enrolled officers in, or
+``audience`` when given.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub import officers, statements, workflow
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.signers import KeySigner
 from hub.store.models import Application, Grant, Officer, Suspension
 
@@ -26,9 +29,16 @@ from hub.store.models import Application, Grant, Officer, Suspension
 class Desk:
     """Officers' keys and the statements they sign."""
 
-    def __init__(self) -> None:
+    def __init__(self, audience: str | None = None) -> None:
         self.signers: dict[str, KeySigner] = {}
         self.private: dict[str, Any] = {}  # the raw private keys (for client assertions)
+        self.audience = audience  # the hub these officers sign for (its id, hub.hubid)
+
+    def of_hub(self, session: Session) -> str:
+        """The audience of this desk's statements: the hub of ``session`` unless already set."""
+        if self.audience is None:
+            self.audience = hub_id(session)
+        return self.audience
 
     def signer(self, officer: str, key: Any = None) -> KeySigner:
         """``officer``'s signer (a new Ed25519 key unless ``key`` is given the first time)."""
@@ -38,9 +48,12 @@ class Desk:
         return self.signers[officer]
 
     def sign(self, officer: str, action: str, target: str, terms: dict[str, Any], *, note: str = "",
-             now: datetime | None = None, key: KeySigner | None = None) -> str:
-        """``officer`` signs (with its own key unless ``key`` is given)."""
-        return statements.sign(key or self.signer(officer), officer, action, target, terms, note=note, now=now)
+             now: datetime | None = None, key: KeySigner | None = None, audience: str | None = None) -> str:
+        """``officer`` signs for this desk's hub (or ``audience``), with its own key unless ``key`` is given."""
+        aud = audience or self.audience
+        assert aud is not None, "the desk signs for no hub yet: enrol an officer first or give `audience`"
+        return statements.sign(key or self.signer(officer), officer, action, target, terms, audience=aud,
+                               note=note, now=now)
 
     def write_key(self, officer: str, path: Path, passphrase: bytes) -> Path:
         """Write ``officer``'s private key as the officer keeps it: encrypted PKCS#8, mode 0600."""
@@ -54,6 +67,7 @@ class Desk:
 
     def bootstrap(self, session: Session, sink: EventSink, officer: str, role: str, owner_of: str | None,
                   now: datetime | None = None) -> Officer:
+        self.of_hub(session)
         key = self.signer(officer)
         pem = key.public_pem().decode()
         terms = statements.enrolment_terms(officer, role, owner_of, key.kid, key.algorithm, pem)
@@ -64,6 +78,7 @@ class Desk:
     def enrol(self, session: Session, sink: EventSink, officer: str, role: str, owner_of: str | None,
               by: str, now: datetime | None = None) -> Officer | None:
         """``by`` signs the enrolment of ``officer`` (enrolled once a second officer signed)."""
+        self.of_hub(session)
         key = self.signer(officer)
         terms = statements.enrolment_terms(officer, role, owner_of, key.kid, key.algorithm,
                                            key.public_pem().decode())

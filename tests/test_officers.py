@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from hub import officers, statements
 from hub.audit import verify_chain
 from hub.events import discard
+from hub.hubid import hub_id
 from hub.keys import KeyStore
 from hub.settings import load_settings
 from hub.signers import SignerError, load_key_file, write_key_file
@@ -207,7 +208,8 @@ def test_a_bootstrap_statement_must_be_signed_by_the_enrolled_key(hub_home: Path
         with store.session() as session, pytest.raises(StatementRefused, match="own key"):
             officers.bootstrap(session, discard, "sec-1", role="security", owner_of=None,
                                public_pem=key.public_pem(),
-                               statement=statements.sign(other, "sec-1", "bootstrap", "officer:sec-1", terms, now=NOW),
+                               statement=statements.sign(other, "sec-1", "bootstrap", "officer:sec-1", terms,
+                                                         audience=hub_id(session), now=NOW),
                                now=NOW)
         with store.session() as session:
             assert session.query(Officer).count() == 0
@@ -224,12 +226,15 @@ def test_concurrent_bootstraps_on_postgres_enrol_two_officers_not_three(postgres
 
     store = open_store(postgres_url)
     desk = Desk()
+    with store.session() as session:
+        audience = hub_id(session)
 
     def statement(name: str) -> tuple[bytes, str]:
         key = desk.signer(name)
         terms = statements.enrolment_terms(name, "security", None, key.kid, key.algorithm,
                                            key.public_pem().decode())
-        return key.public_pem(), statements.sign(key, name, "bootstrap", f"officer:{name}", terms, now=NOW)
+        return key.public_pem(), statements.sign(key, name, "bootstrap", f"officer:{name}", terms,
+                                                 audience=audience, now=NOW)
 
     def enrol(session, name: str) -> None:  # type: ignore[no-untyped-def]
         pem, signed = statement(name)

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub import statements, workflow
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
 from hub.events import AuditEvent, discard
+from hub.hubid import hub_id
 from hub.signers import KeySigner
 from hub.statements import StatementInvalid, StatementRefused, application_terms
 from hub.store import Store, open_store
@@ -117,7 +118,7 @@ def test_a_forged_signature_is_refused(store: Store, desk: Desk) -> None:
         # a key the officer does not hold, presented under the officer's registered kid
         impostor = KeySigner(Ed25519PrivateKey.generate())
         claims_doc = statements.claims_for("sec-1", "approve", f"application:{app.id}", application_terms(app),
-                                           now=NOW)
+                                           audience=hub_id(session), now=NOW)
         forged = statements.sign_claims(_Named(impostor, desk.signer("sec-1").kid), claims_doc)
         with pytest.raises(StatementRefused, match="does not verify"):
             workflow.decide(session, discard, app.id, forged, now=NOW)
@@ -197,7 +198,8 @@ def test_an_access_token_is_not_a_statement(store: Store, desk: Desk) -> None:
     with store.session() as session:
         app = workflow.apply(session, discard, request(), now=NOW)
         key = desk.signer("sec-1")
-        claims = statements.claims_for("sec-1", "approve", f"application:{app.id}", application_terms(app), now=NOW)
+        claims = statements.claims_for("sec-1", "approve", f"application:{app.id}", application_terms(app),
+                                       audience=hub_id(session), now=NOW)
         token = jwt.encode(claims, key._key, algorithm="EdDSA", headers={"kid": key.kid})  # typ JWT
         with pytest.raises(StatementInvalid, match="typ"):
             workflow.decide(session, discard, app.id, token, now=NOW)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import object_session
 
 from hub import circuit, statements
 from hub.api.auth import CurrentSubject
@@ -23,6 +24,7 @@ from hub.api.context import ApiContext, get_context
 from hub.api.workflow import StatementBody, sink_of
 from hub.awareness import alerts, risk
 from hub.errors import Forbidden
+from hub.hubid import hub_id
 from hub.identity import Subject
 from hub.store.models import Alert
 
@@ -38,7 +40,9 @@ def _officer(subject: Subject) -> None:
 
 def _doc(alert: Alert) -> dict[str, Any]:
     terms = alerts.terms(alert)
-    return {**alerts.as_dict(alert), "terms": terms, "terms_sha256": statements.terms_digest(terms)}
+    session = object_session(alert)
+    return {**alerts.as_dict(alert), "terms": terms, "terms_sha256": statements.terms_digest(terms),
+            "audience": hub_id(session) if session is not None else None}
 
 
 @router.get("/v1/alerts")
@@ -90,7 +94,7 @@ def _suspension_doc(session: Any, dataset: str) -> dict[str, Any]:
             "suspensions": [{"id": s.id, "reason": s.reason, "by": s.created_by, "alert": s.alert_id,
                              "since": s.created_at.isoformat()} for s in found],
             "suspend_terms_sha256": statements.terms_digest(statements.suspend_terms(dataset)),
-            "resume_terms": terms, "resume_terms_sha256": statements.terms_digest(terms)}
+            "resume_terms": terms, "resume_terms_sha256": statements.terms_digest(terms), "audience": hub_id(session)}
 
 
 @router.get("/v1/datasets/{dataset}/suspension")

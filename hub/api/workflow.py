@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.orm import object_session
 
 from hub import statements, workflow
 from hub.api.auth import CurrentSubject
@@ -27,6 +28,7 @@ from hub.api.context import ApiContext, get_context
 from hub.api.data import exchange_of
 from hub.errors import BadRequest, Forbidden, NotFound, Unavailable
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.identity import Subject
 from hub.policy.decision import PolicyError
 from hub.store.models import Application, Grant
@@ -60,7 +62,8 @@ class ApplicationBody(BaseModel):
 
 
 STATEMENT_HELP = ("compact JWS (header typ `hub-statement+jwt`, alg EdDSA or ES256, kid of your registered "
-                  "key) signed with your own key; claims iss=officer:ID, iat, jti (nonce), action, target, "
+                  "key) signed with your own key; claims iss=officer:ID, aud (this hub's id: `audience` of the "
+                  "target's document), iat, jti (nonce), action, target, "
                   "digest (= terms_sha256 of the target), note (comment or reason); see docs/officers.md")
 Statement = Annotated[str, Field(min_length=16, max_length=statements.MAX_STATEMENT_BYTES,
                                  description=STATEMENT_HELP)]
@@ -103,8 +106,11 @@ def _partner(subject: Subject) -> None:
         raise Forbidden("only partners apply for grants")
 
 
-def _with_terms(doc: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:
-    return {**doc, "terms": terms, "terms_sha256": statements.terms_digest(terms)}
+def _with_terms(doc: dict[str, Any], terms: dict[str, Any], row: object) -> dict[str, Any]:
+    """``doc`` with what an officer signs: the terms, their digest, and this hub's id (claim ``aud``)."""
+    session = object_session(row)
+    audience = hub_id(session) if session is not None else None
+    return {**doc, "terms": terms, "terms_sha256": statements.terms_digest(terms), "audience": audience}
 
 
 def _application(app: Application) -> dict[str, Any]:
@@ -115,7 +121,7 @@ def _application(app: Application) -> dict[str, Any]:
            "max_rows_per_day": app.max_rows_per_day, "all_regions": app.all_regions,
            "status": app.status,
            "requested_by": app.requested_by, "created_at": app.created_at.isoformat()}
-    return _with_terms(doc, statements.application_terms(app))
+    return _with_terms(doc, statements.application_terms(app), app)
 
 
 def _grant(g: Grant) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def _grant(g: Grant) -> dict[str, Any]:
            "max_rows_per_day": g.max_rows_per_day, "all_regions": g.all_regions,
            "approvals": list(g.approvals),
            "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
-    return _with_terms(doc, statements.grant_terms(g))
+    return _with_terms(doc, statements.grant_terms(g), g)
 
 
 @router.post("/v1/applications", status_code=201)
@@ -189,7 +195,7 @@ def _lockdown_doc(session: Any, partner_id: str) -> dict[str, Any]:
             "lockdowns": [{"id": s.id, "reason": s.reason, "by": s.created_by, "since": s.created_at.isoformat()}
                           for s in standing],
             "lift_terms": (terms := statements.lift_terms(partner_id, [s.id for s in standing])),
-            "lift_terms_sha256": statements.terms_digest(terms)}
+            "lift_terms_sha256": statements.terms_digest(terms), "audience": hub_id(session)}
 
 
 def _partner_known(session: Any, partner_id: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from hub.audit.canonical import b64url, b64url_decode, canonical_json
-from hub.audit.pubkeys import PublicKeys, candidates
+from hub.audit.pubkeys import PublicKeys, candidates, window_problem
 from hub.audit.record import now_ts
 from hub.crypto.signing import InvalidSignature
 from hub.keys import HubKey
@@ -49,7 +49,8 @@ def sign_checkpoint(key: HubKey, seq: int, hash_: str, ts: str | None = None) ->
 
 
 def signature_problem(cp: dict[str, Any], keys: PublicKeys) -> str | None:
-    """None if the checkpoint's signature verifies with a known key, else what is wrong."""
+    """None if the checkpoint's signature verifies with a known key that was still the hub's
+    at the checkpoint's time, else what is wrong."""
     kid = str(cp.get("key_id", ""))
     options = candidates(keys, kid)
     if not options:
@@ -62,9 +63,9 @@ def signature_problem(cp: dict[str, Any], keys: PublicKeys) -> str | None:
     for key in options:
         try:
             key.verify(signature, payload)
-            return None
         except InvalidSignature:
             continue
+        return window_problem(keys, kid, str(cp["ts"]), "the checkpoint")
     return f"checkpoint signature does not verify with key `{kid}` (forged or altered)"
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Table, select
 from hub.audit.canonical import canonical_json
 from hub.audit.checkpoints import CHECKPOINT_FIELDS
 from hub.audit.errors import EvidenceError
-from hub.audit.pubkeys import PublicKeys, key_map, public_keys
+from hub.audit.pubkeys import PublicKeys, audit_jwks, key_map
 from hub.audit.query import seq_range
 from hub.audit.record import RECORD_FIELDS
 from hub.audit.verify import Problem, VerifyReport, stored_records, verify_records
@@ -67,7 +67,7 @@ def export(store: Store, keys: KeyStore, out: IO[str], since: str | None = None,
     _line(out, "header", {"format": FORMAT, "since": since, "until": until,
                           "first_seq": first if found else None, "last_seq": last if found else None,
                           "records": count, "checkpoints": len(checkpoints)})
-    for jwk in public_keys(keys):
+    for jwk in audit_jwks(keys)["keys"]:  # with their validity (hub.audit.pubkeys.window_problem)
         _line(out, "key", {"jwk": jwk})
     for cp in checkpoints:
         _line(out, "checkpoint", {"checkpoint": cp})

@@ -7,13 +7,15 @@ revokes keys — and checks every record that carries signed statements
 (``details.signed``): each JWS verifies against the key registered for its officer
 at that point of the chain, its action fits the event, its target is the record's
 ``details.target``, its digest is that of the record's ``details.terms``, and the
-record's subject is one of the signers.  A grant's approvals must name approval
-statements verified earlier in the chain, all signing the same terms of the grant's own
-application, by two officers with two keys.  Once the chain holds a signed statement,
-an officer action without one is a problem; records before it come from a hub that
-did not sign yet and are only counted.  Keys registered before the chain carried
-them are looked up in the store (``client_keys``) with their validity at the time, and
-only those an unsigned ``officer.registered`` record of that time names by ``kid``.
+record's subject is one of the signers; a statement naming a hub (``aud``) names this one
+(statements signed before ``aud`` existed name none and are checked as they were accepted).
+A grant's approvals must name approval statements verified earlier in the chain, all
+signing the same terms of the grant's own application, by two officers with two keys.
+Once the chain holds a signed statement, an officer action without one is a problem;
+records before it come from a hub that did not sign yet and are only counted.  Keys
+registered before the chain carried them are looked up in the store (``client_keys``)
+with their validity at the time, and only those an unsigned ``officer.registered``
+record of that time names by ``kid``.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ StoreKeys = Callable[[str, str], OfficerKey | None]  # (kid, record ts) → key 
 class OfficerSignatures:
     """Checks the officer statements of records fed in seq order; see the module docstring."""
 
-    def __init__(self, store_keys: StoreKeys | None = None, *, excerpt: bool = False) -> None:
+    def __init__(self, store_keys: StoreKeys | None = None, *, excerpt: bool = False,
+                 audience: str | None = None) -> None:
         self.store_keys = store_keys
+        self.audience = audience  # this hub's id: a statement naming another hub was replayed here
         self.excerpt = excerpt  # an excerpt may lack the enrolments and approvals before it
         self.keys: dict[str, OfficerKey] = {}
         self.approvals: dict[str, tuple[str, str, str, str]] = {}  # statement id -> (target, digest, iss, kid)
@@ -200,6 +204,9 @@ class OfficerSignatures:
         if item.get("kid") != parsed.kid:
             return None, (f"officer signature of `{iss}`: the record names key `{item.get('kid')}`, "
                           f"the statement `{parsed.kid}`")
+        if self.audience is not None and claims.get("aud", self.audience) != self.audience:  # no aud: signed before
+            return None, (f"officer signature of `{iss}`: the statement is for hub `{claims['aud']}`, not this hub "
+                          f"`{self.audience}` (another hub's statement, replayed into this chain)")
         key = self._key_for(record, parsed, details)
         if key is None:
             if self.excerpt:

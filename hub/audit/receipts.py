@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from hub.audit.canonical import b64url, b64url_decode, canonical_json
 from hub.audit.errors import EvidenceError
-from hub.audit.pubkeys import PublicKeys, candidates
+from hub.audit.pubkeys import KeyLookup, candidates, window_problem
 from hub.audit.record import RECORD_FIELDS, AuditRecordView
 from hub.crypto.signing import ALGORITHMS, PublicKey
 from hub.errors import NotFound
@@ -92,7 +92,7 @@ def parse_jws(jws: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     return header, claims, signature
 
 
-def _check_signature(keys: PublicKeys, kid: str, signature: bytes, payload: bytes, alg: str = "EdDSA") -> None:
+def _check_signature(keys: KeyLookup, kid: str, signature: bytes, payload: bytes, alg: str = "EdDSA") -> None:
     options = [key for key in candidates(keys, kid) if key.alg == alg]  # the key's type pins the algorithm
     if not options:
         raise EvidenceError(f"receipt signed by unknown key `{kid}` (or one that is no {alg} key)")
@@ -104,7 +104,7 @@ def _verifies(key: PublicKey, signature: bytes, payload: bytes) -> bool:
     return key.verifies(signature, payload)
 
 
-def _verify_jws(receipt: dict[str, Any], keys: PublicKeys) -> None:
+def _verify_jws(receipt: dict[str, Any], keys: KeyLookup) -> None:
     jws = str(receipt["jws"])
     header, claims, signature = parse_jws(jws)
     alg = header.get("alg")
@@ -112,12 +112,13 @@ def _verify_jws(receipt: dict[str, Any], keys: PublicKeys) -> None:
         raise EvidenceError(f"receipt header must say alg EdDSA or SM2SM3 and typ {RECEIPT_TYPE}")
     kid = str(header.get("kid", ""))
     _check_signature(keys, kid, signature, jws.rsplit(".", 1)[0].encode("ascii"), str(alg))
+    _check_window(keys, kid, claims)
     for name, value in {**claims, "kid": kid}.items():  # the plain copy must say what is signed
         if name in receipt and receipt[name] != value:
             raise EvidenceError(f"receipt field `{name}` does not verify: it differs from the signed claims")
 
 
-def _verify_legacy(receipt: dict[str, Any], keys: PublicKeys) -> None:
+def _verify_legacy(receipt: dict[str, Any], keys: KeyLookup) -> None:
     missing = [n for n in (*LEGACY_FIELDS, "signature") if n not in receipt]
     if missing:
         raise EvidenceError(f"receipt lacks field(s) {', '.join(missing)}")
@@ -127,9 +128,18 @@ def _verify_legacy(receipt: dict[str, Any], keys: PublicKeys) -> None:
         raise EvidenceError(f"receipt signature is not base64url: {exc}") from None
     payload = canonical_json({name: receipt.get(name) for name in LEGACY_FIELDS})
     _check_signature(keys, str(receipt["kid"]), signature, payload)
+    _check_window(keys, str(receipt["kid"]), receipt)
 
 
-def verify_receipt(receipt: dict[str, Any], keys: PublicKeys) -> None:
+def _check_window(keys: KeyLookup, kid: str, claims: dict[str, Any]) -> None:
+    """The key was still the hub's when the delivery was made (a retired key signs nothing later)."""
+    late = window_problem(keys, kid, str(claims.get("ts", "")) or None,
+                          f"the receipt of request `{claims.get('request_id')}`")
+    if late:
+        raise EvidenceError(late)
+
+
+def verify_receipt(receipt: dict[str, Any], keys: KeyLookup) -> None:
     """Raise ``EvidenceError`` naming the problem unless the receipt's signature verifies."""
     if "jws" in receipt:
         _verify_jws(receipt, keys)

@@ -19,7 +19,9 @@ the store that no record accounts for:
   chain registered to it (its ``kid`` the thumbprint of its public key), and not one
   the chain revoked;
 * a partner must have been registered with its clearance, jurisdiction and purposes;
-* a lockdown the chain holds and no signed lift ended must be in force in the store.
+* a lockdown the chain holds and no signed lift ended must be in force in the store;
+* so must a dataset suspension (一键熔断, ``dataset.suspended``) that no ``dataset.resumed``
+  record (two officers' signatures) ended.
 
 Records written before the hub signed officer acts (an upgraded hub) lack terms:
 such grants are checked for their record and approvals only.
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session
 from hub import statements
 from hub.audit.canonical import canonical_json
 from hub.identity import IdentityError, public_key
-from hub.store.models import ClientKey, Dataset, Grant, Officer, Partner, Suspension
+from hub.store.models import ClientKey, Dataset, DatasetSuspension, Grant, Officer, Partner, Suspension
 
 # Grant columns and the application term each must equal (``purposes`` is ``[purpose]``).
 _GRANT_FROM_TERMS = {"application_id": "id", "partner_id": "partner_id", "dataset_id": "dataset_id",
@@ -77,6 +79,7 @@ class Standing:
     partners: dict[str, _Client] = field(default_factory=dict)
     revoked_kids: set[str] = field(default_factory=set)
     lockdowns: dict[int, str] = field(default_factory=dict)  # suspension id -> partner, not lifted
+    dataset_suspensions: dict[int, str] = field(default_factory=dict)  # suspension id -> dataset, not resumed
 
     def feed(self, record: dict[str, Any]) -> None:
         """Learn from one record (in seq order)."""
@@ -138,6 +141,13 @@ class Standing:
         for suspension in (details.get("terms") or {}).get("suspensions") or []:
             self.lockdowns.pop(int(suspension), None)
 
+    def _dataset_suspended(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        self.dataset_suspensions[int(details["suspension"])] = str(record["dataset"])
+
+    def _dataset_resumed(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        for suspension in details.get("suspensions") or []:
+            self.dataset_suspensions.pop(int(suspension), None)
+
     # --- comparing ---------------------------------------------------------------------
 
     def problems(self, session: Session, verified: set[str]) -> list[str]:
@@ -150,6 +160,7 @@ class Standing:
         found += self._partner_problems(session)
         found += self._key_problems(session)
         found += self._lockdown_problems(session)
+        found += self._dataset_suspension_problems(session)
         return found
 
     def _grant_problems(self, session: Session, grant: Grant, verified: set[str]) -> list[str]:
@@ -264,6 +275,15 @@ class Standing:
                              "officers (no `partner.lockdown_lifted` record), but is not in force in the store")
         return found
 
+    def _dataset_suspension_problems(self, session: Session) -> list[str]:
+        found = []
+        for suspension_id, dataset in sorted(self.dataset_suspensions.items()):
+            row = session.get(DatasetSuspension, suspension_id)
+            if row is None or row.lifted_at is not None or row.dataset_id != dataset:
+                found.append(f"suspension {suspension_id} of dataset `{dataset}` was never resumed by two officers "
+                             "(no `dataset.resumed` record), but is not in force in the store")
+        return found
+
 
 def _thumbprint(pem: str) -> str | None:
     try:
@@ -283,4 +303,6 @@ _LEARN = {
     "partner.key_revoked": Standing._partner_key_revoked,  # forced key rotation (hub.awareness.playbooks)
     "partner.lockdown": Standing._lockdown,
     "partner.lockdown_lifted": Standing._lifted,
+    "dataset.suspended": Standing._dataset_suspended,  # hub.circuit
+    "dataset.resumed": Standing._dataset_resumed,
 }

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import DBAPIError
 
 from hub.audit.checkpoints import CHECKPOINT_FIELDS, signature_problem
 from hub.audit.officers import OfficerSignatures, store_key_lookup
-from hub.audit.pubkeys import PublicKeys, key_map
+from hub.audit.pubkeys import PublicKeys, key_map, window_problem
 from hub.audit.record import GENESIS, RECORD_FIELDS, record_hash
 from hub.audit.standing import Standing
+from hub.hubid import HubIdMissing, hub_id
 from hub.keys import KeyStore
 from hub.store import migrate
 from hub.store.db import Store
@@ -108,6 +110,7 @@ class ChainWalker:
         self.checkpoints: dict[int, dict[str, Any]] = {}  # only those whose signature verifies
         self._checkpoint_problems: list[Problem] = []
         count = 0
+        self.keys = keys
         for cp in checkpoints:
             count += 1
             bad = signature_problem(cp, keys)
@@ -139,7 +142,7 @@ class ChainWalker:
         elif record["prev_hash"] != self._prev_hash:
             self._flag(seq, f"prev_hash does not match the hash of the record before it "
                             f"(a record before seq {seq} was changed, inserted or removed)")
-        self._check_checkpoint(seq, record["hash"])
+        self._check_checkpoint(seq, record["hash"], record.get("ts"))
         for what in self.officers.check(record):
             self._flag(seq, what)
         if self.standing is not None:
@@ -161,11 +164,17 @@ class ChainWalker:
         else:
             self._flag(expected, f"records out of order: seq {seq} stands where seq {expected} belongs")
 
-    def _check_checkpoint(self, seq: int, stored_hash: str) -> None:
+    def _check_checkpoint(self, seq: int, stored_hash: str, ts: Any) -> None:
         cp = self.checkpoints.get(seq)
-        if cp is not None and cp["hash"] != stored_hash:
+        if cp is None:
+            return
+        if cp["hash"] != stored_hash:
             self._flag(seq, "the signed checkpoint at this seq names a different hash "
                             "(the record was rewritten)")
+            return
+        late = window_problem(self.keys, str(cp["key_id"]), ts, "the record (covered by the checkpoint at this seq)")
+        if late:  # a checkpoint may be back-dated, the records it covers are dated too
+            self._flag(seq, late)
 
     def finish(self) -> VerifyReport:
         """Check for checkpoints past the end and return the report."""
@@ -196,8 +205,10 @@ def _hash_matches(record: dict[str, Any]) -> bool:
 
 
 def _public(keys: KeyStore | PublicKeys | Iterable[dict[str, Any]]) -> PublicKeys:
-    if isinstance(keys, dict):
+    if isinstance(keys, PublicKeys):
         return keys
+    if isinstance(keys, dict):  # key ids → keys, without validity
+        return PublicKeys(keys)
     return key_map(keys)
 
 
@@ -237,13 +248,23 @@ def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict
     return walker.finish()
 
 
+def _audience(store: Store) -> str | None:
+    """This hub's id (``hub.hubid``), or None when the store names none (an older schema)."""
+    try:
+        with store.session() as session:
+            return hub_id(session)
+    except (HubIdMissing, DBAPIError):
+        return None
+
+
 def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, Any]],
                  progress: Progress | None = None) -> VerifyReport:
     """Verify the whole stored chain, every checkpoint and every officer signature, then the
     store's grants, officers, partners, keys and lockdowns against the chain
     (``hub.audit.standing``: a row the records do not account for is a problem too)."""
     checkpoints = stored_checkpoints(store)
-    officers, standing = OfficerSignatures(store_key_lookup(store)), Standing()
+    officers = OfficerSignatures(store_key_lookup(store), audience=_audience(store))
+    standing = Standing()
     report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
                             officers=officers, standing=standing)
     schema, head = migrate.current(store.engine), migrate.head()

@@ -15,6 +15,7 @@ from hub.cli._common import console
 from hub.cli._output import Col, JsonOption, emit, emit_document, fields, table
 from hub.cli._signing import KeyOption, OfficerOption, PassphraseFileOption, PinFileOption, Pkcs11Option
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.settings import get_settings
 from hub.store import open_store
 
@@ -140,7 +141,7 @@ def review(
     def work(session: Session, sink: EventSink) -> tuple[dict[str, Any], dict[str, Any]]:
         terms = resolve(session, request).terms()
         statement = statements.sign(signer, officer_of(session, signer, officer), reviews.ACTION,
-                                    reviews.target(dataset), terms, note=comment)
+                                    reviews.target(dataset), terms, audience=hub_id(session), note=comment)
         return terms, listing.summary(reviews.review(session, sink, request, statement))
 
     terms, doc = run_audited(work)

@@ -26,6 +26,7 @@ from hub.cli._signing import (
 )
 from hub.cli.workflow import _audited
 from hub.console import links
+from hub.hubid import hub_id
 from hub.settings import get_settings
 
 app = typer.Typer(help="The officer console (监督管理台) served under /console/.", no_args_is_help=True)
@@ -42,8 +43,8 @@ def login(
     signer = signer_of(KeyChoice(key, pkcs11, passphrase_file, pin_file))
     with _audited() as (session, sink):
         who = officer_of(session, signer, officer)
-        link = links.issue(session, sink, links.sign_login(signer, who), secret=links.console_secret(settings.keys_dir),
-                           base_url=url or settings.public_url)
+        link = links.issue(session, sink, links.sign_login(signer, who, hub_id(session)),
+                           secret=links.console_secret(settings.keys_dir), base_url=url or settings.public_url)
     console.print(f"console login link for officer [bold]{link.officer}[/bold] "
                   f"(one visit, until {link.expires_at.astimezone().strftime('%H:%M:%S')}):")
     console.print(link.url, soft_wrap=True, highlight=False)

@@ -33,6 +33,7 @@ from hub.cli._signing import (
     Pkcs11Option,
 )
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.settings import get_settings
 
 app = typer.Typer(help="This hub among other hubs: identity, trusted model publishers, applying upstream.",
@@ -102,7 +103,7 @@ def trust(
 
     def work(session: Session, sink: EventSink) -> Any:
         statement = statements.sign(signer, officer_of(session, signer, officer), "trust",
-                                    publishers.target(hub), terms, note=comment)
+                                    publishers.target(hub), terms, audience=hub_id(session), note=comment)
         return publishers.trust(session, sink, doc, url, statement)
 
     console.print_json(json.dumps(terms, ensure_ascii=False))
@@ -132,7 +133,8 @@ def distrust(
 
     def work(session: Session, sink: EventSink) -> None:
         statement = statements.sign(signer, officer_of(session, signer, officer), "distrust",
-                                    publishers.target(hub), publishers.distrust_terms(hub), note=reason)
+                                    publishers.target(hub), publishers.distrust_terms(hub),
+                                    audience=hub_id(session), note=reason)
         publishers.distrust(session, sink, hub, statement)
 
     run_audited(work)

@@ -34,6 +34,7 @@ from hub.cli._signing import (
     signer_of,
 )
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.identity import IdentityError, active_keys, check_officer, public_key
 from hub.settings import get_settings
 from hub.signers import public_key_path, write_key_file
@@ -102,9 +103,10 @@ def bootstrap(
     signer = signer_of(KeyChoice(key, pkcs11, passphrase_file, pin_file))
     pem = signer.public_pem()
     terms = statements.enrolment_terms(officer_id, role, owner_of, signer.kid, signer.algorithm, pem.decode())
-    statement = statements.sign(signer, officer_id, "bootstrap", f"officer:{officer_id}", terms)
 
     def work(session: Session, sink: EventSink) -> bool:
+        statement = statements.sign(signer, officer_id, "bootstrap", f"officer:{officer_id}", terms,
+                                    audience=hub_id(session))
         officers.bootstrap(session, sink, officer_id, role=role, owner_of=owner_of, public_pem=pem,
                            statement=statement)
         return officers.bootstrap_open(session)
@@ -138,7 +140,7 @@ def add(
 
     def work(session: Session, sink: EventSink) -> Officer | None:
         me = officer_of(session, signer, officer)
-        statement = statements.sign(signer, me, "enrol", f"officer:{officer_id}", terms)
+        statement = statements.sign(signer, me, "enrol", f"officer:{officer_id}", terms, audience=hub_id(session))
         return officers.enrol(session, sink, officer_id, role=role, owner_of=owner_of, public_pem=pem,
                               statement=statement)
 
@@ -164,7 +166,7 @@ def remove(
         kids = [k.kid for k in active_keys(session, f"officer:{officer_id}")]
         terms = statements.removal_terms(officer_id, target.role if target else "", target.owner_of if target
                                          else None, kids)
-        statement = statements.sign(signer, me, "remove", f"officer:{officer_id}", terms)
+        statement = statements.sign(signer, me, "remove", f"officer:{officer_id}", terms, audience=hub_id(session))
         return officers.remove(session, sink, officer_id, statement)
 
     if _run(work) is None:

@@ -33,6 +33,7 @@ from hub.cli._signing import (
     signer_of,
 )
 from hub.errors import BadRequest, HubError
+from hub.hubid import hub_id
 from hub.policy.rules import revisions
 from hub.policy.rules.compiled import NO_RULES
 from hub.policy.rules.replay import Impact, impact_in_store, loosening_problems
@@ -80,7 +81,7 @@ def _signed(choice: KeyChoice, claimed: str | None, action: str, target: str,
 
     def run(session: Session, sink: Any) -> Any:
         officer = officer_of(session, signer, claimed)
-        statement = statements.sign(signer, officer, action, target, terms(session))
+        statement = statements.sign(signer, officer, action, target, terms(session), audience=hub_id(session))
         return work(session, sink, statement)
 
     return run_audited(run)

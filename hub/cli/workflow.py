@@ -33,6 +33,7 @@ from hub.cli._signing import (
     signer_of,
 )
 from hub.events import EventSink
+from hub.hubid import hub_id
 from hub.settings import get_settings
 from hub.store.db import open_store
 from hub.store.models import Partner
@@ -147,7 +148,8 @@ def _signed(choice: KeyChoice, claimed: str | None, action: str, target: str,
     signer = signer_of(choice)
     with _audited() as (session, sink):
         officer = officer_of(session, signer, claimed)
-        statement = statements.sign(signer, officer, action, target, terms(session), note=note)
+        statement = statements.sign(signer, officer, action, target, terms(session), audience=hub_id(session),
+                                    note=note)
         return work(session, sink, statement)
 
 

@@ -5,7 +5,9 @@ audit keys, naming the request, the audit record (``seq``), the dataset version,
 row count and the SHA-256 of the body sent.  ``ReceiptVerifier`` checks it against the
 public keys the hub publishes (``/.well-known/audit-jwks.json``, current and retired
 keys, fetched once and again when an unknown ``kid`` appears) and, given the body, that
-the body is what was signed.  pyjwt does the JWS and JWK work.
+the body is what was signed.  A key signs only until a newer one took over (its
+``valid_until`` in the JWKS): a receipt dated later by a retired key is refused, since
+the hub signed with the newer key by then.  pyjwt does the JWS and JWK work.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -54,16 +57,36 @@ def keys_of(jwks: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def retirements(jwks: dict[str, Any]) -> dict[str, datetime]:
+    """kid → ``valid_until`` of every key of a JWK Set that names one (retired keys)."""
+    found: dict[str, datetime] = {}
+    for entry in jwks.get("keys", []):
+        if isinstance(entry, dict) and entry.get("valid_until") is not None:
+            found[str(entry.get("kid"))] = _instant(entry["valid_until"], f"`valid_until` of audit key "
+                                                                           f"`{entry.get('kid')}`")
+    return found
+
+
+def _instant(value: Any, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ReceiptError(f"{what} is no ISO 8601 time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class ReceiptVerifier:
     """Verifies receipts against the hub's audit keys (``fetch_jwks`` returns the JWK Set)."""
 
     def __init__(self, fetch_jwks: Callable[[], dict[str, Any]]) -> None:
         self.fetch_jwks = fetch_jwks
         self._keys: dict[str, Any] | None = None
+        self._retired: dict[str, datetime] = {}
 
     def _key(self, kid: str) -> Any:
         if self._keys is None or kid not in self._keys:  # first use, or a key newer than our copy
-            self._keys = keys_of(self.fetch_jwks())
+            jwks = self.fetch_jwks()
+            self._keys, self._retired = keys_of(jwks), retirements(jwks)
         if kid not in self._keys:
             raise ReceiptError(f"receipt signed by key `{kid}`, which the hub does not publish")
         return self._keys[kid]
@@ -89,10 +112,19 @@ class ReceiptVerifier:
         except jwt.DecodeError as exc:
             raise ReceiptError(f"receipt is malformed: {exc}") from None
         receipt = _claims(signed["payload"], kid, jws)
+        self._check_retired(receipt)
         if body is not None:
             body_sha256 = hashlib.sha256(body).hexdigest()
         _check(receipt, body_sha256, request_id, dataset)
         return receipt
+
+
+    def _check_retired(self, receipt: Receipt) -> None:
+        until = self._retired.get(receipt.kid)
+        if until is not None and _instant(receipt.ts, "the receipt's `ts`") >= until:
+            raise ReceiptError(f"receipt of request {receipt.request_id} dated {receipt.ts} is signed by audit key "
+                               f"`{receipt.kid}`, retired at {until.isoformat()}: not the hub's signature "
+                               "(forged with a retired key?)")
 
 
 def _claims(payload: bytes, kid: str, jws: str) -> Receipt:

@@ -59,9 +59,10 @@ def login_terms(officer_id: str) -> dict[str, Any]:
     return {"console": "login", "officer": officer_id}
 
 
-def sign_login(signer: statements.Signer, officer_id: str, now: datetime | None = None) -> str:
-    """A login statement signed by ``signer`` (the CLI and the demo use it)."""
-    return statements.sign(signer, officer_id, "login", TARGET, login_terms(officer_id), now=now)
+def sign_login(signer: statements.Signer, officer_id: str, audience: str, now: datetime | None = None) -> str:
+    """A login statement for the hub ``audience`` signed by ``signer`` (the CLI and the demo use it)."""
+    return statements.sign(signer, officer_id, "login", TARGET, login_terms(officer_id), audience=audience,
+                           now=now)
 
 
 def console_secret(keys_dir: Path) -> bytes:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hub.hubid import hub_id
 from hub.store.models import ConsoleSession, Officer
 
 COOKIE = "hub_console"
@@ -34,6 +35,7 @@ class Current:
     session_id: str
     csrf: str
     provider: str
+    audience: str  # this hub's id: the `aud` of every statement the officer signs here (hub.hubid)
 
     @property
     def subject(self) -> str:
@@ -80,7 +82,7 @@ def resume(session: Session, token: str | None, now: datetime) -> tuple[Current 
     assert officer is not None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return Current(officer, row.id, row.csrf, row.provider), None
+    return Current(officer, row.id, row.csrf, row.provider, hub_id(session)), None
 
 
 def end(session: Session, session_id: str, now: datetime, reason: str = "logout") -> None:

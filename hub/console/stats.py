@@ -17,7 +17,7 @@ from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from hub.audit.checkpoints import signature_problem
-from hub.audit.pubkeys import key_map, public_keys
+from hub.audit.pubkeys import audit_jwks, key_map
 from hub.console.i18n import SHANGHAI
 from hub.events import DATA_DECISION, DATA_DELIVERY
 from hub.keys import KeyStore
@@ -113,7 +113,7 @@ def chain_status(session: Session, keys: KeyStore, now: datetime) -> ChainStatus
     if row is None:
         return ChainStatus(records, None, None, False, None)
     cp = dict(row._mapping)
-    ok = signature_problem(cp, key_map(public_keys(keys))) is None
+    ok = signature_problem(cp, key_map(audit_jwks(keys)["keys"])) is None
     age = (now - datetime.fromisoformat(str(cp["ts"]))).total_seconds()
     return ChainStatus(records, int(cp["seq"]), str(cp["ts"]), ok, max(0.0, age))
 

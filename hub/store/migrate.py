@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import io
 import logging
+import secrets
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from hub.errors import HubError, Unavailable
@@ -86,6 +88,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     def step(config: Config, target: str) -> None:
         if _unversioned_but_matching(config.attributes["connection"]):
             command.stamp(config, "head")
+            _name_hub(config.attributes["connection"])
         command.upgrade(config, target)
 
     _run(engine, step, revision)
@@ -155,6 +158,13 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
 
 def _busy(exc: DBAPIError) -> bool:
     return isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig).startswith("database is locked")
+
+
+def _name_hub(connection: Connection) -> None:
+    """A store adopted at head gets the hub id migration 0016 makes (``hub.hubid``) if it has none."""
+    table = Base.metadata.tables["hub_identity"]
+    if connection.execute(select(func.count()).select_from(table)).scalar_one() == 0:
+        connection.execute(table.insert(), {"id": f"hub-{secrets.token_hex(16)}", "created_at": datetime.now(UTC)})
 
 
 def _unversioned_but_matching(connection: Connection) -> bool:

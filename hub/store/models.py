@@ -81,6 +81,15 @@ def _ts() -> Mapped[datetime]:
 # --- identities -----------------------------------------------------------------
 
 
+class HubIdentity(Base):
+    """This hub's id (one row, made by migration 0016): the audience of every officer statement."""
+
+    __tablename__ = "hub_identity"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = _ts()
+
+
 class Partner(Base):
     """A partner system (对接平台) that exchanges data."""
 

@@ -39,6 +39,8 @@ def copy_metadata(src_url: str, dst_url: str) -> None:
         with src.engine.connect() as read, dst.engine.begin() as write:
             for table in Base.metadata.sorted_tables:
                 rows = [dict(r._mapping) for r in read.execute(select(table))]
+                if table.name == "hub_identity":  # the same hub, moved: its id, not the one migration 0016 made
+                    write.execute(table.delete())
                 if rows:
                     write.execute(insert(table), rows)
                 column = table.autoincrement_column

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from hub import statements, tokens, workflow
 from hub.api.app import token_config
+from hub.hubid import hub_id
 from hub.identity import load_subject
 from hub.keys import KeyStore
 from hub.revocations import Revocations, RevocationsUnavailable
@@ -88,9 +89,10 @@ def test_a_verified_token_is_remembered_until_its_exp_and_not_past_it(
 
 def lock_down(store: Store, audit: RecordingAuditFake, officer: Client, partner_id: str = "hz-xihu-jw") -> None:
     """A lockdown of ``partner_id`` signed by the security officer ``officer`` (through this process)."""
-    statement = statements.sign(KeySigner(officer.key), "sec-1", "lockdown", f"partner:{partner_id}",
-                                statements.lockdown_terms(partner_id), note="leaked extract")
     with store.session() as session:
+        statement = statements.sign(KeySigner(officer.key), "sec-1", "lockdown", f"partner:{partner_id}",
+                                    statements.lockdown_terms(partner_id), audience=hub_id(session),
+                                    note="leaked extract")
         workflow.lockdown(session, audit.sink, partner_id, statement)
 
 

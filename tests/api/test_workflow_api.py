@@ -292,7 +292,9 @@ def test_a_forged_or_unenrolled_statement_is_refused_over_http(http: AsgiClient,
     forged = f"{head}.{claims}.{signature[:8]}{'A' if signature[8] != 'A' else 'B'}{signature[9:]}"
     answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": forged}, headers=auth["sec-1"])
     assert answer.status_code == 403 and "does not verify" in answer.json()["detail"]
-    outsider = Desk().sign("sec-1", "approve", f"application:{app_id}", terms)  # a key sec-1 never registered
+    assert created.json()["audience"] == world.desk.audience  # the hub says which hub a statement is for
+    outsider = Desk(created.json()["audience"]).sign("sec-1", "approve", f"application:{app_id}",
+                                                     terms)  # a key sec-1 never registered
     answer = http.post(f"/v1/applications/{app_id}/decisions", json={"statement": outsider}, headers=auth["sec-1"])
     assert answer.status_code == 403 and "not a registered key" in answer.json()["detail"]
     answer = http.post(f"/v1/applications/{app_id}/decisions", json={"decision": "approve"}, headers=auth["sec-1"])

@@ -140,7 +140,8 @@ def test_a_statement_under_a_key_never_registered_is_caught(signed_env: tuple[Au
     from hub.signers import KeySigner
 
     rogue = KeySigner(Ed25519PrivateKey.generate())
-    statement = statements.sign(rogue, "sec-1", "approve", details["target"], details["terms"], now=NOW)
+    statement = statements.sign(rogue, "sec-1", "approve", details["target"], details["terms"],
+                                audience="hub-" + "0" * 32, now=NOW)
     details["signed"] = [{"statement": statement, "kid": rogue.kid, "digest": details["signed"][0]["digest"]}]
     _rewrite_from(db, seq, {"details": json.dumps(details)})
     report = verify_chain(env.store, env.keys)
@@ -175,7 +176,8 @@ def test_the_documented_procedure_checks_a_statement(tmp_path: Path, algorithm: 
 
     signer = write_key_file(tmp_path / "k.key", b"passphrase-1", algorithm)
     terms = {"partner": "hz-xihu-jw", "列": [1, "二"]}
-    jws = statements.sign(signer, "sec-1", "lockdown", "partner:hz-xihu-jw", terms, note="leak")
+    jws = statements.sign(signer, "sec-1", "lockdown", "partner:hz-xihu-jw", terms, audience="hub-" + "0" * 32,
+                          note="leak")
     check = _docs_snippet()["check_statement"]
     assert check(jws, signer.public_pem().decode(), terms)["note"] == "leak"
     with pytest.raises(Exception):  # noqa: B017 - any failure will do: the check must not pass

@@ -18,7 +18,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def link_for(client: AsgiClient, desk: Desk, officer: str) -> str:
     """A one-time login link for ``officer``, issued to a login statement signed with its own key."""
     response = client.post("/console/login-links", json={"statement": links.sign_login(desk.signer(officer),
-                                                                                        officer)})
+                                                                                        officer, desk.audience or "")})
     assert response.status_code == 201, response.text
     url = str(response.json()["url"])
     assert url.startswith(f"{BASE_URL}/console/login/")

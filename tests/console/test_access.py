@@ -80,11 +80,12 @@ def test_a_partners_credentials_open_nothing(world: World, app: Any, client: Asg
     # a login statement signed with the partner's key, in an officer's name or its own, gets no link
     partner_key = KeySigner(world.clients["hz-xihu-jw"].key)
     for iss in ("hz-xihu-jw", "sec-1"):
-        forged = links.sign_login(partner_key, iss)
+        forged = links.sign_login(partner_key, iss, world.desk.audience or "")
         response = client.post("/console/login-links", json={"statement": forged})
         assert response.status_code == 403, response.text
     as_partner = statements.sign_claims(partner_key, {**statements.claims_for(
-        "x", "login", "console", links.login_terms("x")), "iss": "partner:hz-xihu-jw"})
+        "x", "login", "console", links.login_terms("x"), audience=world.desk.audience or ""),
+        "iss": "partner:hz-xihu-jw"})
     assert client.post("/console/login-links", json={"statement": as_partner}).status_code == 400
     # the partner's client assertion is no statement
     assertion = world.clients["hz-xihu-jw"].assertion()
@@ -93,14 +94,15 @@ def test_a_partners_credentials_open_nothing(world: World, app: Any, client: Asg
 
 def test_a_link_needs_the_officers_own_key(world: World, client: AsgiClient) -> None:
     stranger = KeySigner(Ed25519PrivateKey.generate())
-    response = client.post("/console/login-links", json={"statement": links.sign_login(stranger, "sec-1")})
+    aud = world.desk.audience or ""
+    response = client.post("/console/login-links", json={"statement": links.sign_login(stranger, "sec-1", aud)})
     assert response.status_code == 403
     assert "is not a registered key of officer `sec-1`" in response.json()["detail"]
-    statement = links.sign_login(world.desk.signer("sec-1"), "sec-1")
+    statement = links.sign_login(world.desk.signer("sec-1"), "sec-1", aud)
     assert client.post("/console/login-links", json={"statement": statement}).status_code == 201
     replay = client.post("/console/login-links", json={"statement": statement})
     assert replay.status_code == 403 and "replay" in replay.json()["detail"]
-    stale = links.sign_login(world.desk.signer("sec-1"), "sec-1", now=datetime.now(UTC) - timedelta(minutes=10))
+    stale = links.sign_login(world.desk.signer("sec-1"), "sec-1", aud, now=datetime.now(UTC) - timedelta(minutes=10))
     assert client.post("/console/login-links", json={"statement": stale}).status_code == 403
 
 

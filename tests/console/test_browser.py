@@ -60,7 +60,7 @@ def key_files(world: World, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 
 def _link(base: str, world: World, officer: str) -> str:
-    statement = links.sign_login(world.desk.signer(officer), officer)
+    statement = links.sign_login(world.desk.signer(officer), officer, world.desk.audience or "")
     response = httpx.post(f"{base}/console/login-links", json={"statement": statement}, timeout=30)
     assert response.status_code == 201, response.text
     return str(response.json()["url"])

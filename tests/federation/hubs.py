@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from hub import hubid
 from hub.audit import AuditLog
 from hub.federation import identity
 from hub.settings import Settings, load_settings
@@ -98,6 +99,8 @@ def make_hub(src: Path, root: Path, name: str, name_zh: str) -> Hub:
     settings = load_settings(home=home)
     store = open_store(settings.metadata_url)
     hub = Hub(name, home, settings, store, AuditLog.from_settings(store, settings))
+    with store.session() as session:
+        hubid.renew(session)  # a copy of another hub's home is another hub: statements for one are refused by the other
     with store.session() as session:
         hub.desk.enrol_all(session, hub.audit.sink, OFFICERS)
     identity.init(settings, name, name_zh)

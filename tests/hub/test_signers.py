@@ -23,6 +23,8 @@ from hub.store.db import open_store
 from hub.store.models import Officer
 from tests.conftest import SOFTHSM_PIN, SoftHsm
 
+AUD = "hub-" + "0" * 32  # a hub id (these tests check signing, not a hub)
+
 PIN, LABEL = SOFTHSM_PIN, "officer-token"
 
 
@@ -38,7 +40,7 @@ def test_a_key_file_signs_statements_the_hub_verifies(tmp_path: Path, algorithm:
     again = load_key_file(tmp_path / "k.key", b"passphrase-1")
     assert again.kid == signer.kid and again.algorithm == algorithm
     terms = {"partner": "hz-xihu-jw"}
-    token = statements.sign(again, "sec-1", "lockdown", "partner:hz-xihu-jw", terms, note="leak")
+    token = statements.sign(again, "sec-1", "lockdown", "partner:hz-xihu-jw", terms, audience=AUD, note="leak")
     parsed = statements.parse(token)
     assert parsed.alg == algorithm and parsed.note == "leak" and parsed.officer == "sec-1"
     statements.verify_signature(parsed, signer.public_pem().decode(), algorithm)
@@ -104,7 +106,7 @@ def officer_token(softhsm: SoftHsm) -> str:
 def test_a_token_signs_es256_statements_the_hub_verifies(officer_token: str) -> None:
     signer = Pkcs11Signer(parse_pkcs11_uri(officer_token), PIN)
     assert signer.algorithm == "ES256"
-    token = statements.sign(signer, "sec-1", "lockdown", "partner:p", {"partner": "p"}, note="leak")
+    token = statements.sign(signer, "sec-1", "lockdown", "partner:p", {"partner": "p"}, audience=AUD, note="leak")
     statements.verify_signature(statements.parse(token), signer.public_pem().decode(), "ES256")
     with pytest.raises(SignerError, match="cannot be opened"):
         Pkcs11Signer(parse_pkcs11_uri(officer_token), "000000")

@@ -27,10 +27,10 @@ OFFICERS: dict[str, tuple[str, str | None]] = {
     "own-fin": ("owner", "finance"), "sec-1": ("security", None), "own-audit": ("owner", "audit")}
 
 
-def seed(session: Session, sink: EventSink = discard) -> Desk:
-    """A partner, three officers (holding their keys: the returned ``Desk``) and the
-    conditional dataset finance.subsidy_payment."""
-    desk = Desk()
+def seed(session: Session, sink: EventSink = discard, desk: Desk | None = None) -> Desk:
+    """A partner, three officers (holding their keys: the returned ``Desk``, or ``desk``'s keys
+    when given) and the conditional dataset finance.subsidy_payment."""
+    desk = desk or Desk()
     desk.enrol_all(session, sink, OFFICERS, now=NOW)
     # registered as the operator registers a partner (audited: `hub audit verify` checks the store against it)
     register_partner(session, sink, "hz-xihu-jw", clearance=3, jurisdiction="330106",

@@ -96,7 +96,7 @@ def test_officers_implanted_with_backdated_keys_fail_audit_verify(hub: Hub) -> N
             app = session.get(Application, app_id)
             assert app is not None
             statement = statements.sign(signer, officer, "approve", f"application:{app_id}",
-                                        statements.application_terms(app), now=NOW)
+                                        statements.application_terms(app), audience=hub.desk.audience or "", now=NOW)
             workflow.decide(session, hub.log.sink, app_id, statement, now=NOW)
     assert hub.grant_of(app_id) is not None  # the hub believed its store
     report = hub.verify()
@@ -132,6 +132,46 @@ def test_a_lockdown_lifted_in_the_store_fails_audit_verify(hub: Hub) -> None:
     db.execute("UPDATE partners SET suspended = 0 WHERE id = 'hz-gongshu-jw'")
     report = hub.verify()
     assert not report.ok and "hz-gongshu-jw" in str(report.problems)
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE dataset_suspensions SET lifted_at = '2026-11-27 03:00:00.000000' WHERE dataset_id = ?",
+    "DELETE FROM dataset_suspensions WHERE dataset_id = ?",
+])
+def test_a_dataset_suspension_lifted_in_the_store_fails_audit_verify(hub: Hub, edit: str) -> None:
+    """一键熔断 ends with two officers' signatures (`dataset.resumed`); ending it by an edit of the store
+    lets every partner read the dataset again, and `hub audit verify` must tell."""
+    from hub import circuit
+
+    dataset = "finance.subsidy_payment"
+    with hub.store.session() as session:
+        statement = hub.desk.sign("sec-1", "suspend", f"dataset:{dataset}", statements.suspend_terms(dataset),
+                                  note="extract on a forum", now=NOW)
+        circuit.suspend(session, hub.log.sink, dataset, statement, now=NOW)
+    assert hub.verify().ok
+    hub.raw().execute(edit, (dataset,))
+    report = hub.verify()
+    assert not report.ok, "a dataset suspension ended in the store and `hub audit verify` says OK"
+    assert dataset in str(report.problems)
+
+
+def test_a_dataset_resumed_by_two_officers_verifies(hub: Hub) -> None:
+    from hub import circuit
+
+    dataset = "finance.subsidy_payment"
+    with hub.store.session() as session:
+        statement = hub.desk.sign("sec-1", "suspend", f"dataset:{dataset}", statements.suspend_terms(dataset),
+                                  note="extract on a forum", now=NOW)
+        suspension = circuit.suspend(session, hub.log.sink, dataset, statement, now=NOW)
+        terms = statements.resume_terms(dataset, [suspension.id])
+    for officer in ("sec-1", "own-fin"):
+        with hub.store.session() as session:
+            circuit.resume(session, hub.log.sink, dataset,
+                           hub.desk.sign(officer, "resume", f"dataset:{dataset}", terms, now=NOW), now=NOW)
+    with hub.store.session() as session:
+        assert circuit.standing(session, dataset) == []
+    report = hub.verify()
+    assert report.ok, report.problems
 
 
 def test_the_approval_of_an_officer_removed_since_neither_counts_nor_blocks(hub: Hub) -> None:
@@ -204,6 +244,8 @@ def _upgraded_hub(hub_home_path: object, implant: bool) -> tuple[Hub, str]:
     store = open_store(settings.metadata_url)
     log = AuditLog.from_settings(store, settings)
     desk = Desk()
+    with store.session() as session:
+        desk.of_hub(session)
     for officer, role, owner_of in (("old-own", "owner", "finance"), ("old-sec", "security", None)):
         signer = desk.signer(officer)
         with store.session() as session:
@@ -253,3 +295,53 @@ def test_a_back_dated_key_with_no_registration_record_fails_the_signature_check(
     finally:
         up.log.close()
         up.store.dispose()
+
+
+def _pending_app(hub: Hub, when: datetime) -> str:
+    from tests.policy.helpers import request
+
+    with hub.store.session() as session:
+        return workflow.apply(session, hub.log.sink, request(), now=when).id
+
+
+def test_a_first_approval_older_than_the_pending_bound_does_not_complete_the_rule(hub: Hub) -> None:
+    """An owner approved months ago, for a need that may be gone; a security officer approving today
+    must not turn that into a grant.  The late approval is refused with the reason, and the owner
+    approves afresh."""
+    from datetime import timedelta
+
+    from hub.errors import Conflict
+
+    app_id = _pending_app(hub, NOW - timedelta(days=9))
+    with hub.store.session() as session:
+        hub.desk.decide(session, hub.log.sink, app_id, "own-fin", now=NOW - timedelta(days=8))
+    with pytest.raises(Conflict) as late, hub.store.session() as session:  # refused: the transaction rolls back
+        hub.desk.decide(session, hub.log.sink, app_id, "sec-1", now=NOW)
+    assert "own-fin" in str(late.value) and "expired" in str(late.value) and "HUB_PENDING_SIGNATURE_DAYS" in str(
+        late.value)
+    assert hub.grant_of(app_id) is None, "a grant was made from an approval older than the pending bound"
+    with hub.store.session() as session:  # the owner approves again (its expired approval no longer blocks it)
+        hub.desk.decide(session, hub.log.sink, app_id, "own-fin", now=NOW)
+    assert hub.grant_of(app_id) is None
+    hub.decide(app_id, "sec-1")
+    grant = hub.grant_of(app_id)
+    assert grant is not None and {a["officer"] for a in grant.approvals} == {"own-fin", "sec-1"}
+    assert hub.verify().ok
+
+
+def test_the_pending_bound_is_a_setting(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from hub.settings import get_settings
+
+    monkeypatch.setenv("HUB_PENDING_SIGNATURE_DAYS", "30")
+    get_settings.cache_clear()
+    try:
+        app_id = _pending_app(hub, NOW - timedelta(days=9))
+        with hub.store.session() as session:
+            hub.desk.decide(session, hub.log.sink, app_id, "own-fin", now=NOW - timedelta(days=8))
+        hub.decide(app_id, "sec-1")
+        assert hub.grant_of(app_id) is not None
+    finally:
+        monkeypatch.delenv("HUB_PENDING_SIGNATURE_DAYS")
+        get_settings.cache_clear()

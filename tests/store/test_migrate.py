@@ -34,8 +34,8 @@ def test_models_declare_the_migrated_tables() -> None:
     # quarantined_files, 0006's quota_days and quota_reservations, 0008's providers and
     # dataset_reviews, 0009's console_login_links and console_sessions, 0010's six awareness tables,
     # 0013's trusted_publishers, installed_models and model_revocations, 0012's policy_rule_revisions,
-    # 0011's client_certificates
-    assert len(MODEL_TABLES) == 34
+    # 0011's client_certificates, 0016's hub_identity
+    assert len(MODEL_TABLES) == 35
     assert {"officer_statements", "quarantined_files", "providers", "dataset_reviews", "console_login_links",
             "console_sessions", "quota_days", "quota_reservations", "alerts", "alert_notifications",
             "awareness_state", "awareness_hourly", "awareness_seen", "dataset_suspensions", "trusted_publishers",
@@ -134,6 +134,7 @@ def test_store_made_by_create_all_is_adopted_at_head(engine: Engine) -> None:
     assert migrate.current(engine) == migrate.head()
     with engine.connect() as connection:
         assert connection.execute(Base.metadata.tables["quota_days"].select()).one().charged == 7
+        assert connection.execute(Base.metadata.tables["hub_identity"].select()).one().id.startswith("hub-")
 
 
 def test_unversioned_store_that_differs_is_refused(engine: Engine) -> None:

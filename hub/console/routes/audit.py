@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from hub.audit import decode_receipt, get_record, query, verify_chain, verify_receipt
 from hub.audit.errors import EvidenceError
-from hub.audit.pubkeys import key_map, public_keys
+from hub.audit.pubkeys import audit_jwks, key_map
 from hub.console.evidence import bundle
 from hub.console.i18n import SHANGHAI
 from hub.console.jobs import Job
@@ -161,7 +161,7 @@ def _receipt_text(form: dict[str, Any]) -> str:
 def _check_receipt(ctx: Ctx, receipt: dict[str, Any]) -> list[str]:
     """What is wrong with ``receipt`` against the signature and the chain (empty when it holds)."""
     try:
-        verify_receipt(receipt, key_map(public_keys(ctx.keys)))
+        verify_receipt(receipt, key_map(audit_jwks(ctx.keys)["keys"]))
     except EvidenceError as exc:
         return [str(exc)]
     seq = receipt.get("seq")

@@ -4,7 +4,7 @@
 // with PBES2 = PBKDF2-HMAC-SHA256 + AES-256-CBC, or unencrypted), types the passphrase, and the page
 // decrypts it here with WebCrypto, imports it as a non-extractable Ed25519 or P-256 key, and signs the
 // statement the hub expects (docs/officers.md §5): header {alg, kid, typ: hub-statement+jwt}, claims
-// {iss, iat, jti, action, target, digest, note}.  The private key never leaves this page and is never
+// {iss, aud, iat, jti, action, target, digest, note}.  The private key never leaves this page and is never
 // sent; only the signed statement is.  The DER reading below is hand-written because WebCrypto imports
 // PKCS#8 but cannot decrypt EncryptedPrivateKeyInfo, and the npm ASN.1 libraries are far larger than
 // the few fields needed here.
@@ -117,7 +117,8 @@
     if (!file) throw new Error("choose your key file");
     const key = await loadKey(file, form.querySelector(".sign-passphrase").value);
     const note = (form.querySelector(".sign-note") || { value: "" }).value.trim();
-    const claims = { iss: "officer:" + form.dataset.officer, iat: Math.floor(Date.now() / 1000),
+    const claims = { iss: "officer:" + form.dataset.officer, aud: form.dataset.audience,
+                     iat: Math.floor(Date.now() / 1000),
                      jti: b64url(crypto.getRandomValues(new Uint8Array(24))),
                      action: form.querySelector(".sign-action").value, target: form.dataset.target,
                      digest: form.dataset.digest };
