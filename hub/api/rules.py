@@ -5,7 +5,8 @@ the console's policy page, on ``hub.policy.rules``: ``POST /v1/policy/rules/vali
 checks a rule set (schema, catalog names, tighten-only bounds, what it drops or widens of
 the rules in force, its own cases); ``POST /v1/policy/rules`` stores it as the next draft
 with a statement its security officer signed (action ``draft_rules``, target
-``rules:draft``, digest = the document's ``terms_sha256`` from validate); ``GET
+``rules:draft``, digest = the document's ``terms_sha256`` from validate, ``aud`` = the
+``audience`` it returns: this hub's id); ``GET
 …/{revision}/impact`` replays the last N days of decisions against it; ``POST
 …/{revision}/activation`` and ``…/rollback`` take one security officer's signature each
 (action ``activate_rules`` / ``rollback_rules``, target ``rules:rN``, digest =
@@ -27,6 +28,7 @@ from hub.api.auth import CurrentSubject
 from hub.api.context import ApiContext, get_context
 from hub.api.workflow import Statement, StatementBody, sink_of
 from hub.errors import BadRequest, Forbidden
+from hub.hubid import hub_id
 from hub.identity import Subject
 from hub.policy.rules import revisions
 from hub.policy.rules.compiled import NO_RULES
@@ -86,7 +88,7 @@ def _detail(session: Session, revision: str) -> dict[str, Any]:
               "rollback_rules" if doc["active"] != revision and (row is None or row.activated_at) else None)
     if action:
         terms = revisions.change_terms(session, revision)
-        doc.update(action=action, terms=terms, terms_sha256=statements.terms_digest(terms),
+        doc.update(action=action, terms=terms, terms_sha256=statements.terms_digest(terms), audience=hub_id(session),
                    signed_by=[s.officer_id for s in revisions.signatures(session, action, revision)])
     return doc
 
@@ -109,10 +111,12 @@ def validate(body: RulesBody, subject: CurrentSubject, ctx: Ctx) -> dict[str, An
     _officer(subject)
     with ctx.store.session() as session:
         checks = revisions.check(session, revisions.unsaved(body.document))
+        audience = hub_id(session)
     return {"problems": checks.problems, "rules": checks.rules, "loosened": checks.loosened,
             "cases": [{"name": o.case.name, "passed": o.passed, "problems": list(o.problems)} for o in checks.cases],
             "draftable": not checks.rules, "terms": revisions.draft_terms(body.document),
-            "terms_sha256": statements.terms_digest(revisions.draft_terms(body.document))}
+            "terms_sha256": statements.terms_digest(revisions.draft_terms(body.document)),
+            "audience": audience}
 
 
 @router.post("/v1/policy/rules", status_code=201)

@@ -364,6 +364,7 @@ def test_the_http_api_drafts_replays_and_activates_with_two_security_officers(
 
     def sign(officer: str, action: str, target: str) -> Any:
         detail = http.get(f"/v1/policy/rules/{target}", headers=sec[officer]).json()
+        assert detail["audience"] == world.desk.audience  # what the officer binds the statement to
         statement = world.desk.sign(officer, action, f"rules:{target}", detail["terms"])
         path = "activation" if action == "activate_rules" else "rollback"
         return http.post(f"/v1/policy/rules/{target}/{path}", headers=sec[officer], json={"statement": statement})

@@ -86,7 +86,7 @@ def _read(base: str, world: World, partner: str) -> httpx.Response:
 
 
 def _officer(browser: Browser, base: str, world: World, officer: str) -> tuple[BrowserContext, Page]:
-    statement = links.sign_login(world.desk.signer(officer), officer)
+    statement = links.sign_login(world.desk.signer(officer), officer, world.desk.audience or "")
     link = httpx.post(f"{base}/console/login-links", json={"statement": statement}, timeout=30).json()["url"]
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
