@@ -133,7 +133,7 @@ def test_a_statement_under_a_key_never_registered_is_caught(signed_env: tuple[Au
     db = env.raw()
     seq = _seq_of(db, "application.decided", "officer:sec-1")
     details = _details(db, seq)
-    # re-signed by a key the attacker made, under sec-1's name: signature valid, key unknown
+    # re-signed by a key the attacker made, under sec-1's name and for this hub: signature valid, key unknown
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from hub import statements
@@ -141,7 +141,7 @@ def test_a_statement_under_a_key_never_registered_is_caught(signed_env: tuple[Au
 
     rogue = KeySigner(Ed25519PrivateKey.generate())
     statement = statements.sign(rogue, "sec-1", "approve", details["target"], details["terms"],
-                                audience="hub-" + "0" * 32, now=NOW)
+                                audience=desk.audience, now=NOW)
     details["signed"] = [{"statement": statement, "kid": rogue.kid, "digest": details["signed"][0]["digest"]}]
     _rewrite_from(db, seq, {"details": json.dumps(details)})
     report = verify_chain(env.store, env.keys)
