@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -57,6 +56,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.serving import free_port  # noqa: E402
 from hub.api import create_app  # noqa: E402
 from hub.audit.record import set_clock  # noqa: E402
 from hub.store.models import Alert, AuditRecord, AwarenessState  # noqa: E402
@@ -114,10 +114,6 @@ def latest_ts(home: Path) -> datetime:
     return datetime.fromisoformat(row[0]) if row and row[0] else datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served:

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.serving import free_port, wait_up  # noqa: E402
 from hub.kms.parquet import Sealer, file_kind, snapshot_key_id, snapshot_reader  # noqa: E402
 from hub.settings import load_settings  # noqa: E402
 from hub.store.db import open_store  # noqa: E402
@@ -106,21 +106,8 @@ def sealed_home(world: World, work: Path) -> Path:
     return home
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def wait_up(url: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
 
 
 async def hammer(url: str, headers: dict[str, str], params: dict[str, str], seconds: float) -> float:
@@ -153,7 +140,7 @@ def warm_rates(world: World, homes: tuple[Path, Path], seconds: float, repeat: i
         runs = []
         for port in ports:
             base = f"http://127.0.0.1:{port}"
-            wait_up(base + "/healthz")
+            wait_up(base + "/healthz", seconds=30)
             token = httpx.post(base + "/oauth/token", data={
                 "grant_type": "client_credentials",
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",

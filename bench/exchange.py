@@ -44,7 +44,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.serving import free_port, wait_up  # noqa: E402
 from hub.audit import decode_receipt  # noqa: E402
 from hub.exchange import formats  # noqa: E402
 from hub.kms.parquet import snapshot_reader  # noqa: E402
@@ -149,23 +149,8 @@ def run_hey(url: str, seconds: float, connections: int, headers: dict[str, str] 
     return parse_hey(out)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
 
 
 def scale_snapshot(world: World, scale: int) -> str:
