@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -267,22 +267,28 @@ class Standing:
         return found
 
     def _lockdown_problems(self, session: Session) -> list[str]:
-        found = []
-        for suspension_id, partner in sorted(self.lockdowns.items()):
-            row = session.get(Suspension, suspension_id)
-            if row is None or row.lifted_at is not None or row.partner_id != partner:
-                found.append(f"lockdown {suspension_id} of partner `{partner}` was never lifted by two "
-                             "officers (no `partner.lockdown_lifted` record), but is not in force in the store")
-        return found
+        return [f"lockdown {sid} of partner `{partner}` was never lifted by two officers (no "
+                "`partner.lockdown_lifted` record), but is not in force in the store"
+                for sid, partner in _not_in_force(session, Suspension, "partner_id", self.lockdowns)]
 
     def _dataset_suspension_problems(self, session: Session) -> list[str]:
-        found = []
-        for suspension_id, dataset in sorted(self.dataset_suspensions.items()):
-            row = session.get(DatasetSuspension, suspension_id)
-            if row is None or row.lifted_at is not None or row.dataset_id != dataset:
-                found.append(f"suspension {suspension_id} of dataset `{dataset}` was never resumed by two officers "
-                             "(no `dataset.resumed` record), but is not in force in the store")
-        return found
+        return [f"suspension {sid} of dataset `{dataset}` was never resumed by two officers "
+                "(no `dataset.resumed` record), but is not in force in the store"
+                for sid, dataset in _not_in_force(session, DatasetSuspension, "dataset_id", self.dataset_suspensions)]
+
+
+_Held = TypeVar("_Held", Suspension, DatasetSuspension)  # a partner lockdown or a dataset suspension
+
+
+def _not_in_force(session: Session, model: type[_Held], owner: str,
+                  expected: dict[int, str]) -> list[tuple[int, str]]:
+    """The (id, owner) pairs the chain says are in force that the store has lifted, deleted or moved."""
+    missing = []
+    for suspension_id, who in sorted(expected.items()):
+        row = session.get(model, suspension_id)
+        if row is None or row.lifted_at is not None or getattr(row, owner) != who:
+            missing.append((suspension_id, who))
+    return missing
 
 
 def _thumbprint(pem: str) -> str | None:
