@@ -36,6 +36,22 @@ charges whose delivery never got recorded (rows that never left) and give-backs
 (over-charges, which reconciliation makes again from the reservation rows).  A crash of an
 API process loses nothing: its commits are in the database server's hands.
 
+**Leases** (issue 13: the charge was ≈ 10 % of a cached 100-row request's CPU and one
+store write per request).  When a grant's budget is large beside the page, a process
+charges a chunk of rows once — a reservation like any other, whose ``request_id`` is the
+lease's id (``lease:…``) — and hands pages out of it in memory; each delivery record names
+its lease (``details.quota_lease``).  A lease is charged by the same conditional statement,
+so the processes together still never hold more than the budget; it takes at most
+``LEASE_ROWS`` and at most 1/``LEASE_SHARE`` of the day's budget, and only when it holds
+``LEASE_PAGES`` pages or more — a small budget (the two-officer-approved 100 rows a day of a
+case check) is charged page by page, exactly as before.  A lease hands out pages for at
+most ``LEASE_USE_S``; the process then closes it, giving back what no page took, as soon as
+its pages in flight are settled (the sweeper looks every period), so rows a lease holds
+come back to the other processes within ``LEASE_USE_S`` + the sweep period.  A page that
+does not fit in its process's lease retires that lease at once and is charged on its own.
+A killed process's lease is closed by reconciliation after its expiry like any
+reservation: the rows its delivery records name stay charged, the rest are given back.
+
 Days are local (UTC+8, Asia/Shanghai has no daylight saving) and come from an injected
 clock, so tests never depend on the wall clock.
 """
@@ -68,6 +84,16 @@ CST = timezone(timedelta(hours=8), "UTC+8")
 #: Reconciliation gives back an expired reservation only this long after its expiry, so
 #: API hosts whose clocks disagree by less than this never release a live one early.
 CLOCK_SKEW_S = 1.0
+LEASE_PREFIX = "lease:"  # the request_id of a lease's reservation row
+LEASE_ROWS = 100_000  # the most rows one lease takes …
+LEASE_SHARE = 32  # … and at most this share (1/N) of the day's budget …
+LEASE_PAGES = 4  # … and a lease only when it holds at least this many pages of the request
+LEASE_USE_S = 2.0  # how long a lease hands out pages before it is closed
+
+
+def is_lease(request_id: str) -> bool:
+    """Whether a reservation row is a lease (``hub.quota.ledger``'s module docstring)."""
+    return request_id.startswith(LEASE_PREFIX)
 
 
 def quota_day(now: datetime) -> str:
@@ -108,6 +134,28 @@ class Reservation:
     day: str
     rows: int
     deadline: float  # monotonic: the last moment the delivery's audit append may begin
+    lease: str | None = None  # the lease the rows come from (None: charged for this request alone)
+
+
+@dataclass(eq=False)
+class _Lease:
+    """Rows this process charged once and hands out to pages in memory."""
+
+    id: str
+    grant: str
+    day: str
+    rows: int
+    deadline: float  # as a reservation's: no delivery append from it may begin later
+    use_until: float  # monotonic: no new page is drawn from it after this
+    taken: int = 0  # rows held by pages in flight or delivered
+    delivered: int = 0  # rows of settled deliveries
+    inflight: int = 0  # pages drawn and not yet settled or released
+    retired: bool = False  # no more pages: closed once nothing is in flight
+    uncertain: bool = False  # a page's append failed after it began: reconciliation closes it
+    closed: bool = False
+
+    def fits(self, rows: int, now: float) -> bool:
+        return not self.retired and now < self.use_until and self.taken + rows <= self.rows
 
 
 @dataclass(eq=False)
@@ -202,7 +250,7 @@ class Ledger:
 
     def __init__(self, store: Store, *, lease_s: float, append_bound_s: float,
                  clock: Callable[[], datetime] = utc_now, monotonic: Callable[[], float] = time.monotonic,
-                 holder: str | None = None) -> None:
+                 holder: str | None = None, leasing: bool = True) -> None:
         if lease_s <= append_bound_s + 1:
             raise SettingsError(f"HUB_QUOTA_LEASE_S: {lease_s} s must exceed the audit append bound "
                                 f"({append_bound_s:.0f} s, from HUB_AUDIT_LOCK_TIMEOUT_S) by more than 1 s")
@@ -212,6 +260,11 @@ class Ledger:
         self.clock = clock
         self.monotonic = monotonic
         self.holder = holder or holder_id()
+        self.leasing = leasing
+        self._leases: dict[tuple[str, str], _Lease] = {}  # (grant, day) → the lease pages are drawn from
+        self._lease_ids: dict[str, _Lease] = {}  # every lease not closed yet, by id
+        self._acquiring: dict[tuple[str, str], threading.Lock] = {}
+        self._lease_lock = threading.Lock()
         self.dialect = store.engine.dialect.name
         self.engine = ledger_engine(store)
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
@@ -235,10 +288,29 @@ class Ledger:
         self.engine.dispose()
 
     def reserve(self, request_id: str, quota: Quota, rows: int, now: datetime | None = None) -> Reservation:
-        """Charge ``rows`` for ``request_id`` against ``quota`` (``QuotaExceeded`` if they do not fit)."""
+        """Charge ``rows`` for ``request_id`` against ``quota`` (``QuotaExceeded`` if they do not fit).
+
+        From this process's lease of the grant's day when one holds them (or can be taken);
+        otherwise charged for this request alone.
+        """
         now = now or self.clock()
         started = self.monotonic()
         day = quota_day(now)
+        if self.leasing:
+            found = self._from_lease(request_id, quota, rows, day, now, started)
+            if found is not None:
+                metrics.QUOTA_RESERVATIONS.labels("charged").inc()
+                return found
+        charged, current = self._charge_rows(request_id, quota, rows, day, now)
+        if not charged:
+            metrics.QUOTA_RESERVATIONS.labels("refused").inc()
+            raise QuotaExceeded(quota, day, current, rows)
+        metrics.QUOTA_RESERVATIONS.labels("charged").inc()
+        return Reservation(request_id, quota.grant, day, rows,
+                           deadline=started + self.lease_s - self.append_bound_s)
+
+    def _charge_rows(self, request_id: str, quota: Quota, rows: int, day: str, now: datetime) -> tuple[bool, int]:
+        """Charge ``rows`` under ``request_id`` in the store: (charged, rows charged now when refused)."""
         expires = now + timedelta(seconds=self.lease_s)
         sqlite = self.dialect == "sqlite"
         params = {"rid": request_id, "grant": quota.grant, "day": day, "rows": rows,
@@ -246,18 +318,106 @@ class Ledger:
                   "created": _sqlite_instant(now) if sqlite else now,
                   "expires": _sqlite_instant(expires) if sqlite else expires}
         try:
-            charged, current = (self._combined(params) if self.dialect == "sqlite"
-                                else self._write(lambda cur: self._charge(cur, params)))
+            return (self._combined(params) if sqlite else self._write(lambda cur: self._charge(cur, params)))
         except (SQLAlchemyError, self._driver_error) as exc:
             metrics.QUOTA_RESERVATIONS.labels("error").inc()
             raise LedgerUnavailable(f"quota ledger: no charge for grant `{quota.grant}`: "
                                     f"{type(exc).__name__}") from None
-        if not charged:
-            metrics.QUOTA_RESERVATIONS.labels("refused").inc()
-            raise QuotaExceeded(quota, day, current, rows)
-        metrics.QUOTA_RESERVATIONS.labels("charged").inc()
-        return Reservation(request_id, quota.grant, day, rows,
-                           deadline=started + self.lease_s - self.append_bound_s)
+
+    # --- leases ---------------------------------------------------------------------------
+
+    def lease_size(self, quota: Quota, rows: int) -> int | None:
+        """The rows a lease for pages of ``rows`` takes under ``quota``; None: charge page by page."""
+        size = min(LEASE_ROWS, quota.max_rows_per_day // LEASE_SHARE)
+        return size if size >= LEASE_PAGES * rows else None
+
+    def _take(self, lease: _Lease, request_id: str, rows: int) -> Reservation:
+        lease.taken += rows
+        lease.inflight += 1
+        return Reservation(request_id, lease.grant, lease.day, rows, deadline=lease.deadline, lease=lease.id)
+
+    def _from_lease(self, request_id: str, quota: Quota, rows: int, day: str, now: datetime,
+                    started: float) -> Reservation | None:
+        """``rows`` from this process's lease of (grant, day), leasing anew if needed; None: no lease."""
+        key = (quota.grant, day)
+        size = self.lease_size(quota, rows)
+        with self._lease_lock:
+            lease = self._leases.get(key)
+            if lease is not None and lease.fits(rows, started):
+                return self._take(lease, request_id, rows)
+            done = self._retire(key) if lease is not None else None
+            acquiring = self._acquiring.setdefault(key, threading.Lock()) if size is not None else None
+        if done is not None:
+            self._close_lease(done)
+        if acquiring is None or size is None:
+            return None
+        with acquiring:  # one lease charge per (grant, day) at a time; the others wait for it
+            with self._lease_lock:
+                lease = self._leases.get(key)
+                if lease is not None and lease.fits(rows, self.monotonic()):
+                    return self._take(lease, request_id, rows)
+            lease_id = LEASE_PREFIX + uuid.uuid4().hex
+            charged, _ = self._charge_rows(lease_id, quota, size, day, now)
+            if not charged:  # not that much left: page by page from here on
+                return None
+            lease = _Lease(lease_id, quota.grant, day, size, deadline=started + self.lease_s - self.append_bound_s,
+                           use_until=min(started + LEASE_USE_S, started + self.lease_s - self.append_bound_s))
+            with self._lease_lock:
+                self._leases[key] = self._lease_ids[lease_id] = lease
+                if lease.fits(rows, self.monotonic()):
+                    return self._take(lease, request_id, rows)
+            return None
+
+    def _retire(self, key: tuple[str, str]) -> _Lease | None:
+        """Hand no more pages out of the lease of ``key`` (lock held); the lease if it can be closed now."""
+        lease = self._leases.pop(key, None)
+        if lease is None:
+            return None
+        lease.retired = True
+        return lease if self._closable(lease) else None
+
+    @staticmethod
+    def _closable(lease: _Lease) -> bool:
+        if lease.retired and lease.inflight == 0 and not lease.closed and not lease.uncertain:
+            lease.closed = True
+            return True
+        return False
+
+    def _close_lease(self, lease: _Lease) -> None:
+        """Give back what no page of ``lease`` took (its delivery records keep the rest charged)."""
+        with self._lease_lock:
+            self._lease_ids.pop(lease.id, None)
+        self.close(Reservation(lease.id, lease.grant, lease.day, lease.rows, lease.deadline), lease.delivered)
+
+    def _returned(self, reservation: Reservation, delivered: int | None) -> None:
+        """A page of a lease settled with ``delivered`` rows (None: released unused, or uncertain)."""
+        with self._lease_lock:
+            lease = self._lease_ids.get(reservation.lease or "")
+            if lease is None:
+                return
+            lease.inflight -= 1
+            if delivered is None:
+                lease.taken -= reservation.rows
+            elif delivered < 0:  # the append may have landed: only the audit log can tell
+                lease.uncertain = True
+            else:
+                lease.delivered += delivered
+                lease.taken -= max(0, reservation.rows - delivered)
+            done = lease if self._closable(lease) else None
+        if done is not None:
+            self._close_lease(done)
+
+    def retire_leases(self, *, every: bool = False) -> int:
+        """Retire leases past their use (all with ``every``) and close those idle; how many closed."""
+        now = self.monotonic()
+        with self._lease_lock:
+            done = [self._retire(key) for key, lease in list(self._leases.items())
+                    if every or now >= lease.use_until]
+            done += [lease for lease in self._lease_ids.values() if self._closable(lease)]
+        closing = [lease for lease in done if lease is not None]
+        for lease in closing:
+            self._close_lease(lease)
+        return len(closing)
 
     def _charge(self, cur: Any, params: dict[str, Any]) -> tuple[bool, int]:
         """Run the charge: (charged and recorded, rows charged now when refused)."""
@@ -380,7 +540,9 @@ class Ledger:
         background sweep) — and if this process dies first, reconciliation finds its
         delivery record and confirms it.
         """
-        if delivered < reservation.rows:
+        if reservation.lease is not None:
+            self._returned(reservation, delivered)
+        elif delivered < reservation.rows:
             self.close(reservation, delivered)
         else:
             with self._confirmed_lock:
@@ -411,7 +573,10 @@ class Ledger:
 
     def release(self, reservation: Reservation) -> None:
         """Nothing was, or ever will be, delivered for ``reservation``: give it all back."""
-        self.close(reservation, 0)
+        if reservation.lease is not None:
+            self._returned(reservation, None)
+        else:
+            self.close(reservation, 0)
 
     @contextmanager
     def hold(self, reservation: Reservation | None) -> Iterator[Hold]:
@@ -420,8 +585,11 @@ class Ledger:
         try:
             yield held
         except BaseException:
-            if reservation is not None and not held.appending and not held.settled:
-                self.release(reservation)
+            if reservation is not None and not held.settled:
+                if not held.appending:
+                    self.release(reservation)
+                elif reservation.lease is not None:  # its record may have landed: the lease waits for
+                    self._returned(reservation, -1)  # reconciliation against the audit log
             raise
 
 
@@ -445,6 +613,13 @@ class Hold:
             raise LedgerUnavailable(f"quota reservation of request `{res.request_id}` is too old to "
                                     f"deliver within its {self.ledger.lease_s:.0f} s lease; retry")
         self.appending = True
+
+    def abandon(self) -> None:
+        """The delivery's append failed after it began: its record may have landed, so the
+        reservation is left to reconciliation against the audit log (a lease included)."""
+        if self.reservation is not None and not self.settled and self.reservation.lease is not None:
+            self.ledger._returned(self.reservation, -1)
+        self.settled = True
 
     def settle(self, delivered: int) -> None:
         """The delivery record is durable with ``delivered`` rows."""

@@ -5,6 +5,8 @@ A reservation (``hub.quota.ledger``) stays open until one of two things is known
 - the audit log holds a delivery record for its ``request_id``: the reservation is
   **confirmed** — the rows that record delivered stay charged (whatever happened to the
   process that served it), the rest of the reservation is given back;
+- (a **lease**, ``lease:…``: only once its lease has expired — its delivery records, those
+  naming it in ``details.quota_lease``, are many and none says the lease is done)
 - its lease has expired (``expires_at`` + ``CLOCK_SKEW_S``) and the audit log holds no
   delivery record for it: it is **released** — all its rows are given back.  A serving
   process never begins a delivery append later than ``lease − append bound`` after
@@ -35,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub import metrics
 from hub.events import DATA_DELIVERY
-from hub.quota.ledger import CLOCK_SKEW_S, GIVE_BACK, Ledger, LedgerUnavailable, utc_now
+from hub.quota.ledger import CLOCK_SKEW_S, GIVE_BACK, Ledger, LedgerUnavailable, is_lease, utc_now
 from hub.store.db import Store
 from hub.store.models import AuditRecord, QuotaReservation
 
@@ -59,8 +61,9 @@ class Reconciled:
         self.still_open = other.still_open
 
 
-def delivered_rows(store: Store, request_ids: list[str]) -> dict[str, int]:
-    """Rows each request delivered according to the audit log's delivery records."""
+def delivered_rows(store: Store, request_ids: list[str], leases: dict[str, str] | None = None) -> dict[str, int]:
+    """Rows each request delivered according to the audit log's delivery records; for each lease
+    in ``leases`` (lease id → grant), the rows of the delivery records naming it."""
     found: Counter[str] = Counter()
     with store.session() as session:
         for start in range(0, len(request_ids), 500):
@@ -70,6 +73,14 @@ def delivered_rows(store: Store, request_ids: list[str]) -> dict[str, int]:
             for request_id, rows in session.execute(query):
                 if request_id is not None:
                     found[request_id] += int(rows or 0)
+        if leases:
+            # only a lease that outlived its process, or `hub quota show|verify`, comes here
+            query = (select(AuditRecord.rows, AuditRecord.details)
+                     .where(AuditRecord.event == DATA_DELIVERY, AuditRecord.grant.in_(sorted(set(leases.values())))))
+            for count, details in session.execute(query.execution_options(yield_per=5000)):
+                named = details.get("quota_lease") if isinstance(details, dict) else None
+                if isinstance(named, str) and named in leases:
+                    found[named] += int(count or 0)
     return dict(found)
 
 
@@ -77,7 +88,7 @@ def _batch(store: Store, now: datetime, grant: str | None, day: str | None, size
            expired_only: bool) -> Reconciled:
     # The time is read before the audit log: a lease over by then has no delivery still to come.
     expired_before = now - timedelta(seconds=CLOCK_SKEW_S)
-    query = select(_R.c.request_id, _R.c.expires_at).order_by(_R.c.expires_at).limit(size)
+    query = select(_R.c.request_id, _R.c.grant_id, _R.c.expires_at).order_by(_R.c.expires_at).limit(size)
     if grant is not None:
         query = query.where(_R.c.grant_id == grant)
     if day is not None:
@@ -85,9 +96,11 @@ def _batch(store: Store, now: datetime, grant: str | None, day: str | None, size
     if expired_only:
         query = query.where(_R.c.expires_at <= expired_before)
     with store.session() as session:
-        candidates = [(rid, expires) for rid, expires in session.execute(query)]  # UtcDateTime: aware
-    delivered = delivered_rows(store, [rid for rid, _ in candidates])
-    closable = [rid for rid, expires in candidates if rid in delivered or expires <= expired_before]
+        candidates = [(rid, grant_id, expires) for rid, grant_id, expires in session.execute(query)]  # aware
+    leases = {rid: grant_id for rid, grant_id, _ in candidates if is_lease(rid)}
+    delivered = delivered_rows(store, [rid for rid, _, _ in candidates if rid not in leases], leases)
+    closable = [rid for rid, _, expires in candidates
+                if (rid in delivered and rid not in leases) or expires <= expired_before]
     done = Reconciled(still_open=len(candidates) - len(closable))
     if not closable:
         return done
@@ -150,6 +163,7 @@ class Sweeper:
     def sweep(self) -> None:
         """One pass (a failure is logged and retried next period)."""
         try:
+            self.ledger.retire_leases()
             self.ledger.flush_confirmed()
             reconcile(self.store, self.clock(), expired_only=True)
         except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next period
@@ -163,4 +177,8 @@ class Sweeper:
         thread = self._thread
         if thread is not None:
             thread.join(timeout=10)
+        try:  # leases closed: their unused rows go back now, not at their expiry
+            self.ledger.retire_leases(every=True)
+        except Exception as exc:  # noqa: BLE001 - reconciliation closes them after their expiry
+            log.warning("quota leases not closed at shutdown (%s); reconciliation will", exc)
         self.ledger.flush_confirmed()

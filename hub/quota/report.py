@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hub.events import DATA_DELIVERY
-from hub.quota.ledger import quota_day
+from hub.quota.ledger import is_lease, quota_day
 from hub.quota.reconcile import delivered_rows
 from hub.store.db import Store
 from hub.store.models import AuditRecord, Grant, QuotaDay, QuotaReservation
@@ -94,7 +94,8 @@ def grant_days(store: Store, grant: str | None = None, day: str | None = None) -
             at((grant_id, day_)).charged = int(charged)
         reservations = session.execute(held).all()
         budgets = dict(session.execute(select(Grant.id, Grant.max_rows_per_day)).all())
-    recorded = delivered_rows(store, [r.request_id for r in reservations])
+    leases = {r.request_id: r.grant_id for r in reservations if is_lease(r.request_id)}
+    recorded = delivered_rows(store, [r.request_id for r in reservations if r.request_id not in leases], leases)
     for rid, grant_id, day_, rows in reservations:
         figures = at((grant_id, day_))
         if rid in recorded:

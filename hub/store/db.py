@@ -7,6 +7,8 @@ schema to the Alembic head idempotently (``hub.store.migrate``), and returns a
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -61,23 +63,71 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-_write_locks: dict[str, threading.Lock] = {}
+class WriteLock:
+    """The hub's lock for write transactions on one SQLite file: this process's threads, then every
+    hub process on the host.
+
+    The hub's two hot writers on one file — the audit writer's batches and the quota
+    ledger's charges — hold it around each write transaction.  Without it they would queue
+    in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries: within one
+    process, and between the worker processes of ``hub serve --workers N``, where it kept
+    two workers on two cores from serving more than one did (issue 13).  Here a writer
+    waits on a thread lock, then on ``flock`` of ``<store>.write-lock`` beside the file, and
+    is woken the moment the holder lets go.  The kernel releases a dead process's ``flock``,
+    so a killed worker never leaves it held.  Other writers (hub commands, migrations) do
+    not take it and are still kept out by SQLite's own lock and busy timeout.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._lock_path = path.with_name(path.name + ".write-lock") if path is not None else None
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._lock_path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own description
+            try:
+                self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:  # a read-only directory: the thread lock alone, as before
+                self._lock_path = None
+                return None
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self) -> WriteLock:
+        self._thread_lock.acquire()
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the interpreter lock
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._fd is not None and self._lock_path is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+_write_locks: dict[str, WriteLock] = {}
 _write_locks_guard = threading.Lock()
 
 
-def sqlite_write_lock(url: str) -> threading.Lock:
-    """The process's lock for write transactions on the SQLite file of ``url``.
-
-    The hub's two hot writers on one file — the audit writer's batches and the quota
-    ledger's charges — hold it around each write transaction, so within a process they
-    queue on this lock (woken the moment it is free) instead of in SQLite's busy handler,
-    which sleeps 1, 2, 5, 10… ms between tries.  Other processes are still kept out by
-    SQLite's own lock and busy timeout.
-    """
+def sqlite_write_lock(url: str) -> WriteLock:
+    """The hub's write lock of the SQLite file of ``url`` (one per file and process: ``WriteLock``)."""
     path = sqlite_path(url)
     key = str(path.resolve()) if path is not None else url
     with _write_locks_guard:
-        return _write_locks.setdefault(key, threading.Lock())
+        found = _write_locks.get(key)
+        if found is None:
+            found = _write_locks[key] = WriteLock(path.resolve() if path is not None else None)
+        return found
 
 
 def busy_message(exc: BaseException, url: str) -> str | None:

@@ -70,11 +70,12 @@ def audit(store: Store, tmp_path: Path) -> Iterator[AuditLog]:
     log.close()
 
 
-def deliver(audit: AuditLog, request_id: str, grant: str, rows: int, day: str = DAY) -> None:
+def deliver(audit: AuditLog, request_id: str, grant: str, rows: int, day: str = DAY, lease: str | None = None) -> None:
     """Append the delivery record a serving process appends before its first byte."""
+    details = {"format": "json", "quota_day": day, **({"quota_lease": lease} if lease else {})}
     audit.append(AuditEvent(DATA_DELIVERY, subject="partner:p", action="read", request_id=request_id,
                             dataset="finance.subsidy_payment", decision="ok", grant=grant, rows=rows,
-                            response_sha256="0" * 64, details={"format": "json", "quota_day": day}))
+                            response_sha256="0" * 64, details=details))
 
 
 def quota(grant: str = "g-1", budget: int = 100) -> Quota:
