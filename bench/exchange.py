@@ -383,6 +383,11 @@ def small_pages(world: World, seconds: float, connections: int, workers: int) ->
         print(f"    token-cache hit rate: {tokens[0] / sum(tokens):.4f}")
     from_views = metric(delta, "hub_exchange_pages_total", 'source="view"')
     print(f"    pages cut from masked views: {from_views:,.0f} of {served:,} responses")
+    on_loop = metric(delta, "hub_exchange_prepared_total", 'where="loop"')
+    in_thread = metric(delta, "hub_exchange_prepared_total", 'where="thread"')
+    if on_loop + in_thread:
+        print(f"    pages prepared on the event loop (warm, hub.inline): {on_loop:,.0f}; in a worker thread: "
+              f"{in_thread:,.0f}")
 
 
 def metric(samples: dict[str, float], name: str, label: str = "") -> float:

@@ -75,7 +75,9 @@ async def get_exchange(request: Request) -> Exchange:
 
 
 def _next_link(request: Request, cursor: str) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    # the lane parsed the query string already (``hub.api.lane``): its items, else Starlette's
+    items = request.scope.get("hub.query_items") or request.query_params.multi_items()
+    params = [(k, v) for k, v in items if k != "cursor"]
     # ``request.url.path`` without building the URL (Starlette's own escaping of the decoded path)
     path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
     return f'<{path}?{urlencode([*params, ("cursor", cursor)])}>; rel="next"'

@@ -57,6 +57,7 @@ class LaneRequest:
     action: str
     token: str
     query: RowsQuery
+    items: list[tuple[str, str]]  # the query string's parameters, in order
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -69,8 +70,9 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-def _query(raw: bytes, changes: bool) -> RowsQuery | None:
-    """The query as the routes would parse it, or None when the route must answer (a 400 of FastAPI's)."""
+def _query(raw: bytes, changes: bool) -> tuple[RowsQuery, list[tuple[str, str]]] | None:
+    """The query as the routes would parse it, with its items (the next page's link reuses them), or None
+    when the route must answer (a 400 of FastAPI's)."""
     params = QueryParams(raw)
     values: dict[str, str | None] = {}
     for name, most in MAX_LENGTH.items():
@@ -89,7 +91,7 @@ def _query(raw: bytes, changes: bool) -> RowsQuery | None:
             return None
     return RowsQuery(values["purpose"] or "", values["format"] or "json", split_columns(values["columns"]),
                      params.getlist("filter"), values["order_by"], limit, values["cursor"],
-                     values["since"] if changes else None)
+                     values["since"] if changes else None), params.multi_items()
 
 
 class DataLane:
@@ -118,12 +120,12 @@ class DataLane:
         if verifier is None or not verifier.remembered(token):
             return None  # a first sight of this token: the route verifies it (store, keys)
         try:
-            query = _query(scope["query_string"], m["action"] == "changes")
+            parsed = _query(scope["query_string"], m["action"] == "changes")
         except HubError:  # more columns than allowed: the route's 400
             return None
-        if query is None:
+        if parsed is None:
             return None
-        return LaneRequest(route, m["dataset"], ACTIONS[m["action"]], token, query)
+        return LaneRequest(route, m["dataset"], ACTIONS[m["action"]], token, *parsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the request ``take`` took (inside the request middleware: see ``HubApi``)."""
@@ -131,6 +133,7 @@ class DataLane:
         self.served += 1
         scope["app"], scope["route"] = self.app, taken.route
         scope["path_params"] = {"dataset": taken.dataset}
+        scope["hub.query_items"] = taken.items
         request = Request(scope, receive)
         ctx: ApiContext = self.app.state.ctx
         try:

@@ -25,7 +25,6 @@ import os
 import queue
 import threading
 import time
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -163,13 +162,20 @@ class AuditLog:
         """``append_many`` for asyncio callers."""
         if not events:
             return []
-        future: Future[list[AuditRecordView]] = Future()
-        self._submit(Pending(*(Prepared.of(e, self.hash_name) for e in events), future=future))
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[list[AuditRecordView]] = loop.create_future()
+        self._submit(Pending(*(Prepared.of(e, self.hash_name) for e in events), waiter=waiter))
+        deadline = loop.call_later(self._wait_s(), self._expire, waiter)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._wait_s())
-        except TimeoutError:
+            return await waiter
+        finally:
+            deadline.cancel()
+
+    def _expire(self, waiter: asyncio.Future[list[AuditRecordView]]) -> None:
+        """An asyncio append's deadline passed before its batch was durable: fail it (503, no rows)."""
+        if not waiter.done():
             self.health.failed("append not durable in time")
-            raise AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s") from None
+            waiter.set_exception(AuditUnavailable(f"audit append not durable within {self._wait_s():.0f} s"))
 
     def append_in(self, session: Session, event: AuditEvent) -> AuditRecordView:
         """Append ``event`` inside ``session``'s transaction (durable when it commits)."""

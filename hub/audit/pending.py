@@ -10,12 +10,20 @@ statement.  Passed along, the wake-ups are spread out and far fewer find the GIL
 
 A caller that stops waiting (its deadline passed, or it was interrupted) leaves the
 chain; ``abandon`` makes sure the callers after it are still woken, exactly once.
+
+An asyncio caller passes a future of its own event loop; the writer settles all the
+futures of one loop in a batch with ONE ``call_soon_threadsafe`` (one wake-up of the loop
+per batch, not one per caller as ``asyncio.wrap_future`` makes).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+from collections import defaultdict
 from concurrent.futures import Future
+from typing import Any
 
 from hub.audit.errors import AuditUnavailable
 from hub.audit.record import AuditRecordView, Prepared
@@ -32,11 +40,14 @@ class Pending:
     an asyncio caller passes a ``future`` instead, which may be cancelled before it is written.
     """
 
-    __slots__ = ("prepared", "done", "future", "ts", "links", "error", "next", "released", "gone", "passed")
+    __slots__ = ("prepared", "done", "future", "waiter", "ts", "links", "error", "next", "released", "gone",
+                 "passed")
 
-    def __init__(self, *prepared: Prepared, future: Future[list[AuditRecordView]] | None = None) -> None:
+    def __init__(self, *prepared: Prepared, future: Future[list[AuditRecordView]] | None = None,
+                 waiter: asyncio.Future[list[AuditRecordView]] | None = None) -> None:
         self.prepared = prepared
         self.future = future
+        self.waiter = waiter  # an asyncio caller's future (settled on its own loop)
         self.done = threading.Lock()
         self.done.acquire()
         self.ts = ""
@@ -49,6 +60,8 @@ class Pending:
 
     def wanted(self) -> bool:
         """False if its asyncio caller gave up before the writer took it."""
+        if self.waiter is not None:
+            return not self.waiter.done()  # (a caller gone after this: its record still lands)
         return self.future is None or self.future.set_running_or_notify_cancel()
 
     def views(self) -> list[AuditRecordView]:
@@ -64,9 +77,13 @@ def finish(batch: list[Pending], ts: str, links: list[tuple[int, str, str]]) -> 
     if len(links) != sum(len(p.prepared) for p in batch):
         raise ValueError("one link per prepared event of the batch")
     at = 0
+    settled: dict[Any, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = defaultdict(list)
     for p in batch:
         p.ts, p.links = ts, links[at:at + len(p.prepared)]
         at += len(p.prepared)
+        if p.waiter is not None:
+            settled[p.waiter.get_loop()].append((p.waiter, p.views(), None))
+            continue
         if p.future is not None:
             p.future.set_result(p.views())
             continue
@@ -75,18 +92,40 @@ def finish(batch: list[Pending], ts: str, links: list[tuple[int, str, str]]) -> 
         else:
             last.next = p
         last = p
+    _settle_waiters(settled)
     wake(first)
+
+
+def _settle_waiters(settled: dict[Any, list[tuple[asyncio.Future[Any], Any, BaseException | None]]]) -> None:
+    for loop, outcomes in settled.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, outcomes)
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """On the caller's loop: each future gets its records, or the error (unless it gave up)."""
+    for waiter, result, error in outcomes:
+        if waiter.done():
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)
 
 
 def fail(batch: list[Pending], error: AuditUnavailable) -> None:
     """Writer side: no record of ``batch`` could be made durable; tell every caller at once."""
+    settled: dict[Any, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = defaultdict(list)
     for p in batch:
         p.error = error
-        if p.future is not None:
+        if p.waiter is not None:
+            settled[p.waiter.get_loop()].append((p.waiter, None, error))
+        elif p.future is not None:
             p.future.set_exception(error)
         else:
             p.released = True
             p.done.release()
+    _settle_waiters(settled)
 
 
 def wake(p: Pending | None) -> None:

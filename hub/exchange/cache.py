@@ -21,6 +21,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from hub import inline
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -65,6 +67,7 @@ class BuiltCache(Generic[K, V]):
                 self._values.move_to_end(key)
                 self.stats.hits += 1
                 return found[0]
+            inline.check("a view or rendition to build")
             self.stats.misses += 1
             waiting = self._building.get(key)
             if waiting is None:

@@ -49,7 +49,7 @@ import anyio.to_thread
 import duckdb
 import pyarrow as pa
 
-from hub import metrics
+from hub import inline, metrics
 from hub.audit.errors import AuditUnavailable
 from hub.audit.log import append_bound_s
 from hub.audit.receipts import encode_receipt, issue_receipt
@@ -79,6 +79,7 @@ PREPARE_THREADS = 40  # the pages prepared at once (as many as anyio's default w
 KEY_RECHECK_S = 1.0  # receipts: how long the current audit key is used before the key store is asked again
 SNAPSHOT = "__hub_snapshot"  # the in-memory snapshot, as a planned query names it
 _PAGES_FROM_VIEW, _PAGES_FROM_PLAN = metrics.EXCHANGE_PAGES.labels("view"), metrics.EXCHANGE_PAGES.labels("plan")
+_ON_LOOP, _IN_THREAD = metrics.EXCHANGE_PREPARED.labels("loop"), metrics.EXCHANGE_PREPARED.labels("thread")
 
 
 class Denied(Forbidden):
@@ -201,11 +202,22 @@ class Exchange:
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="exchange")
         self._pads: dict[str, tuple[bytes, bytes]] = {}
+        self.prepared_inline = 0  # pages prepared on the event loop (``read_async``; tests)
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
         # lets concurrent identical requests hit the cache instead of all missing at once
         # after a policy-data reload.  A remote OPA is left concurrent.
         self._decide_lock: AbstractContextManager[Any] = (
             threading.Lock() if isinstance(point.engine, RegopyEngine) else nullcontext())
+
+    @contextmanager
+    def _deciding(self) -> Iterator[None]:
+        """The decide lock (embedded regopy); not taken on the event loop (``hub.inline``), where only a
+        cached decision is used (its cache has a lock of its own) and a miss gives up before evaluating."""
+        if inline.active():
+            yield
+            return
+        with self._decide_lock:
+            yield
 
     def close(self) -> None:
         """Stop the background reconciliation of quota reservations; close the ledger."""
@@ -337,7 +349,7 @@ class Exchange:
         # included) only as a digest: it is the caller's free text (issue 17)
         request = decision_request(subject, query)
         now = self.clock()
-        with self._decide_lock:
+        with self._deciding():
             decision = self.point.decide(subject.policy_input(), action, snap.resource, request, {},
                                          now=now.timestamp())
         outcome = "error" if decision.error else ("allow" if decision.allow else "deny")
@@ -349,6 +361,8 @@ class Exchange:
             outcome, reasons, reservation = "deny", list(exc.reasons), None
         except LedgerUnavailable as exc:
             outcome, reasons, reservation, failure = "error", [str(exc)], None, exc
+        if outcome != "allow":
+            inline.check("audit append of a refusal")  # before the refusal is counted or recorded
         metrics.DECISIONS.labels(action, outcome).inc()
         event = AuditEvent(
             DATA_DECISION, subject=subject.id, action=action, request_id=request_id, dataset=snap.dataset,
@@ -379,11 +393,24 @@ class Exchange:
 
     async def read_async(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
                          request_id: str | None, client_ip: str | None) -> Delivery:
-        """``read`` for the event loop: one worker-thread hop for the page, the audit batch awaited."""
-        # a pool of the exchange's own: anyio's ``to_thread`` (capacity limiter, cancel scopes) cost
-        # ≈ 13 % of a 100-row request's CPU on the event loop (issue 13's profile)
-        ready = await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(
-            self.prepare, subject, action, dataset, query, request_id=request_id, client_ip=client_ip))
+        """``read`` for the event loop: the page prepared on the loop when nothing has to wait for it
+        (``hub.inline``), else in a worker thread; the audit batch awaited."""
+        ready: Prepared | None = None
+        if action == "read" and not query.filters:  # filters and /changes may run DuckDB: a thread's work
+            try:
+                with inline.attempt():
+                    ready = self.prepare(subject, action, dataset, query, request_id=request_id,
+                                         client_ip=client_ip)
+                self.prepared_inline += 1
+                _ON_LOOP.inc()
+            except inline.WouldBlock:
+                ready = None
+        if ready is None:
+            _IN_THREAD.inc()
+            # a pool of the exchange's own: anyio's ``to_thread`` (capacity limiter, cancel scopes) cost
+            # ≈ 13 % of a 100-row request's CPU on the event loop (issue 13's profile)
+            ready = await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(
+                self.prepare, subject, action, dataset, query, request_id=request_id, client_ip=client_ip))
         try:
             records = await self.append_many_async(ready.events)
         except BaseException:
@@ -427,6 +454,7 @@ class Exchange:
             return frozenset()
         found = self._lookup_columns.get(grant_id)
         if found is None:
+            inline.check("grant lookup in the store")
             with self.store.session() as session:
                 grant = session.get(Grant, grant_id)
                 found = frozenset(grant.lookup_columns or []) if grant is not None else frozenset()
@@ -462,6 +490,7 @@ class Exchange:
             else:
                 body = formats.encode_table(fmt, page.arrow(), page.next_cursor)
             return body, page.rows, page.next_cursor, found
+        inline.check("a planned query")  # no view kept for it: DuckDB runs the page
         if snapshot is None:
             snapshot = self.decrypted(snap.path)  # too large to hold: a sealed file is decrypted for this page
         plan = build(snap.path, snap.catalog, ob, req, pads=pads, cursor_secret=self.cursor_secret, since=since,
@@ -497,6 +526,8 @@ class Exchange:
             since = self.snapshots.earlier(snap, query.since) if action == "changes" and query.since else None
             body, rows, next_cursor, found = self._page(subject, action, snap, query, limit, since, fmt, decision,
                                                         hold.reservation)
+        except inline.WouldBlock:
+            raise  # not refused: the request is run again in a worker thread (``read_async``)
         except BaseException:
             self.append(decided)  # refused after the allow (a bad filter, say): the decision alone
             raise

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub import inline
 from hub.errors import BadRequest, HubError, NotFound
 from hub.exchange.plan import ColumnInfo, Since
 from hub.kms.parquet import Sealer, snapshot_reader
@@ -99,6 +100,7 @@ class Snapshots:
         hit = self._cache.get(dataset)
         if hit is not None and now - hit[0] < self.ttl_s:
             return hit[1]
+        inline.check("snapshot lookup in the store")
         snap = self._load(dataset)
         with self._lock:
             self._cache[dataset] = (now, snap)
@@ -106,6 +108,7 @@ class Snapshots:
 
     def earlier(self, snap: Snapshot, since: str) -> Since:
         """The ``Since`` of a ``/changes`` request; 400 if unknown, 410 if retired."""
+        inline.check("earlier version lookup in the store")
         with self.store.session() as session:
             found = session.scalars(select(DatasetVersion).where(
                 DatasetVersion.dataset_id == snap.dataset, DatasetVersion.version == since)).first()

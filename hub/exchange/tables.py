@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hub import inline
 from hub.exchange.cache import BuiltCache
 
 MAX_ROWS = 5_000_000  # the default of HUB_EXCHANGE_MEMORY_ROWS
@@ -70,6 +71,7 @@ class SnapshotTables:
             return found
         rows = self._sizes.get(path)
         if rows is None:
+            inline.check("snapshot file to read")
             rows = self._sizes[path] = self.count(path)
         if rows > self.max_rows:
             return None

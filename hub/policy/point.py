@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub import inline
 from hub.errors import Forbidden
 from hub.policy import data as policy_data
 from hub.policy.cache import DecisionCache
@@ -92,6 +93,7 @@ class PolicyPoint:
         force = force or getattr(self.engine, "stale", False)
         if not (force or self._stale(self.monotonic())):
             return
+        inline.check("policy data reload")
         with self._lock:
             started = self.monotonic()  # the data read below is at least this fresh
             if not (force or self._stale(started)):  # another thread refreshed while this one waited
@@ -154,6 +156,7 @@ class PolicyPoint:
         cached = self.cache.get(key, now)
         if cached is not None:
             return cached
+        inline.check("policy evaluation")
         if implicit:
             context["time"] = datetime.fromtimestamp(now, policy_data.CST).isoformat()
         doc = {"subject": subject, "action": action, "resource": resource, "request": request,

@@ -74,7 +74,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import metrics
+from hub import inline, metrics
 from hub.errors import Forbidden, SettingsError, Unavailable
 from hub.policy.decision import Quota
 from hub.store.db import SQLITE_BUSY_TIMEOUT_S, SQLITE_POOL_SIZE, Store, sqlite_path, sqlite_write_lock
@@ -311,6 +311,7 @@ class Ledger:
 
     def _charge_rows(self, request_id: str, quota: Quota, rows: int, day: str, now: datetime) -> tuple[bool, int]:
         """Charge ``rows`` under ``request_id`` in the store: (charged, rows charged now when refused)."""
+        inline.check("quota ledger write")
         expires = now + timedelta(seconds=self.lease_s)
         sqlite = self.dialect == "sqlite"
         params = {"rid": request_id, "grant": quota.grant, "day": day, "rows": rows,
@@ -345,6 +346,7 @@ class Ledger:
             lease = self._leases.get(key)
             if lease is not None and lease.fits(rows, started):
                 return self._take(lease, request_id, rows)
+            inline.check("quota lease to take")
             done = self._retire(key) if lease is not None else None
             acquiring = self._acquiring.setdefault(key, threading.Lock()) if size is not None else None
         if done is not None:
