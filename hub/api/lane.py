@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -73,7 +73,10 @@ def _bearer(scope: Scope) -> str | None:
 def _query(raw: bytes, changes: bool) -> tuple[RowsQuery, list[tuple[str, str]]] | None:
     """The query as the routes would parse it, with its items (the next page's link reuses them), or None
     when the route must answer (a 400 of FastAPI's)."""
-    params = QueryParams(raw)
+    # as Starlette's ``QueryParams`` parses it (latin-1, blanks kept; ``get`` is the last value), without
+    # building its multi-dict
+    items = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    params = dict(items)
     values: dict[str, str | None] = {}
     for name, most in MAX_LENGTH.items():
         value = params.get(name)
@@ -90,8 +93,8 @@ def _query(raw: bytes, changes: bool) -> tuple[RowsQuery, list[tuple[str, str]]]
         if not 1 <= limit <= MAX_LIMIT:
             return None
     return RowsQuery(values["purpose"] or "", values["format"] or "json", split_columns(values["columns"]),
-                     params.getlist("filter"), values["order_by"], limit, values["cursor"],
-                     values["since"] if changes else None), params.multi_items()
+                     [v for k, v in items if k == "filter"], values["order_by"], limit, values["cursor"],
+                     values["since"] if changes else None), items
 
 
 class DataLane:

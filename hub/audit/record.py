@@ -236,16 +236,22 @@ class Prepared:
             return cls(event_fields(event), hash_name=hash_name)
         fields = dict(zip(_SORTED_EVENT, values, strict=True))
         reasons = fields["reasons"] = [str(r) for r in fields["reasons"]]
-        details = fields["details"] = dict(fields["details"])
         if any("\x00" in r for r in reasons):
             check_json(reasons, "reasons")  # raises, naming the item
         parts[_AT_REASONS] += "[" + ",".join([encode_basestring(r) for r in reasons]) + "]"
-        flat = _flat_texts(details)
-        if flat is None:
-            check_json(details, "details")
-        parts[_AT_DETAILS] += canonical_text(details) if flat is None else flat[0]
+        details = fields["details"]
+        if details.__class__ is EncodedDetails:  # validated and encoded when it was made
+            parts[_AT_DETAILS] += details.canonical
+            stored: str | None = details.stored
+        else:
+            details = fields["details"] = dict(details)
+            flat = _flat_texts(details)
+            if flat is None:
+                check_json(details, "details")
+            parts[_AT_DETAILS] += canonical_text(details) if flat is None else flat[0]
+            stored = None if flat is None else flat[1]
         runs = ",".join(parts[:_CUT[0]]), ",".join(parts[_CUT[0]:_CUT[1]]), ",".join(parts[_CUT[1]:])
-        return cls(fields, runs, None if flat is None else flat[1], hash_name)
+        return cls(fields, runs, stored, hash_name)
 
     def hash_at(self, prev_json: bytes, seq: int, ts_json: bytes) -> str:
         """The record hash at ``seq``; ``prev_json``/``ts_json`` are the canonical JSON of prev_hash/ts."""
@@ -273,6 +279,34 @@ _CUT = (len(_RUNS[0]), len(_RUNS[0]) + len(_RUNS[1]))
 if sorted(_SORTED_EVENT) != sorted(EVENT_FIELDS) or any(
         (limit == -1) != (name in STORED_JSON) for name, (_, limit) in zip(_SORTED_EVENT, _PLAN, strict=True)):
     raise RuntimeError("Prepared.of: every event field is a text column, rows, reasons or details")
+
+
+class EncodedDetails(dict[str, Any]):
+    """``details`` validated and encoded once (canonical and stored JSON), for many events alike.
+
+    The exchange records the same replay input in every decision record of a partner's
+    warm request (issue 17's ``details.input``); encoding that nested dict on every request
+    was most of an append's own work.  ``Prepared.of`` takes the texts as they are.  It is
+    read-only (its nested values are the caller's to leave alone as well).
+    """
+
+    __slots__ = ("canonical", "stored")
+
+    def __init__(self, values: Any = ()) -> None:
+        super().__init__(values)
+        plain = dict(self)
+        check_json(plain, "details")
+        self.canonical = canonical_text(plain)
+        self.stored = json.dumps(plain)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle rebuild it (no item assignment)
+        return (EncodedDetails, (dict(self),))
+
+    def _read_only(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("EncodedDetails is read-only")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
 
 
 def json_text_bytes(value: str) -> bytes:

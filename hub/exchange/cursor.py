@@ -17,6 +17,8 @@ from typing import Any
 from hub.errors import BadRequest
 
 MAX_CURSOR_CHARS = 2048
+# one encoder for every cursor (``json.dumps`` with options builds a new one per call): same bytes
+_payload = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 def _b64(data: bytes) -> str:
@@ -35,8 +37,8 @@ def query_fingerprint(**binding: Any) -> str:
 
 def issue(secret: bytes, binding: str, last_key: list[Any]) -> str:
     """Sign ``last_key`` for the query fingerprint ``binding``."""
-    payload = json.dumps({"b": binding, "k": last_key}, separators=(",", ":"), default=str).encode()
-    sig = hmac.new(secret, payload, hashlib.sha256).digest()
+    payload = _payload({"b": binding, "k": last_key}).encode()
+    sig = hmac.digest(secret, payload, "sha256")
     return f"{_b64(payload)}.{_b64(sig)}"
 
 
@@ -50,7 +52,7 @@ def read(secret: bytes, binding: str, token: str) -> list[Any]:
         payload, mac = _unb64(body), _unb64(sig)
     except (ValueError, TypeError):
         raise bad from None
-    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+    if not hmac.compare_digest(mac, hmac.digest(secret, payload, "sha256")):
         raise bad
     data = json.loads(payload)
     if data.get("b") != binding or not isinstance(data.get("k"), list):

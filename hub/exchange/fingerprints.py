@@ -42,6 +42,8 @@ def fingerprint(key: bytes, column: str, op: str, value: str) -> str:
 
 def details(secret: bytes, query: Any) -> dict[str, Any]:
     """``{"lookups": [...]}`` for a request with filters or match lookups, else ``{}``."""
+    if not getattr(query, "filters", None) and not getattr(query, "match", None):
+        return {}
     key = lookup_key(secret)
     found: list[str] = []
     for raw in list(getattr(query, "filters", None) or []) + list(getattr(query, "match", None) or []):

@@ -53,7 +53,7 @@ from hub import inline, metrics
 from hub.audit.errors import AuditUnavailable
 from hub.audit.log import append_bound_s
 from hub.audit.receipts import encode_receipt, issue_receipt
-from hub.audit.record import AuditRecordView
+from hub.audit.record import AuditRecordView, EncodedDetails
 from hub.errors import BadRequest, Forbidden
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
 from hub.exchange import execute, filters, fingerprints, formats, lookups, pages
@@ -202,6 +202,7 @@ class Exchange:
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="exchange")
         self._pads: dict[str, tuple[bytes, bytes]] = {}
+        self._details: dict[tuple[Subject, str, tuple[str, ...]], EncodedDetails] = {}
         self.prepared_inline = 0  # pages prepared on the event loop (``read_async``; tests)
         # Embedded regopy evaluates under one lock anyway; deciding one request at a time
         # lets concurrent identical requests hit the cache instead of all missing at once
@@ -369,8 +370,7 @@ class Exchange:
             dataset_version=snap.version, purpose=request["purpose"], decision=outcome, reasons=reasons,
             grant=decision.grant, policy_revision=decision.revision,
             obligations_digest=decision.obligations_digest(), client_ip=client_ip,
-            details={**fingerprints.details(self.cursor_secret, query),  # enumeration detection (hub.awareness)
-                     **replay_details(subject.policy_input(), request, {})})  # impact replay (hub.policy.rules)
+            details=self._decision_details(subject, query, request))
         if outcome == "allow":
             return decision, reservation, event
         self.append(event)
@@ -379,6 +379,24 @@ class Exchange:
         if decision.error:
             raise PolicyError("policy engine unavailable", dataset=snap.dataset)
         raise Denied(reasons)
+
+    def _decision_details(self, subject: Subject, query: RowsQuery, request: dict[str, Any]) -> dict[str, Any]:
+        """A decision record's ``details``: the query's lookup fingerprints (enumeration detection,
+        ``hub.awareness``) and the decision input for impact replay (``hub.policy.rules``).
+
+        Without filters they are the same for every request of a subject with a purpose and
+        columns: encoded for the audit log once (``EncodedDetails``) and kept.
+        """
+        lookups = fingerprints.details(self.cursor_secret, query)
+        if lookups:
+            return {**lookups, **replay_details(subject.policy_input(), request, {})}
+        key = (subject, request["purpose"], tuple(request["columns"]))
+        found = self._details.get(key)
+        if found is None:
+            if len(self._details) >= 4096:
+                self._details.clear()
+            found = self._details[key] = EncodedDetails(replay_details(subject.policy_input(), request, {}))
+        return found
 
     def read(self, subject: Subject, action: str, dataset: str, query: RowsQuery, *,
              request_id: str | None, client_ip: str | None) -> Delivery:

@@ -96,11 +96,19 @@ def is_lease(request_id: str) -> bool:
     return request_id.startswith(LEASE_PREFIX)
 
 
+_last_day: tuple[int, str] = (-1 << 62, "")  # (day number in UTC+8, its date): every request asks
+
+
 def quota_day(now: datetime) -> str:
     """The quota day of ``now``: its date in UTC+8 (YYYY-MM-DD); naive times are UTC."""
+    global _last_day
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    return now.astimezone(CST).strftime("%Y-%m-%d")
+    number = int((now.timestamp() + 8 * 3600) // 86400)
+    found = _last_day
+    if found[0] != number:
+        found = _last_day = (number, now.astimezone(CST).strftime("%Y-%m-%d"))
+    return found[1]
 
 
 def utc_now() -> datetime:
