@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60,
         description="how long an audit append waits for the store's write lock before failing closed",
     )
+    audit_linger_ms: float = Field(
+        default=8.0, ge=0, le=100,
+        description="under load, how long the audit writer waits for a batch as large as the last one before "
+                    "committing (group commit: fewer, larger commits; no wait when appends come one at a time)",
+    )
     exchange_memory_rows: int = Field(
         default=5_000_000, ge=0,
         description="rows of published snapshots the exchange keeps in memory (0 = always read the files)",

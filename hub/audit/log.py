@@ -81,7 +81,7 @@ class AuditLog:
     """The tamper-evident audit log of one metadata store."""
 
     def __init__(self, store: Store, keys: KeyStore, *, policy: CheckpointPolicy | None = None,
-                 lock_timeout_s: float = 5.0, max_batch: int = 2000, linger_s: float = 0.002,
+                 lock_timeout_s: float = 5.0, max_batch: int = 2000, linger_s: float = 0.008,
                  hash_name: str = "sha256") -> None:
         self.store = store
         self.hash_name = hash_name  # the chain's hash: sha256, or sm3 under the gm suite
@@ -106,6 +106,7 @@ class AuditLog:
         policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
         kwargs.setdefault("hash_name", settings.suite.hash_name)
         kwargs.setdefault("lock_timeout_s", settings.audit_lock_timeout_s)
+        kwargs.setdefault("linger_s", settings.audit_linger_ms / 1000)
         return cls(store, KeyStore.from_settings(settings), policy=policy, **kwargs)
 
     def _reset(self) -> None:
