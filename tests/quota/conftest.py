@@ -55,12 +55,17 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def ledger(store: Store, clock: Clock) -> Iterator[Ledger]:
+def serving_ledger(store: Store, clock: Clock, holder: str) -> Iterator[Ledger]:
+    """The ledger of one serving process (``holder``) on ``store``, disposed afterwards."""
     made = Ledger(store, lease_s=LEASE_S, append_bound_s=APPEND_BOUND_S, clock=clock, monotonic=clock.monotonic,
-                  holder="test-host:1:abcd")
+                  holder=holder)
     yield made
     made.dispose()
+
+
+@pytest.fixture
+def ledger(store: Store, clock: Clock) -> Iterator[Ledger]:
+    yield from serving_ledger(store, clock, "test-host:1:abcd")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hub.audit import AuditLog
 from hub.quota import CLOCK_SKEW_S, Ledger, QuotaExceeded, grant_days, reconcile
 from hub.quota.ledger import LEASE_SHARE, LEASE_USE_S, is_lease
 from hub.store.db import Store
-from tests.quota.conftest import APPEND_BOUND_S, DAY, LEASE_S, Clock, deliver, quota
+from tests.quota.conftest import DAY, LEASE_S, Clock, deliver, quota, serving_ledger
 from tests.quota.test_ledger import charged, open_reservations
 from tests.quota.test_reconcile import add_grant
 
@@ -22,10 +22,7 @@ LEASE = BUDGET // LEASE_SHARE
 @pytest.fixture
 def other(store: Store, clock: Clock) -> Iterator[Ledger]:
     """A second serving process's ledger on the same store."""
-    made = Ledger(store, lease_s=LEASE_S, append_bound_s=APPEND_BOUND_S, clock=clock, monotonic=clock.monotonic,
-                  holder="other-host:2:ef01")
-    yield made
-    made.dispose()
+    yield from serving_ledger(store, clock, "other-host:2:ef01")
 
 
 def test_pages_of_a_large_budget_come_from_one_lease(ledger: Ledger, store: Store) -> None:
