@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, audit: Audit | None = None, public_url: st
         yield
         if watcher is not None:
             watcher.stop()
+        data.close_exchange(app)
         if owned:
             ctx.store.dispose()
 

@@ -65,8 +65,22 @@ def exchange_of(app: FastAPI, ctx: ApiContext) -> Exchange:
         settings = ctx.settings
         point = PolicyPoint(engine_from_settings(settings.opa_url, settings.opa_timeout_s),
                             load_policies(), StoreData(ctx.store), recheck_seconds=settings.staleness_s)
-        found = app.state.exchange = Exchange(settings, ctx.store, ctx.audit, ctx.keys, point)
+        found = app.state.exchange = app.state.built_exchange = Exchange(settings, ctx.store, ctx.audit, ctx.keys,
+                                                                         point)
     return found
+
+
+def close_exchange(app: FastAPI) -> None:
+    """Close the ``Exchange`` the app built itself (``exchange_of``), if any: its quota leases are closed
+    (their unused rows given back), its sweeper and worker threads stop.  One a caller set on
+    ``app.state.exchange`` is the caller's to close."""
+    built = getattr(app.state, "built_exchange", None)
+    if not isinstance(built, Exchange):
+        return
+    app.state.built_exchange = None
+    built.close()
+    if getattr(app.state, "exchange", None) is built:
+        app.state.exchange = None  # a later request (the app served again) builds a new one
 
 
 async def get_exchange(request: Request) -> Exchange:

@@ -272,6 +272,7 @@ class Ledger:
         self._leases: dict[tuple[str, str], _Lease] = {}  # (grant, day) → the lease pages are drawn from
         self._lease_ids: dict[str, _Lease] = {}  # every lease not closed yet, by id
         self._acquiring: dict[tuple[str, str], threading.Lock] = {}
+        self._no_lease_until: dict[tuple[str, str], float] = {}  # (grant, day) → when to try a lease again
         self._lease_lock = threading.Lock()
         self.dialect = store.engine.dialect.name
         self.engine = ledger_engine(store)
@@ -350,6 +351,8 @@ class Ledger:
         """``rows`` from this process's lease of (grant, day), leasing anew if needed; None: no lease."""
         key = (quota.grant, day)
         size = self.lease_size(quota, rows)
+        if size is not None and self._no_lease_until.get(key, float("-inf")) > started:
+            size = None  # a lease of this size was refused a moment ago: page by page for now
         with self._lease_lock:
             lease = self._leases.get(key)
             if lease is not None and lease.fits(rows, started):
@@ -368,7 +371,8 @@ class Ledger:
                     return self._take(lease, request_id, rows)
             lease_id = LEASE_PREFIX + uuid.uuid4().hex
             charged, _ = self._charge_rows(lease_id, quota, size, day, now)
-            if not charged:  # not that much left: page by page from here on
+            if not charged:  # not that much left: page by page, without asking again for a while
+                self._no_lease_until[key] = self.monotonic() + LEASE_USE_S
                 return None
             lease = _Lease(lease_id, quota.grant, day, size, deadline=started + self.lease_s - self.append_bound_s,
                            use_until=min(started + LEASE_USE_S, started + self.lease_s - self.append_bound_s))

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from hub.events import DATA_DECISION, DATA_DELIVERY
 from hub.exchange.service import Exchange
-from hub.store.models import AuditRecord, QuotaDay
-from tests.api.conftest import AsgiClient
+from hub.store.models import AuditRecord, QuotaDay, QuotaReservation
+from tests.api.conftest import AsgiClient, Bearers
 from tests.api.exchange_world import SUBSIDY, World
 
 ROWS = f"/v1/datasets/{SUBSIDY}/rows"
@@ -72,3 +72,18 @@ def test_a_page_given_up_half_way_gives_its_rows_back_to_the_lease(
         delivered = session.scalar(select(func.coalesce(func.sum(AuditRecord.rows), 0))
                                    .where(AuditRecord.event == DATA_DELIVERY, AuditRecord.grant.is_not(None)))
     assert charged == delivered > 0
+
+
+def test_an_app_shut_down_gives_its_leased_rows_back(world: World) -> None:
+    app = world.app()
+    with AsgiClient(app) as client:
+        assert _get(client, Bearers(client, world)["zj-province"]).status_code == 200
+        exchange: Exchange = app.state.exchange
+        assert exchange.quota._lease_ids  # the page came from a lease this process holds
+    assert app.state.exchange is None and not exchange.quota._lease_ids  # closed with the app
+    with world.store.session() as session:
+        open_rows = session.scalar(select(func.count()).select_from(QuotaReservation))
+        charged = session.scalar(select(func.coalesce(func.sum(QuotaDay.charged), 0)))
+        delivered = session.scalar(select(func.coalesce(func.sum(AuditRecord.rows), 0))
+                                   .where(AuditRecord.event == DATA_DELIVERY, AuditRecord.grant.is_not(None)))
+    assert open_rows == 0 and charged == delivered

@@ -11,7 +11,7 @@ from hub.audit import AuditLog
 from hub.quota import CLOCK_SKEW_S, Ledger, QuotaExceeded, grant_days, reconcile
 from hub.quota.ledger import LEASE_SHARE, LEASE_USE_S, is_lease
 from hub.store.db import Store
-from tests.quota.conftest import DAY, LEASE_S, Clock, deliver, quota, serving_ledger
+from tests.quota.conftest import APPEND_BOUND_S, DAY, LEASE_S, Clock, deliver, quota, serving_ledger
 from tests.quota.test_ledger import charged, open_reservations
 from tests.quota.test_reconcile import add_grant
 
@@ -135,3 +135,25 @@ def test_an_append_that_failed_after_it_began_leaves_the_lease_to_reconciliation
     clock.advance(LEASE_S + CLOCK_SKEW_S)
     reconcile(store, clock())
     assert charged(store) == 100 and open_reservations(store) == {}
+
+
+def test_near_the_end_of_the_budget_pages_are_charged_alone_without_asking_for_a_lease_each_time(
+        ledger: Ledger, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = Ledger(store, lease_s=LEASE_S, append_bound_s=APPEND_BOUND_S, clock=clock, monotonic=clock.monotonic,
+                   holder="plain:3:0000", leasing=False)
+    plain.reserve("most", quota(budget=BUDGET), BUDGET - 1000)  # 1,000 rows left: no room for a 2,000-row lease
+    plain.dispose()
+    charges: list[int] = []
+    charge = ledger._charge_rows
+
+    def counted(request_id: str, *args: object) -> tuple[bool, int]:
+        charges.append(1)
+        return charge(request_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger, "_charge_rows", counted)
+    assert ledger.reserve("a", quota(budget=BUDGET), 100).lease is None and len(charges) == 2  # lease refused
+    assert ledger.reserve("b", quota(budget=BUDGET), 100).lease is None and len(charges) == 3  # alone at once
+    clock.advance(LEASE_USE_S)
+    ledger.reserve("c", quota(budget=BUDGET), 100)
+    assert len(charges) == 5  # a while later a lease is asked for again (and refused again)
+    assert charged(store) == BUDGET - 1000 + 300
