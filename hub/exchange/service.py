@@ -455,6 +455,7 @@ class Exchange:
             try:
                 hold.begin_append()
             except LedgerUnavailable:  # the lease ran out while the page was built: the decision alone
+                inline.check("audit append of a refusal")
                 self.append(decided)
                 raise
         return ready
@@ -547,7 +548,10 @@ class Exchange:
         except inline.WouldBlock:
             raise  # not refused: the request is run again in a worker thread (``read_async``)
         except BaseException:
-            self.append(decided)  # refused after the allow (a bad filter, say): the decision alone
+            # refused after the allow (a bad cursor, say): the decision alone — recorded from a worker
+            # thread, never on the event loop, which would wait for the audit log's commit
+            inline.check("audit append of a refusal")
+            self.append(decided)
             raise
         details: dict[str, Any] = {"format": fmt}
         if hold.reservation is not None:

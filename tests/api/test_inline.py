@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
-from hub.events import DATA_DECISION, DATA_DELIVERY
+from hub import inline
+from hub.events import DATA_DECISION, DATA_DELIVERY, AuditEvent
 from hub.exchange.service import Exchange
 from hub.store.models import AuditRecord, QuotaDay, QuotaReservation
 from tests.api.conftest import AsgiClient, Bearers
@@ -54,6 +56,25 @@ def test_a_cached_refusal_is_recorded_once_from_a_thread(
         assert refused.status_code == 403
         assert _records(world, refused.headers["X-Hub-Request-Id"]) == [(DATA_DECISION, "deny")]
         assert http.app.state.exchange.prepared_inline == before
+
+
+def test_a_refusal_after_the_allow_is_recorded_from_a_thread_never_on_the_loop(
+        world: World, http: AsgiClient, auth: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _get(http, auth["zj-province"])
+    exchange: Exchange = http.app.state.exchange
+    appended_on_loop: list[bool] = []
+    append = exchange.append
+
+    def watched(event: AuditEvent) -> object:
+        appended_on_loop.append(inline.active())
+        return append(event)
+
+    monkeypatch.setattr(exchange, "append", watched)
+    cursor = first.headers["Link"].split("cursor=")[1].split(">")[0]
+    forged = _get(http, auth["zj-province"], cursor=cursor[:-4] + ("AAAA" if not cursor.endswith("AAAA") else "BBBB"))
+    assert forged.status_code == 400  # a cursor that does not verify: refused after the allow
+    assert _records(world, forged.headers["X-Hub-Request-Id"]) == [(DATA_DECISION, "allow")]
+    assert appended_on_loop == [False]
 
 
 def test_a_page_given_up_half_way_gives_its_rows_back_to_the_lease(
