@@ -248,7 +248,7 @@ def verify_records(records: Iterable[dict[str, Any]], checkpoints: Iterable[dict
     return walker.finish()
 
 
-def _audience(store: Store) -> str | None:
+def audience(store: Store) -> str | None:
     """This hub's id (``hub.hubid``), or None when the store names none (an older schema)."""
     try:
         with store.session() as session:
@@ -263,7 +263,7 @@ def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, 
     store's grants, officers, partners, keys and lockdowns against the chain
     (``hub.audit.standing``: a row the records do not account for is a problem too)."""
     checkpoints = stored_checkpoints(store)
-    officers = OfficerSignatures(store_key_lookup(store), audience=_audience(store))
+    officers = OfficerSignatures(store_key_lookup(store), audience=audience(store))
     standing = Standing()
     report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
                             officers=officers, standing=standing)

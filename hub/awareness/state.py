@@ -1,7 +1,8 @@
 """Checks of the hub's own state, run every ``awareness_state_check_s`` beside the stream:
 
 - ``audit_chain`` (critical): the records appended since the last check verify — hashes,
-  links, signed checkpoints, officer signatures — and join the chain already verified
+  links, signed checkpoints, officer signatures (a statement signed for another hub included,
+  as ``hub audit verify`` checks it) — and join the chain already verified
   (``hub security check`` verifies the whole chain);
 - ``checkpoint_lag`` (high): too many records, or too long in record time, since the
   last signed checkpoint;
@@ -25,7 +26,7 @@ from sqlalchemy import func, select
 
 from hub.audit.officers import OfficerSignatures, store_key_lookup
 from hub.audit.pubkeys import key_map
-from hub.audit.verify import Problem, stored_checkpoints, stored_records, verify_records
+from hub.audit.verify import Problem, audience, stored_checkpoints, stored_records, verify_records
 from hub.awareness.alerts import Finding
 from hub.awareness.thresholds import Thresholds
 from hub.keys import HubKey, KeyStore
@@ -71,7 +72,8 @@ class StateChecks:
         # checkpoints are read before the records: each names a record that existed then
         checkpoints = [cp for cp in stored_checkpoints(self.store) if start < int(cp["seq"]) <= start + limit]
         report = verify_records(walked(), checkpoints, key_map(self.keys), excerpt=start > 0,
-                                officers=OfficerSignatures(store_key_lookup(self.store), excerpt=start > 0))
+                                officers=OfficerSignatures(store_key_lookup(self.store), excerpt=start > 0,
+                                                           audience=audience(self.store)))
         if not ends:
             return [], position
         problems = list(report.problems)

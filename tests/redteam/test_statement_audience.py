@@ -106,23 +106,45 @@ def test_history_signed_before_the_audience_existed_still_verifies(hub: Hub, mon
     assert report.officer_signatures >= 1
 
 
-def test_a_record_carrying_another_hubs_statement_fails_audit_verify(hub: Hub, hub_b: Hub) -> None:
+def _append_hub_bs_statement(hub: Hub, hub_b: Hub) -> int:
     """A database writer at hub A appends a record carrying a genuine statement taken from hub B's
-    chain (signed by a key enrolled at both): the signature verifies, the audience does not."""
+    chain (signed by a key enrolled at both), rehashed so the links hold; its seq."""
     from tests.audit.test_tamper import _insert, _rehash, _row
 
     app_b = hub_b.apply()  # hub B's own application, approved there by its owner officer
     hub_b.decide(app_b, "own-fin")
     taken = json.loads(hub_b.raw().execute("SELECT details FROM audit_records WHERE event = 'application.decided'")
                        .fetchone()[0])
-    assert hub.verify().ok
     db = hub.raw()
     last = _row(db, db.execute("SELECT MAX(seq) FROM audit_records").fetchone()[0])
     template = _row(db, db.execute("SELECT seq FROM audit_records WHERE event = 'officer.registered'").fetchone()[0])
     forged = {**template, "seq": last["seq"] + 1, "prev_hash": last["hash"], "event": "application.decided",
               "subject": "officer:own-fin", "action": "approve", "decision": "approve", "details": json.dumps(taken)}
     _insert(db, _rehash(db, forged))
+    return int(forged["seq"])
+
+
+def test_a_record_carrying_another_hubs_statement_fails_audit_verify(hub: Hub, hub_b: Hub) -> None:
+    """The signature verifies, the audience does not."""
+    assert hub.verify().ok
+    seq = _append_hub_bs_statement(hub, hub_b)
     report = hub.verify()
     assert not report.ok, "a record carrying hub B's statement verified in hub A's chain"
-    assert report.first_bad is not None and report.first_bad.seq == last["seq"] + 1
+    assert report.first_bad is not None and report.first_bad.seq == seq
     assert "not this hub" in report.first_bad.what
+
+
+def test_the_awareness_chain_check_catches_another_hubs_statement_too(hub: Hub, hub_b: Hub) -> None:
+    """The watcher's incremental check (every few seconds in `hub serve`) holds statements to this
+    hub as `hub audit verify` does, not only at the next full `hub security check`."""
+    from hub.awareness import Thresholds
+    from hub.awareness.state import StateChecks
+
+    checks = StateChecks(hub.store, hub.log.keys, Thresholds())
+    found, position = checks.chain(NOW, None)
+    assert found == [] and position is not None
+    seq = _append_hub_bs_statement(hub, hub_b)
+    found, after = checks.chain(NOW, position)
+    assert [(f.kind, f.severity, f.seqs) for f in found] == [("audit_chain", "critical", [seq])]
+    assert "not this hub" in found[0].title
+    assert after == position, "the verified position moved past the foreign statement"
