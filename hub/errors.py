@@ -65,6 +65,14 @@ class Conflict(HubError):
     title = "conflict"
 
 
+class Busy(HubError):
+    """Bounded work is at its bound (e.g. the console's long jobs): retry when some has finished."""
+
+    status = 429
+    title = "too many requests"
+    retryable = True
+
+
 class Unavailable(HubError):
     """A dependency (policy engine, audit log, key store, source) is down."""
 

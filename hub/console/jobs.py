@@ -6,6 +6,12 @@ as ``hub audit verify``, every hash, link, checkpoint signature and officer sign
 or an impact replay of officer rules (``impact``: ``hub policy impact``).  Jobs live in
 the serving process only (a restart forgets them; the verification itself is
 repeatable at will); at most ``MAX_JOBS`` are kept, the oldest finished ones dropped.
+
+Each job reads the whole chain or replays days of decisions, so their number is
+bounded: an officer who starts the same work again while it runs (a double click, a
+reload of the form) is shown the running job, and at most ``MAX_RUNNING`` jobs run at
+once in a console — one more is refused with a 429 naming the running ones, never
+queued behind them as an unbounded number of threads.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.errors import Busy
+
 MAX_JOBS = 20
+MAX_RUNNING = 2  # one per core of the reference machine: more would only slow each other and the exchange
 
 
 @dataclass
@@ -28,6 +37,7 @@ class Job:
     total: int
     kind: str = "verify"
     subject: str = ""  # what it works on (e.g. the revision an impact replays)
+    options: str = ""  # how (e.g. the days an impact replays): the same work has the same options
     done: int = 0
     report: Any = None
     error: str | None = None
@@ -53,10 +63,22 @@ class VerifyJobs:
         self._lock = threading.Lock()
 
     def start(self, officer: str, total: int, work: Work, on_done: Callable[[Job], None], *,
-              kind: str = "verify", subject: str = "") -> Job:
-        """Run ``work(progress)`` in a thread; ``on_done(job)`` is called when it ends."""
-        job = Job(secrets.token_hex(8), officer, total, kind, subject)
+              kind: str = "verify", subject: str = "", options: str = "") -> Job:
+        """Run ``work(progress)`` in a thread; ``on_done(job)`` is called when it ends.
+
+        The officer's own running job of the same kind, subject and options is returned instead of a
+        new one; `Busy` (a 429 page) when ``MAX_RUNNING`` jobs already run."""
+        job = Job(secrets.token_hex(8), officer, total, kind, subject, options)
         with self._lock:
+            running = [j for j in self._jobs.values() if not j.finished.is_set()]
+            for same in running:
+                if (same.officer, same.kind, same.subject, same.options) == (officer, kind, subject, options):
+                    return same
+            if len(running) >= MAX_RUNNING:
+                now = ", ".join(f"{j.kind} {j.subject} by {j.officer} ({j.percent} %)".replace("  ", " ")
+                                for j in running)
+                raise Busy(f"the console already runs {len(running)} long jobs ({now}): "
+                                  "start this one when one of them has finished", running=len(running))
             finished = [j for j in self._jobs.values() if j.finished.is_set()]
             for old in finished[: max(0, len(self._jobs) - MAX_JOBS + 1)]:
                 self._jobs.pop(old.id, None)

@@ -217,7 +217,7 @@ async def start_impact(revision: str, request: Request, current: CurrentOfficer,
             return impact_in_store(session, candidate, days=days, progress=progress)
 
     job = state_of(request).jobs.start(current.officer.id, 0, work, lambda done: _replayed(ctx, days, done),
-                                       kind="impact", subject=revision)
+                                       kind="impact", subject=revision, options=f"days={days}")
     return _back(f"/console/policy/rules/{revision}/impact/{job.id}")
 
 
