@@ -22,7 +22,8 @@ byte leaves: the decision record and the delivery record (rows, SHA-256, the quo
 day) are appended together — ONE group-committed audit batch
 (``AuditLog.append_many``) — BEFORE the response goes out, and the signed receipt
 rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with no rows.
-A request refused after an allow (a bad filter, say) records the decision alone.
+A request refused after an allow (a bad filter, say) records the decision alone, its
+last reason saying why nothing was delivered (``not delivered: 400 bad request: …``).
 The reservation is then settled with the rows delivered; one that fails before its
 audit batch began is given back at once (``Hold``), one whose batch may have landed is
 left to reconciliation with the audit log (``hub.quota.reconcile``).
@@ -54,7 +55,7 @@ from hub.audit.errors import AuditUnavailable
 from hub.audit.log import append_bound_s
 from hub.audit.receipts import encode_receipt, issue_receipt
 from hub.audit.record import AuditRecordView, EncodedDetails
-from hub.errors import BadRequest, Forbidden
+from hub.errors import BadRequest, Forbidden, HubError
 from hub.events import DATA_DECISION, DATA_DELIVERY, Audit, AuditEvent
 from hub.exchange import execute, filters, fingerprints, formats, lookups, pages
 from hub.exchange.plan import DEFAULT_PAGE, MAX_PAGE, DataRequest, Obligations, Since, build
@@ -454,9 +455,9 @@ class Exchange:
             ready = self._deliver(subject, action, snap, query, limit, fmt, decision, decided, hold)
             try:
                 hold.begin_append()
-            except LedgerUnavailable:  # the lease ran out while the page was built: the decision alone
+            except LedgerUnavailable as exc:  # the lease ran out while the page was built: the decision alone
                 inline.check("audit append of a refusal")
-                self.append(decided)
+                self.append(undelivered(decided, exc))
                 raise
         return ready
 
@@ -547,11 +548,11 @@ class Exchange:
                                                         hold.reservation)
         except inline.WouldBlock:
             raise  # not refused: the request is run again in a worker thread (``read_async``)
-        except BaseException:
+        except BaseException as exc:
             # refused after the allow (a bad cursor, say): the decision alone — recorded from a worker
             # thread, never on the event loop, which would wait for the audit log's commit
             inline.check("audit append of a refusal")
-            self.append(decided)
+            self.append(undelivered(decided, exc))
             raise
         details: dict[str, Any] = {"format": fmt}
         if hold.reservation is not None:
@@ -567,6 +568,19 @@ class Exchange:
             rows=rows, response_sha256=hashlib.sha256(body).hexdigest(), client_ip=decided.client_ip,
             details=details)
         return Prepared(body, fmt, rows, snap.dataset, snap.version, next_cursor, [decided, delivered], hold)
+
+
+def undelivered(decided: AuditEvent, exc: BaseException | None) -> AuditEvent:
+    """An allow's record when the request failed after it: the policy's reasons, then why no row left.
+
+    The decision stays ``allow`` (that is what the policy decided, and what impact replay
+    compares); the last reason tells an auditor the request ended in an error instead.
+    """
+    if isinstance(exc, HubError):
+        why = f"{exc.status} {exc.title}: {str(exc)[:240]}"
+    else:
+        why = type(exc).__name__ if exc is not None else "unknown"
+    return replace(decided, reasons=[*decided.reasons, f"not delivered: {why}"])
 
 
 def decision_request(subject: Subject, query: RowsQuery) -> dict[str, Any]:

@@ -64,6 +64,23 @@ def test_a_value_that_does_not_parse_is_a_400_naming_column_op_and_form(
     assert flt.split(":", 2)[2] not in detail  # the submitted value is not echoed
 
 
+def test_a_bad_filter_after_the_allow_is_recorded_as_not_delivered(world: World, http: AsgiClient,
+                                                                   dated: dict[str, str]) -> None:
+    """The filter's types are read once the policy allowed (a partner without a grant must not learn
+    the schema): the decision record keeps `allow` and says why nothing left, and no delivery follows."""
+    with world.store.session() as session:
+        top = session.scalar(select(AuditRecord.seq).order_by(AuditRecord.seq.desc()).limit(1))
+    _problem(http.get(ROWS, params={**PURPOSE, "filter": "amount:gt:abc"}, headers=dated), 400)
+    with world.store.session() as session:
+        after = list(session.scalars(select(AuditRecord).where(AuditRecord.seq > top,
+                                                               AuditRecord.subject == "partner:dated")))
+    assert [(r.event, r.decision, r.rows) for r in after] == [("data.decision", "allow", None)]
+    last = after[0].reasons[-1]
+    assert last.startswith("not delivered: 400 bad request: filter on `amount` (op `gt`)"), after[0].reasons
+    assert "abc" not in last and after[0].reasons[0].startswith("rule grant:")
+    assert verify_chain(world.store, KeyStore(world.settings.keys_dir)).ok
+
+
 @pytest.mark.parametrize("separator", [",", ";"])
 def test_in_with_another_separator_says_to_use_the_pipe(http: AsgiClient, auth: dict[str, dict[str, str]],
                                                         separator: str) -> None:
