@@ -32,6 +32,7 @@ from hub.console.jobs import VerifyJobs
 from hub.console.providers import OfficerStatementLogin
 from hub.errors import HubError
 from hub.events import CONSOLE_LOGOUT, AuditEvent
+from hub.policy.cases import SuiteRuns
 
 log = logging.getLogger("hub.console")
 HERE = Path(__file__).parent
@@ -54,6 +55,7 @@ class ConsoleState:
     login: OfficerStatementLogin
     clock: Callable[[], datetime] = _utcnow
     jobs: VerifyJobs = field(default_factory=VerifyJobs)
+    suite: SuiteRuns = field(default_factory=SuiteRuns)  # the policy page's case outcomes, per revision
     env: Environment = field(default_factory=lambda: _environment())
 
 

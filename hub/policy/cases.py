@@ -13,7 +13,9 @@ pytest suite run the same cases on every engine.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from hub.packaged import policy_cases_dir
 from hub.policy.data import StaticData
 from hub.policy.decision import Decision
 from hub.policy.point import PolicyPoint
+from hub.policy.sources import PolicySet
 
 CASES_DIR = policy_cases_dir()
 DATA_KEYS = ("partners", "officers", "grants", "suspensions", "limits", "dataset_suspensions")
@@ -170,3 +173,41 @@ def run_case(point: PolicyPoint, case: Case) -> Outcome:
     if decision.error:
         problems.append(f"engine error: {decision.error}")
     return Outcome(case, decision, problems)
+
+
+def cases_digest(directory: Path | None = None) -> str:
+    """SHA-256 over the case files' names and contents: the same cases, the same digest."""
+    root = directory or CASES_DIR
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.iterdir() if p.suffix in {".yaml", ".yml", ".json"}):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class SuiteRuns:
+    """The case suite's outcomes for a policy revision, run once per (revision, cases digest).
+
+    The console's policy page shows them on every visit; the suite takes seconds of CPU
+    on the embedded engine, so it is run again only when the policies or the cases
+    change.  Visits that arrive while it runs wait for that run instead of starting
+    their own.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self.runs = 0
+        self._lock = threading.Lock()
+        self._key: tuple[str, str] | None = None
+        self._outcomes: list[Outcome] = []
+
+    def outcomes(self, policies: PolicySet) -> list[Outcome]:
+        """The outcomes of every case under ``policies`` (from the last run when nothing changed)."""
+        from hub.policy.engine import RegopyEngine
+
+        key = (policies.revision, cases_digest(self.directory))
+        with self._lock:
+            if key != self._key:
+                point = PolicyPoint(RegopyEngine(), policies, StaticData({}), recheck_seconds=0)
+                self._outcomes = [run_case(point, case) for case in load_cases(self.directory)]
+                self._key, self.runs = key, self.runs + 1
+            return self._outcomes

@@ -1,13 +1,17 @@
-"""The console's long jobs are bounded: the same work started again joins the running job, and
-at most ``MAX_RUNNING`` run at once (one more is a 429 page naming the running ones).
+"""The console's long work is bounded: the same job started again joins the running job, at
+most ``MAX_RUNNING`` run at once (one more is a 429 page naming the running ones), and the
+policy page's case suite runs once per policy revision and cases, not on every visit.
 
 The work is held running by an event the test sets, so "still running" is a fact, not a race.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +104,34 @@ def test_over_http_a_third_verification_is_a_429_page_naming_the_running_ones(
     log_in(client, world.desk, "own-fin")
     again = client.post("/console/audit/verify", data={"csrf": csrf_of(client.get("/console/audit"))})
     assert again.status_code == 303
+
+
+# --- the policy page's case suite: run once per policy revision and cases --------------------------
+
+
+def test_the_policy_page_runs_the_case_suite_once_per_revision(world: World, client: AsgiClient) -> None:
+    log_in(client, world.desk, "sec-1")
+    suite = client.app.state.console.suite  # type: ignore[attr-defined]
+    before = suite.runs
+    pages = [client.get("/console/policy/tests", headers={"HX-Request": "true"}) for _ in range(3)]
+    assert all(p.status_code == 200 for p in pages) and len({p.text for p in pages}) == 1
+    assert suite.runs - before <= 1  # the first visit ran it, unless an earlier test of the module did
+
+
+def test_changed_cases_or_policies_run_the_suite_again(tmp_path: Path) -> None:
+    from hub.policy.cases import CASES_DIR, SuiteRuns
+    from hub.policy.sources import load_policies
+
+    cases = tmp_path / "cases"
+    shutil.copytree(CASES_DIR, cases)
+    suite, policies = SuiteRuns(cases), load_policies()
+    first = suite.outcomes(policies)
+    assert suite.outcomes(policies) is first and suite.runs == 1
+    assert first and all(not o.problems for o in first), [o.problems for o in first if o.problems][:3]
+    victim = sorted(p for p in cases.iterdir() if p.stem != "fixtures")[0]
+    victim.unlink()  # fewer cases: the next visit shows the new suite
+    fewer = suite.outcomes(policies)
+    assert suite.runs == 2 and 0 < len(fewer) < len(first)
+    changed = replace(policies, revision="another-revision")
+    suite.outcomes(changed)
+    assert suite.runs == 3

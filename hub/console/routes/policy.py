@@ -13,12 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from hub.api.data import exchange_of
-from hub.console.web import ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render
+from hub.console.web import ConsoleRoute, Ctx, CurrentOfficer, audit, form_of, render, state_of
 from hub.errors import BadRequest
 from hub.events import CONSOLE_SIMULATE, AuditEvent
 from hub.identity import PURPOSE, load_subject
-from hub.policy import PolicyPoint, RegopyEngine, StaticData
-from hub.policy.cases import load_cases, run_case
 from hub.policy.resource import resource_input
 from hub.policy.rules import revisions
 from hub.policy.rules.compiled import NO_RULES
@@ -66,8 +64,7 @@ def policy(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
 
 @router.get("/console/policy/tests")
 def policy_tests(request: Request, current: CurrentOfficer, ctx: Ctx) -> Response:
-    point = PolicyPoint(RegopyEngine(), exchange_of(request.app, ctx).point.policies, StaticData({}), recheck_seconds=0)
-    outcomes = [run_case(point, case) for case in load_cases()]
+    outcomes = state_of(request).suite.outcomes(exchange_of(request.app, ctx).point.policies)
     return render(request, "_policy_tests.html", current=current, outcomes=outcomes)
 
 
