@@ -13,6 +13,7 @@ and HTTP.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -196,6 +197,26 @@ class _Server:
         self.sock.close()
 
 
+def serve_until_stopped(server: _Server) -> None:
+    """Wait while ``server`` serves; SIGTERM (a service manager, ``kill``) and Ctrl-C stop it as
+    ``hub serve`` stops: in-flight requests finish and the caller closes the audit log.
+
+    uvicorn installs its signal handlers only when it runs in the main thread; here it
+    runs in a background thread, so without this a SIGTERM ended the process on the spot,
+    before the audit log was closed.
+    """
+    def stop(signum: int, frame: object) -> None:
+        server.server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while server.thread.is_alive():
+            server.thread.join(timeout=0.5)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _token(base: str, cid: str, key_path: Path) -> str:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -301,7 +322,8 @@ def run_demo(serve: bool = True, port: int = 8000, console: Console | None = Non
             console.print(f"\n[bold green]serving on {base}[/bold green] (Ctrl-C to stop)")
             console.print("plain HTTP on 127.0.0.1 only, for this demo: a deployment serves TLS "
                           "(hub serve --tls-cert --tls-key; docs/security.md)")
-            server.thread.join()
+            serve_until_stopped(server)
+            console.print("stopping: requests in flight finish, then the audit log is closed")
         server.stop()
     finally:
         audit.close()

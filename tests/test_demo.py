@@ -59,3 +59,43 @@ def test_demo_ends_in_a_working_exchange(hub_home: Path, monkeypatch):
     demo.run_demo(serve=False, port=0, console=Console(file=io.StringIO(), width=200))
     with store.session() as s:
         assert len(list(s.scalars(select(Grant)))) == len(demo.GRANTS)
+
+
+_SERVE = """
+from hub import demo
+
+async def app(scope, receive, send):  # any ASGI app: what is under test is how the demo waits
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"up"})
+
+server = demo._Server(app, demo._bind(0))
+server.start()
+print(server.sock.getsockname()[1], flush=True)
+demo.serve_until_stopped(server)
+server.stop()
+print("stopped cleanly", flush=True)
+"""
+
+
+def test_the_served_demo_stops_cleanly_on_sigterm(hub_home: Path) -> None:
+    """uvicorn runs in a thread in `hub demo`, where it installs no signal handler of its own: a
+    service manager's SIGTERM must still stop it the way Ctrl-C does (the audit log closed after)."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "HUB_HOME": str(hub_home)})
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text == "up"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "stopped cleanly" in out
