@@ -1,11 +1,16 @@
 """Export files: an excerpt of the chain that a third party can verify on its own.
 
 JSON lines, one object per line, each with a ``type``:
-``header`` (format, range, counts) first, then ``key`` lines (``jwk``: every audit
+``header`` (format, the hub's id, range, counts) first, then ``key`` lines (``jwk``: every audit
 public key), ``checkpoint`` lines (``checkpoint``: the signed checkpoints inside the
 range), then ``record`` lines (``record``: every field, ``hash`` included) in seq
 order.  The range is extended forward to the next checkpoint so every exported record
 is covered by a signature whenever one exists.
+
+The header names the hub (``hub_id``, ``hub.hubid``).  The header is not signed, but
+verifying an export holds every officer statement in it to that hub (``aud``), as
+``hub audit verify`` holds the store's to this one: an export whose header was changed
+to name another hub, or that carries a statement replayed from another hub, fails.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from sqlalchemy import Table, select
 from hub.audit.canonical import canonical_json
 from hub.audit.checkpoints import CHECKPOINT_FIELDS
 from hub.audit.errors import EvidenceError
+from hub.audit.officers import OfficerSignatures
 from hub.audit.pubkeys import PublicKeys, audit_jwks, key_map
 from hub.audit.query import seq_range
 from hub.audit.record import RECORD_FIELDS
-from hub.audit.verify import Problem, VerifyReport, stored_records, verify_records
+from hub.audit.verify import Problem, VerifyReport, audience, stored_records, verify_records
 from hub.keys import KeyStore
 from hub.store.db import Store
 from hub.store.models import AuditCheckpoint
@@ -64,7 +70,7 @@ def export(store: Store, keys: KeyStore, out: IO[str], since: str | None = None,
     first, last = found if found else (0, -1)
     last, checkpoints = _covering(store, first, last) if found else (last, [])
     count = last - first + 1
-    _line(out, "header", {"format": FORMAT, "since": since, "until": until,
+    _line(out, "header", {"format": FORMAT, "hub_id": audience(store), "since": since, "until": until,
                           "first_seq": first if found else None, "last_seq": last if found else None,
                           "records": count, "checkpoints": len(checkpoints)})
     for jwk in audit_jwks(keys)["keys"]:  # with their validity (hub.audit.pubkeys.window_problem)
@@ -132,7 +138,10 @@ def _file_records(path: Path) -> Iterator[dict[str, Any]]:
 def verify_export(path: Path, keys: PublicKeys | None = None) -> VerifyReport:
     """Verify an export file, with ``keys`` if given, else with the keys it embeds."""
     header, embedded, checkpoints = read_header(path)
-    report = verify_records(_file_records(path), checkpoints, keys or embedded, excerpt=True)
+    hub = header.get("hub_id")
+    officers = OfficerSignatures(excerpt=True, audience=hub if isinstance(hub, str) and hub else None)
+    report = verify_records(_file_records(path), checkpoints, keys or embedded, excerpt=True, officers=officers)
+    report.hub = officers.audience
     _check_counts(header, report)
     return report
 

@@ -65,6 +65,7 @@ class VerifyReport:
     officer_signatures: int = 0  # officer statements verified
     unsigned_officer_actions: int = 0  # officer actions recorded before the hub signed them
     store_not_checked: str | None = None  # why the store was not checked against the chain, if it was not
+    hub: str | None = None  # the hub the statements were held to (its id), when one was named
 
     @property
     def ok(self) -> bool:
@@ -267,6 +268,7 @@ def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, 
     standing = Standing()
     report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
                             officers=officers, standing=standing)
+    report.hub = officers.audience
     schema, head = migrate.current(store.engine), migrate.head()
     if schema != head:  # the rows cannot be read as this hub writes them
         report.store_not_checked = f"its schema is at {schema}, not at {head}: run `hub db upgrade`"

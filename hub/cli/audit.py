@@ -56,10 +56,11 @@ def _public_keys(option: str | None) -> PublicKeys:
 
 
 def _report(report: VerifyReport) -> None:
+    hub = f" (hub {report.hub})" if report.hub else ""
     if report.ok:
-        console.print(f"[green]{report.summary()}[/green]")
+        console.print(f"[green]{report.summary()}[/green]{hub}")
         return
-    err_console.print(f"[red]{report.summary()}[/red]")
+    err_console.print(f"[red]{report.summary()}[/red]{hub}")
     for problem in report.problems[1:10]:
         err_console.print(f"  also {problem}")
     raise typer.Exit(1)

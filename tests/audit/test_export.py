@@ -82,6 +82,10 @@ def test_cli_export_then_verify(chain23: AuditEnv, tmp_path: Path) -> None:
     assert written.exit_code == 0, written.output
     verified = cli("verify", str(path))
     assert verified.exit_code == 0 and "23 records" in verified.output, verified.output
+    from hub.audit.verify import audience
+
+    hub = audience(chain23.store)
+    assert hub and f"(hub {hub})" in " ".join(verified.output.split())  # the header names the hub; its statements are held to it
     path.write_text(path.read_text(encoding="utf-8").replace('"rows":4,', '"rows":5,'), encoding="utf-8")
     tampered = cli("verify", str(path))
     assert tampered.exit_code == 1 and "first bad seq 5:" in tampered.output, tampered.output

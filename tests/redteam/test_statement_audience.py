@@ -148,3 +148,34 @@ def test_the_awareness_chain_check_catches_another_hubs_statement_too(hub: Hub, 
     assert [(f.kind, f.severity, f.seqs) for f in found] == [("audit_chain", "critical", [seq])]
     assert "not this hub" in found[0].title
     assert after == position, "the verified position moved past the foreign statement"
+
+
+def _export(hub: Hub, path: Path) -> list[dict]:  # type: ignore[type-arg]
+    from hub.audit.export import export
+
+    with path.open("w", encoding="utf-8") as fh:
+        export(hub.store, hub.log.keys, fh)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_export_names_its_hub_and_holds_its_statements_to_it(hub: Hub, hub_b: Hub, tmp_path: Path) -> None:
+    """The header names the hub; changing it to another hub's id fails verification (the officer
+    statements inside name the real one), and so does a statement replayed from another hub."""
+    from hub.audit.export import verify_export
+
+    lines = _export(hub, tmp_path / "a.jsonl")
+    with hub.store.session() as session:
+        assert lines[0]["hub_id"] == hub_id(session)
+    report = verify_export(tmp_path / "a.jsonl")
+    assert report.ok and report.officer_signatures >= 1, report.summary()
+    with hub_b.store.session() as session:
+        other = hub_id(session)
+    relabelled = tmp_path / "relabelled.jsonl"
+    relabelled.write_text("\n".join(json.dumps({**line, "hub_id": other} if line["type"] == "header" else line)
+                                    for line in lines) + "\n", encoding="utf-8")
+    report = verify_export(relabelled)
+    assert not report.ok and report.first_bad is not None and "not this hub" in report.first_bad.what
+    seq = _append_hub_bs_statement(hub, hub_b)
+    _export(hub, tmp_path / "forged.jsonl")
+    report = verify_export(tmp_path / "forged.jsonl")
+    assert not report.ok and report.first_bad is not None and report.first_bad.seq == seq
