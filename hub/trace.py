@@ -19,7 +19,8 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
-from hub.audit import AuditRecordView, query
+from hub.audit import AuditRecordView
+from hub.audit.query import query
 from hub.errors import BadRequest
 from hub.events import DATA_DELIVERY
 from hub.exchange.snapshots import Snapshots

@@ -26,8 +26,9 @@ def shipped_connectors() -> dict[str, ConnectorDef]:
 
 
 def _commands(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-    if hasattr(cmd, "commands"):  # a group (typer bundles its own click, so no isinstance)
-        return [c for name, sub in cmd.commands.items() for c in _commands(sub, [*path, name])]
+    if hasattr(cmd, "list_commands"):  # a group (typer bundles its own click, so no isinstance); the root
+        ctx = cmd.context_class(cmd)  # loads a command's module when asked for it (hub.cli.LazyGroup)
+        return [c for name in cmd.list_commands(ctx) for c in _commands(cmd.get_command(ctx, name), [*path, name])]
     return [(path, cmd)]
 
 

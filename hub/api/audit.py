@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from hub.api.auth import CurrentSubject
 from hub.api.context import ApiContext, get_context
 from hub.api.data import exchange_of
-from hub.audit import list_checkpoints, query
+from hub.audit import list_checkpoints
+from hub.audit.query import query
 from hub.errors import Forbidden
 from hub.policy.decision import PolicyError
 from hub.policy.point import forbidden

@@ -30,7 +30,6 @@ from hub.audit.record import GENESIS, RECORD_FIELDS, record_hash
 from hub.audit.standing import Standing
 from hub.hubid import HubIdMissing, hub_id
 from hub.keys import KeyStore
-from hub.store import migrate
 from hub.store.db import Store
 from hub.store.models import AuditCheckpoint, AuditRecord
 
@@ -269,6 +268,8 @@ def verify_chain(store: Store, keys: KeyStore | PublicKeys | Iterable[dict[str, 
     report = verify_records(stored_records(store), checkpoints, _public(keys), progress=progress,
                             officers=officers, standing=standing)
     report.hub = officers.audience
+    from hub.store import migrate  # Alembic: imported only when the store itself is verified
+
     schema, head = migrate.current(store.engine), migrate.head()
     if schema != head:  # the rows cannot be read as this hub writes them
         report.store_not_checked = f"its schema is at {schema}, not at {head}: run `hub db upgrade`"

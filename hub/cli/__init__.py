@@ -1,6 +1,7 @@
 """The ``hub`` command line (typer + rich).
 
-Each command group lives in its own module and is mounted here.  Errors the hub
+Each command group lives in its own module and is named here (``COMMANDS``); a
+module is imported only when one of its commands runs (``LazyGroup``).  Errors the hub
 raises on purpose (``HubError``) print one line naming the problem and exit
 non-zero; capabilities a later milestone delivers exit 2 with
 ``not available yet: <capability>``.
@@ -8,31 +9,63 @@ non-zero; capabilities a later milestone delivers exit 2 with
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from hub.cli import _common
-from hub.cli import audit as audit_cmds
-from hub.cli import awareness as awareness_cmds
-from hub.cli import catalog as catalog_cmds
-from hub.cli import client as client_cmds
-from hub.cli import config as config_cmds
-from hub.cli import connector as connector_cmds
-from hub.cli import console as console_cmds
-from hub.cli import data as data_cmds
-from hub.cli import db as db_cmds
-from hub.cli import federation as federation_cmds
-from hub.cli import identity as identity_cmds
-from hub.cli import keys as keys_cmds
-from hub.cli import model as model_cmds
-from hub.cli import pii as pii_cmds
-from hub.cli import policy as policy_cmds
-from hub.cli import provider as provider_cmds
-from hub.cli import quarantine as quarantine_cmds
-from hub.cli import quota as quota_cmds
-from hub.cli import sandbox as sandbox_cmds
-from hub.cli import workflow as workflow_cmds
+# Every command of the root, by name: (module, attribute).  An attribute is a typer app (a
+# group such as `hub audit …`) or a function (a command such as `hub run`).  Modules are
+# imported only when their command runs: importing every group (FastAPI, the console,
+# Alembic, the OPA client, …) cost ≈ 3.5 s before each command, most of what an officer
+# waited for a `hub grant list`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    **{name: ("hub.cli.data", name) for name in ("demo", "run", "serve", "ui", "query", "trace")},
+    "partner": ("hub.cli.identity", "partner_app"),
+    "officer": ("hub.cli.officer", "officer_app"),
+    "lockdown": ("hub.cli.workflow", "lockdown"),
+    "lift-lockdown": ("hub.cli.workflow", "lift_lockdown"),
+    "application": ("hub.cli.workflow", "application_app"),
+    "grant": ("hub.cli.workflow", "grant_app"),
+    "alerts": ("hub.cli.awareness", "alerts_app"),
+    "risk": ("hub.cli.awareness", "risk_app"),
+    "security": ("hub.cli.awareness", "security_app"),
+    **{name: (f"hub.cli.{name}", "app") for name in (
+        "sandbox", "pii", "policy", "audit", "connector", "catalog", "client", "console", "config", "provider",
+        "db", "quarantine", "keys", "federation", "model", "quota")},
+}
+
+
+def load_command(name: str) -> Any:  # a command of typer's own click copy
+    """The click command behind ``hub NAME`` (its module imported now)."""
+    module, attribute = COMMANDS[name]
+    found = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        command: Any = typer.main.get_group(found)  # always a group, as `add_typer` made it: `hub console login`
+    else:
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name)(found)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command, imports a command's module when it is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in COMMANDS:
+            found = load_command(cmd_name)
+            self.add_command(found, cmd_name)
+        return found
+
 
 app = typer.Typer(
     name="hub",
@@ -40,34 +73,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 
-data_cmds.register(app)
-identity_cmds.register(app)
-workflow_cmds.register(app)
-awareness_cmds.register(app)
-app.add_typer(sandbox_cmds.app, name="sandbox")
-app.add_typer(pii_cmds.app, name="pii")
-app.add_typer(policy_cmds.app, name="policy")
-app.add_typer(audit_cmds.app, name="audit")
-app.add_typer(connector_cmds.app, name="connector")
-app.add_typer(catalog_cmds.app, name="catalog")
-app.add_typer(client_cmds.app, name="client")
-app.add_typer(console_cmds.app, name="console")
-app.add_typer(config_cmds.app, name="config")
-app.add_typer(provider_cmds.app, name="provider")
-app.add_typer(db_cmds.app, name="db")
-app.add_typer(quarantine_cmds.app, name="quarantine")
-app.add_typer(keys_cmds.app, name="keys")
-app.add_typer(federation_cmds.app, name="federation")
-app.add_typer(model_cmds.app, name="model")
-app.add_typer(quota_cmds.app, name="quota")
-app.add_typer(workflow_cmds.application_app, name="application")
-app.add_typer(workflow_cmds.grant_app, name="grant")
+
+@app.callback()
+def _root() -> None:
+    """(typer makes a group only of an app with a callback or commands: the commands come from ``COMMANDS``)"""
 
 
 def main() -> None:
     """Entry point of the ``hub`` console script (files it creates are private: ``hub.home``)."""
+    from hub.cli import _common
     from hub.home import private_files, secure_configured_home
 
     private_files()

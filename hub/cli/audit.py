@@ -12,7 +12,6 @@ from hub.audit import (
     AuditLog,
     VerifyReport,
     decode_receipt,
-    export,
     parse_public_keys,
     tail,
     verify_chain,
@@ -20,6 +19,7 @@ from hub.audit import (
     verify_receipt,
 )
 from hub.audit.errors import EvidenceError
+from hub.audit.export import export
 from hub.audit.pubkeys import PublicKeys, key_map
 from hub.cli._common import console, err_console
 from hub.cli._output import Col, JsonOption, emit

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.policy.cache import DecisionCache
 from hub.policy.data import StaticData, StoreData, build_policy_data, bump, changed_on_commit
 from hub.policy.decision import UNAVAILABLE, Decision, PolicyError, Quota, parse_decision
 from hub.policy.engine import Engine, RegopyEngine
-from hub.policy.opa import OpaEngine
 from hub.policy.point import PolicyPoint, forbidden
 from hub.policy.resource import resource_input
 from hub.policy.sources import PolicySet, load_policies, policy_set
+
+if TYPE_CHECKING:
+    from hub.policy.opa import OpaEngine
 
 __all__ = [
     "UNAVAILABLE", "Decision", "DecisionCache", "Engine", "OpaEngine", "PolicyError", "PolicyPoint",
@@ -29,13 +31,29 @@ __all__ = [
     "load_policies", "parse_decision", "policy_set", "resource_input", "set_default_point",
 ]
 
+
+
+def __getattr__(name: str) -> Any:
+    """``OpaEngine`` imported when first asked for: its HTTP client costs ≈ 0.35 s to import,
+    and only a hub with ``HUB_OPA_URL`` uses it."""
+    if name == "OpaEngine":
+        from hub.policy.opa import OpaEngine
+
+        return OpaEngine
+    raise AttributeError(f"module 'hub.policy' has no attribute {name!r}")
+
+
 _default: PolicyPoint | None = None
 _default_lock = threading.Lock()
 
 
 def engine_from_settings(opa_url: str | None, timeout_s: float) -> Engine:
     """OPA when ``HUB_OPA_URL`` is set, embedded regopy otherwise."""
-    return OpaEngine(opa_url, timeout_s) if opa_url else RegopyEngine()
+    if opa_url:
+        from hub.policy.opa import OpaEngine
+
+        return OpaEngine(opa_url, timeout_s)
+    return RegopyEngine()
 
 
 def default_point() -> PolicyPoint:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.audit import export, verify_export
+from hub.audit.export import export, verify_export
 from hub.audit.query import query
 from tests.audit.conftest import AuditEnv, cli
 
@@ -85,7 +85,8 @@ def test_cli_export_then_verify(chain23: AuditEnv, tmp_path: Path) -> None:
     from hub.audit.verify import audience
 
     hub = audience(chain23.store)
-    assert hub and f"(hub {hub})" in " ".join(verified.output.split())  # the header names the hub; its statements are held to it
+    # the header names the hub; its statements are held to it
+    assert hub and f"(hub {hub})" in " ".join(verified.output.split())
     path.write_text(path.read_text(encoding="utf-8").replace('"rows":4,', '"rows":5,'), encoding="utf-8")
     tampered = cli("verify", str(path))
     assert tampered.exit_code == 1 and "first bad seq 5:" in tampered.output, tampered.output

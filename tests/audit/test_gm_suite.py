@@ -19,7 +19,6 @@ import pytest
 
 from hub.audit import (
     AuditLog,
-    export,
     issue_receipt,
     parse_public_keys,
     public_keys,
@@ -30,6 +29,7 @@ from hub.audit import (
 from hub.audit.canonical import b64url_decode, canonical_json
 from hub.audit.checkpoints import checkpoint_payload
 from hub.audit.errors import EvidenceError
+from hub.audit.export import export
 from hub.audit.record import HASHED_FIELDS
 from hub.audit.verify import stored_checkpoints, stored_records
 from hub.crypto.suite import hash_hex

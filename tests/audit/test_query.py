@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hub.audit import query, tail
+from hub.audit.query import query, tail
 from hub.errors import BadRequest
 from tests.audit.conftest import AuditEnv, cli, event
 

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from hub.audit import decode_receipt, get_record, query, verify_chain, verify_receipt
+from hub.audit import decode_receipt, get_record, verify_chain, verify_receipt
 from hub.audit.errors import EvidenceError
 from hub.audit.pubkeys import audit_jwks, key_map
+from hub.audit.query import query
 from hub.console.evidence import bundle
 from hub.console.i18n import SHANGHAI
 from hub.console.jobs import Job
