@@ -203,9 +203,12 @@ def serve_until_stopped(server: _Server) -> None:
 
     uvicorn installs its signal handlers only when it runs in the main thread; here it
     runs in a background thread, so without this a SIGTERM ended the process on the spot,
-    before the audit log was closed.
+    before the audit log was closed.  A second signal stops without waiting for requests
+    in flight, as uvicorn does.  Called from the main thread (the ``hub demo`` command).
     """
     def stop(signum: int, frame: object) -> None:
+        if server.server.should_exit:  # a second signal: do not wait for requests in flight (as uvicorn)
+            server.server.force_exit = True
         server.server.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -10,12 +10,15 @@ is covered by a signature whenever one exists.
 The header names the hub (``hub_id``, ``hub.hubid``).  The header is not signed, but
 verifying an export holds every officer statement in it to that hub (``aud``), as
 ``hub audit verify`` holds the store's to this one: an export whose header was changed
-to name another hub, or that carries a statement replayed from another hub, fails.
+to name another hub, or that carries a statement replayed from another hub, fails.  A
+header without ``hub_id`` (older exports, or one stripped) holds every statement to the
+hub the first one names: one file, one hub.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ from hub.store.db import Store
 from hub.store.models import AuditCheckpoint
 
 FORMAT = "huitong-audit-export/1"
+HUB_ID = re.compile(r"hub-[0-9a-f]{32}")  # hub.hubid
 _CP = cast(Table, AuditCheckpoint.__table__)
 
 
@@ -139,9 +143,13 @@ def verify_export(path: Path, keys: PublicKeys | None = None) -> VerifyReport:
     """Verify an export file, with ``keys`` if given, else with the keys it embeds."""
     header, embedded, checkpoints = read_header(path)
     hub = header.get("hub_id")
-    officers = OfficerSignatures(excerpt=True, audience=hub if isinstance(hub, str) and hub else None)
+    named = isinstance(hub, str) and HUB_ID.fullmatch(hub) is not None
+    officers = OfficerSignatures(excerpt=True, audience=hub if named else None, one_audience=True)
     report = verify_records(_file_records(path), checkpoints, keys or embedded, excerpt=True, officers=officers)
     report.hub = officers.audience
+    if "hub_id" in header and not named:
+        report.problems.insert(0, Problem(0, f"the header's hub_id is not a hub id (`hub-` and 32 hex digits): "
+                                             f"{str(hub)[:80]!r}"))
     _check_counts(header, report)
     return report
 

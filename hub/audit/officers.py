@@ -75,9 +75,12 @@ class OfficerSignatures:
     """Checks the officer statements of records fed in seq order; see the module docstring."""
 
     def __init__(self, store_keys: StoreKeys | None = None, *, excerpt: bool = False,
-                 audience: str | None = None) -> None:
+                 audience: str | None = None, one_audience: bool = False) -> None:
         self.store_keys = store_keys
         self.audience = audience  # this hub's id: a statement naming another hub was replayed here
+        # with no hub named (an export whose header names none): the first statement's hub is the
+        # one every later statement must name — a file of one hub's records names one hub
+        self.one_audience = one_audience
         self.excerpt = excerpt  # an excerpt may lack the enrolments and approvals before it
         self.keys: dict[str, OfficerKey] = {}
         self.approvals: dict[str, tuple[str, str, str, str]] = {}  # statement id -> (target, digest, iss, kid)
@@ -204,6 +207,8 @@ class OfficerSignatures:
         if item.get("kid") != parsed.kid:
             return None, (f"officer signature of `{iss}`: the record names key `{item.get('kid')}`, "
                           f"the statement `{parsed.kid}`")
+        if self.audience is None and self.one_audience and isinstance(claims.get("aud"), str):
+            self.audience = str(claims["aud"])
         if self.audience is not None and claims.get("aud", self.audience) != self.audience:  # no aud: signed before
             return None, (f"officer signature of `{iss}`: the statement is for hub `{claims['aud']}`, not this hub "
                           f"`{self.audience}` (another hub's statement, replayed into this chain)")

@@ -26,9 +26,10 @@ from sqlalchemy import func, select
 
 from hub.audit.officers import OfficerSignatures, store_key_lookup
 from hub.audit.pubkeys import key_map
-from hub.audit.verify import Problem, audience, stored_checkpoints, stored_records, verify_records
+from hub.audit.verify import Problem, stored_checkpoints, stored_records, verify_records
 from hub.awareness.alerts import Finding
 from hub.awareness.thresholds import Thresholds
+from hub.hubid import HubIdMissing, hub_id
 from hub.keys import HubKey, KeyStore
 from hub.store.db import Store
 from hub.store.models import AuditCheckpoint, AuditRecord, ClientKey, Grant
@@ -48,6 +49,18 @@ class StateChecks:
 
     def __init__(self, store: Store, keys: KeyStore, thresholds: Thresholds) -> None:
         self.store, self.keys, self.t = store, keys, thresholds
+        self._hub: str | None = None  # this hub's id, once read (it does not change while the hub runs)
+
+    def _audience(self) -> str | None:
+        """This hub's id, which the officer statements must name; None only for a store whose schema
+        predates it.  A store error propagates: the pass is retried, its position not moved."""
+        if self._hub is None:
+            try:
+                with self.store.session() as session:
+                    self._hub = hub_id(session)
+            except HubIdMissing:
+                return None
+        return self._hub
 
     def run(self, now: datetime, chain: dict[str, Any] | None) -> tuple[list[Finding], dict[str, Any] | None]:
         """Every check; the findings and the new verified chain position."""
@@ -73,7 +86,7 @@ class StateChecks:
         checkpoints = [cp for cp in stored_checkpoints(self.store) if start < int(cp["seq"]) <= start + limit]
         report = verify_records(walked(), checkpoints, key_map(self.keys), excerpt=start > 0,
                                 officers=OfficerSignatures(store_key_lookup(self.store), excerpt=start > 0,
-                                                           audience=audience(self.store)))
+                                                           audience=self._audience()))
         if not ends:
             return [], position
         problems = list(report.problems)

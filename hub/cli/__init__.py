@@ -9,6 +9,7 @@ non-zero; capabilities a later milestone delivers exit 2 with
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from typing import Any
@@ -58,6 +59,20 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """typer's own, with "Did you mean …?" taken from every command (typer looks only at those
+        already loaded)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:  # typer's copy of click's UsageError: no shared class to name
+            error: Any = exc
+            message = getattr(error, "message", None)
+            if args and isinstance(message, str) and "Did you mean" not in message:
+                matches = difflib.get_close_matches(args[0], self.list_commands(ctx))
+                if matches:
+                    error.message = f"{message.rstrip('.')}. Did you mean {', '.join(repr(m) for m in matches)}?"
+            raise
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from hub.audit import (
@@ -56,13 +57,15 @@ def _public_keys(option: str | None) -> PublicKeys:
 
 
 def _report(report: VerifyReport) -> None:
-    hub = f" (hub {report.hub})" if report.hub else ""
+    # an export is untrusted text (its header, the statements' claims quoted in problems): printed,
+    # never read as rich markup
+    hub = f" (hub {escape(report.hub)})" if report.hub else ""
     if report.ok:
-        console.print(f"[green]{report.summary()}[/green]{hub}")
+        console.print(f"[green]{escape(report.summary())}[/green]{hub}")
         return
-    err_console.print(f"[red]{report.summary()}[/red]{hub}")
+    err_console.print(f"[red]{escape(report.summary())}[/red]{hub}")
     for problem in report.problems[1:10]:
-        err_console.print(f"  also {problem}")
+        err_console.print(f"  also {escape(str(problem))}")
     raise typer.Exit(1)
 
 

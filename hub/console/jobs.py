@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.errors import Busy
+from hub.errors import Busy, Unavailable
 
 MAX_JOBS = 20
 MAX_RUNNING = 2  # one per core of the reference machine: more would only slow each other and the exchange
@@ -101,7 +101,12 @@ class VerifyJobs:
                 except Exception:  # noqa: BLE001 - recording the outcome must not kill the thread
                     job.error = job.error or f"the {job.kind} ran, but its audit record could not be written"
 
-        threading.Thread(target=run, name=f"console-{job.kind}-{job.id}", daemon=True).start()
+        try:
+            threading.Thread(target=run, name=f"console-{job.kind}-{job.id}", daemon=True).start()
+        except RuntimeError as exc:  # no thread to be had: the job never ran, so it holds no slot
+            with self._lock:
+                self._jobs.pop(job.id, None)
+            raise Unavailable(f"the {kind} could not be started now ({exc}): try again shortly") from None
         return job
 
     def get(self, job_id: str) -> Job | None:

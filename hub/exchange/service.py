@@ -23,7 +23,7 @@ day) are appended together — ONE group-committed audit batch
 (``AuditLog.append_many``) — BEFORE the response goes out, and the signed receipt
 rides in ``X-Hub-Receipt`` for every format; a failed append is a 503 with no rows.
 A request refused after an allow (a bad filter, say) records the decision alone, its
-last reason saying why nothing was delivered (``not delivered: 400 bad request: …``).
+last reason saying why nothing was delivered (``not delivered: 400 bad request (parameter `filter`)``).
 The reservation is then settled with the rows delivered; one that fails before its
 audit batch began is given back at once (``Hold``), one whose batch may have landed is
 left to reconciliation with the audit log (``hub.quota.reconcile``).
@@ -577,7 +577,11 @@ def undelivered(decided: AuditEvent, exc: BaseException | None) -> AuditEvent:
     compares); the last reason tells an auditor the request ended in an error instead.
     """
     if isinstance(exc, HubError):
-        why = f"{exc.status} {exc.title}: {str(exc)[:240]}"
+        # status, title and the parameter at fault, not the message: a message may quote what the
+        # caller sent (a `since` version, a column name), and the caller's free text stays out of
+        # the audit log (as an unregistered purpose does)
+        parameter = exc.context.get("parameter")
+        why = f"{exc.status} {exc.title}" + (f" (parameter `{parameter}`)" if isinstance(parameter, str) else "")
     else:
         why = type(exc).__name__ if exc is not None else "unknown"
     return replace(decided, reasons=[*decided.reasons, f"not delivered: {why}"])

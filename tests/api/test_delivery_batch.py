@@ -81,7 +81,7 @@ def test_a_lease_that_runs_out_before_the_append_records_the_decision_alone(
     assert response.status_code == 503 and "rows" not in response.text
     records = _records(world, response.headers["X-Hub-Request-Id"])
     assert [(r.event, r.decision) for r in records] == [("data.decision", "allow")]
-    assert records[0].reasons[-1].startswith("not delivered: 503 quota ledger unavailable:"), records[0].reasons
+    assert records[0].reasons[-1] == "not delivered: 503 quota ledger unavailable", records[0].reasons
     exchange.quota.retire_leases(every=True)  # a lease taken for the page holds its rows until it is closed
     assert {g: _charged(world, g) for g in _grants(world)} == before  # nothing was charged for the page
     with world.store.session() as session:

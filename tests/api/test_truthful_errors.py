@@ -76,8 +76,8 @@ def test_a_bad_filter_after_the_allow_is_recorded_as_not_delivered(world: World,
                                                                AuditRecord.subject == "partner:dated")))
     assert [(r.event, r.decision, r.rows) for r in after] == [("data.decision", "allow", None)]
     last = after[0].reasons[-1]
-    assert last.startswith("not delivered: 400 bad request: filter on `amount` (op `gt`)"), after[0].reasons
-    assert "abc" not in last and after[0].reasons[0].startswith("rule grant:")
+    assert last == "not delivered: 400 bad request (parameter `filter`)", after[0].reasons
+    assert after[0].reasons[0].startswith("rule grant:")
     assert verify_chain(world.store, KeyStore(world.settings.keys_dir)).ok
 
 

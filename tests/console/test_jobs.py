@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from hub.console.jobs import MAX_RUNNING, Job, VerifyJobs
-from hub.errors import Busy
+from hub.errors import Busy, Unavailable
 from tests.api.conftest import AsgiClient
 from tests.api.exchange_world import World
 from tests.console.helpers import csrf_of, log_in
@@ -72,6 +72,23 @@ def test_an_impact_with_other_options_is_other_work(release: threading.Event) ->
                       options="days=7") is seven
 
 
+def test_a_job_whose_thread_cannot_start_holds_no_slot(monkeypatch: pytest.MonkeyPatch,
+                                                       release: threading.Event) -> None:
+    jobs, started = VerifyJobs(), []
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(threading.Thread, "start", no_thread)
+        for _ in range(3):
+            with pytest.raises(Unavailable, match="could not be started now"):
+                jobs.start("sec-1", 10, _held(release, started, "never"), lambda job: None)
+    first = jobs.start("sec-1", 10, _held(release, started, "a"), lambda job: None)
+    second = jobs.start("sec-2", 10, _held(release, started, "b"), lambda job: None)
+    assert first is not second and not first.finished.is_set()
+
+
 def test_over_http_a_third_verification_is_a_429_page_naming_the_running_ones(
         world: World, client: AsgiClient, release: threading.Event, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two officers' verifications run; a third officer's (the finance owner's) is refused with the reason; a click on
@@ -104,6 +121,8 @@ def test_over_http_a_third_verification_is_a_429_page_naming_the_running_ones(
     log_in(client, world.desk, "own-fin")
     again = client.post("/console/audit/verify", data={"csrf": csrf_of(client.get("/console/audit"))})
     assert again.status_code == 303
+    last = state.jobs.get(again.headers["location"].rsplit("/", 1)[1])
+    assert last is not None and last.finished.wait(60)  # nothing left running into the next test
 
 
 # --- the policy page's case suite: run once per policy revision and cases --------------------------

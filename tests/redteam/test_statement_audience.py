@@ -175,7 +175,34 @@ def test_an_export_names_its_hub_and_holds_its_statements_to_it(hub: Hub, hub_b:
                                     for line in lines) + "\n", encoding="utf-8")
     report = verify_export(relabelled)
     assert not report.ok and report.first_bad is not None and "not this hub" in report.first_bad.what
+    malformed = tmp_path / "malformed.jsonl"
+    malformed.write_text("\n".join(json.dumps({**line, "hub_id": "[/x]"} if line["type"] == "header" else line)
+                                    for line in lines) + "\n", encoding="utf-8")
+    report = verify_export(malformed)
+    assert not report.ok and "not a hub id" in report.problems[0].what
     seq = _append_hub_bs_statement(hub, hub_b)
-    _export(hub, tmp_path / "forged.jsonl")
+    forged = _export(hub, tmp_path / "forged.jsonl")
     report = verify_export(tmp_path / "forged.jsonl")
     assert not report.ok and report.first_bad is not None and report.first_bad.seq == seq
+    # with the header's hub_id taken out, the statements are held to the first one's hub: still caught
+    stripped = tmp_path / "stripped.jsonl"
+    stripped.write_text("\n".join(json.dumps({k: v for k, v in line.items() if k != "hub_id"}) for line in forged)
+                        + "\n", encoding="utf-8")
+    report = verify_export(stripped)
+    assert not report.ok and report.first_bad is not None and report.first_bad.seq == seq
+    assert "not this hub" in report.first_bad.what
+
+
+def test_the_cli_prints_an_export_headers_hub_as_text(hub: Hub, tmp_path: Path) -> None:
+    """The header is the file's text, not the hub's: rich markup in it is printed, never rendered."""
+    from typer.testing import CliRunner
+
+    from hub.cli.audit import app
+
+    lines = _export(hub, tmp_path / "a.jsonl")
+    hostile = tmp_path / "hostile.jsonl"
+    hostile.write_text("\n".join(json.dumps({**line, "hub_id": "[/x][bold]x"} if line["type"] == "header" else line)
+                                  for line in lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["verify", str(hostile)])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert "[/x][bold]x" in result.output and "not a hub id" in result.output
