@@ -8,6 +8,11 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint typecheck bench sbom lock clean
 
 UV_VERSION := 0.13.9
+# pytest worker processes for `make test` (pytest-xdist; 0 runs the suite in this process).
+# Two, one per core of the reference machine: the suite took ≈ 16 min in one process, ≈ 9.5 min
+# in two.  A module's tests stay together in one worker (--dist loadscope), so module fixtures
+# are built once and the tests of a module run in their order, as in one process.
+TEST_WORKERS ?= 2
 
 # Dependencies come from uv.lock (every file pinned by version and SHA-256, checked on
 # install); pyproject.toml stays the source: `uv lock` regenerates the lock after a change,
@@ -25,7 +30,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check hub connectors catalog tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub connectors catalog tests bench
