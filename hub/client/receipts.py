@@ -4,7 +4,8 @@ Every delivery carries ``X-Hub-Receipt``: a compact JWS (EdDSA) by one of the hu
 audit keys, naming the request, the audit record (``seq``), the dataset version, the
 row count and the SHA-256 of the body sent.  ``ReceiptVerifier`` checks it against the
 public keys the hub publishes (``/.well-known/audit-jwks.json``, current and retired
-keys, fetched once and again when an unknown ``kid`` appears) and, given the body, that
+keys, fetched once, again when an unknown ``kid`` appears, and again when the copy is
+older than ``KEYS_MAX_AGE_S``) and, given the body, that
 the body is what was signed.  A key signs only until a newer one took over (its
 ``valid_until`` in the JWKS): a receipt dated later by a retired key is refused, since
 the hub signed with the newer key by then.  pyjwt does the JWS and JWK work.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from hub.client.errors import ReceiptError
 
 RECEIPT_TYPE = "hub-receipt+jws"
 AUDIT_JWKS_PATH = "/.well-known/audit-jwks.json"
+KEYS_MAX_AGE_S = 300.0  # the audit keys are fetched again when the copy is this old
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,23 @@ def _instant(value: Any, what: str) -> datetime:
 class ReceiptVerifier:
     """Verifies receipts against the hub's audit keys (``fetch_jwks`` returns the JWK Set)."""
 
-    def __init__(self, fetch_jwks: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, fetch_jwks: Callable[[], dict[str, Any]], *, max_age_s: float = KEYS_MAX_AGE_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.fetch_jwks = fetch_jwks
+        self.max_age_s, self.clock = max_age_s, clock
         self._keys: dict[str, Any] | None = None
         self._retired: dict[str, datetime] = {}
+        self._fetched = float("-inf")
 
     def _key(self, kid: str) -> Any:
-        if self._keys is None or kid not in self._keys:  # first use, or a key newer than our copy
+        # first use, a key newer than our copy, or a copy older than `max_age_s`: a key the hub
+        # retired since (`hub keys rotate` after a leak) is then known as retired within that bound
+        # in a long download, not only when the client starts again
+        stale = self.clock() - self._fetched >= self.max_age_s
+        if self._keys is None or kid not in self._keys or stale:
             jwks = self.fetch_jwks()
             self._keys, self._retired = keys_of(jwks), retirements(jwks)
+            self._fetched = self.clock()
         if kid not in self._keys:
             raise ReceiptError(f"receipt signed by key `{kid}`, which the hub does not publish")
         return self._keys[kid]

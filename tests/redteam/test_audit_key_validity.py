@@ -119,3 +119,31 @@ def test_a_checkpoint_dated_after_its_keys_retirement_fails_verify(env: AuditEnv
                (cp["seq"], cp["hash"], cp["ts"], cp["key_id"], cp["signature"]))
     report = verify_chain(env.store, env.keys)
     assert not report.ok and old.kid in str(report.problems)
+
+
+def test_a_long_running_client_learns_of_a_retirement_within_the_refresh_bound(env: AuditEnv) -> None:
+    """A client that fetched the keys before `hub keys rotate` (a download of hours) must not accept
+    the thief's receipt for ever: its copy of the JWKS is fetched again once it is `max_age_s` old."""
+    env.fill(3)
+    record = env.log.append(event(7, request_id="req-before", rows=10))
+    genuine = env.log.issue_receipt(record)
+    now = [0.0]
+    fetched: list[int] = []
+
+    def published() -> dict:  # type: ignore[type-arg]
+        fetched.append(1)
+        return json.loads(json.dumps(audit_jwks(env.keys)))
+
+    verifier = ReceiptVerifier(published, max_age_s=300, clock=lambda: now[0])
+    assert verifier.verify(genuine["jws"]).request_id == "req-before"  # the JWKS, before the rotation
+    old = env.keys.current("audit")
+    new = env.keys.rotate("audit")
+    assert new.created_at is not None
+    forged = _forge_receipt(old, genuine, (new.created_at + timedelta(seconds=5)).isoformat())
+    now[0] = 299.0  # within the bound: the copy is as it was (the known, stated staleness)
+    assert verifier.verify(forged["jws"]).request_id == "req-forged" and len(fetched) == 1
+    now[0] = 300.0  # the bound reached: the keys are fetched again and the retirement is known
+    with pytest.raises(ReceiptError, match="retired"):
+        verifier.verify(forged["jws"])
+    assert len(fetched) == 2
+    assert verifier.verify(genuine["jws"]).request_id == "req-before"
