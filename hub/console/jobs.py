@@ -75,10 +75,10 @@ class VerifyJobs:
                 if (same.officer, same.kind, same.subject, same.options) == (officer, kind, subject, options):
                     return same
             if len(running) >= MAX_RUNNING:
-                now = ", ".join(f"{j.kind} {j.subject} by {j.officer} ({j.percent} %)".replace("  ", " ")
+                now = ", ".join(" ".join(filter(None, (j.kind, j.subject, f"by {j.officer} ({j.percent} %)")))
                                 for j in running)
                 raise Busy(f"the console already runs {len(running)} long jobs ({now}): "
-                                  "start this one when one of them has finished", running=len(running))
+                           "start this one when one of them has finished", running=len(running))
             finished = [j for j in self._jobs.values() if j.finished.is_set()]
             for old in finished[: max(0, len(self._jobs) - MAX_JOBS + 1)]:
                 self._jobs.pop(old.id, None)

@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 
-
 def __getattr__(name: str) -> Any:
     """``OpaEngine`` imported when first asked for: its HTTP client costs ≈ 0.35 s to import,
     and only a hub with ``HUB_OPA_URL`` uses it."""

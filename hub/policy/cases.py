@@ -79,12 +79,16 @@ def _read(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _case_files(root: Path) -> list[Path]:
+    """The case documents under ``root``, ``fixtures.yaml`` included, in name order."""
+    return sorted(p for p in root.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
+
+
 def load_cases(directory: Path | None = None) -> list[Case]:
     """Every case under ``directory`` (default ``policies/tests``), fixtures applied."""
     root = directory or CASES_DIR
     fixtures = _read(root / "fixtures.yaml") if (root / "fixtures.yaml").exists() else {}
-    files = sorted(p for p in root.iterdir()
-                   if p.suffix in {".yaml", ".yml", ".json"} and p.stem != "fixtures")
+    files = [p for p in _case_files(root) if p.stem != "fixtures"]
     cases: list[Case] = []
     for path in files:
         cases += _cases_of(_read(path), fixtures, path.name)
@@ -124,12 +128,12 @@ def draft_cases(rules: dict[str, Any], directory: Path | None = None) -> list[Ca
     return _cases_of({"cases": rules.get("cases") or []}, fixtures, f"rules {rules.get('revision', '')}", body)
 
 
-def run_cases(cases: list[Case]) -> list[Outcome]:
-    """Run ``cases`` on the embedded engine."""
+def run_cases(cases: list[Case], policies: PolicySet | None = None) -> list[Outcome]:
+    """Run ``cases`` on the embedded engine, under ``policies`` (default: the shipped ones)."""
     from hub.policy.engine import RegopyEngine
     from hub.policy.sources import load_policies
 
-    point = PolicyPoint(RegopyEngine(), load_policies(), StaticData({}), recheck_seconds=0)
+    point = PolicyPoint(RegopyEngine(), policies or load_policies(), StaticData({}), recheck_seconds=0)
     return [run_case(point, case) for case in cases]
 
 
@@ -179,7 +183,7 @@ def cases_digest(directory: Path | None = None) -> str:
     """SHA-256 over the case files' names and contents: the same cases, the same digest."""
     root = directory or CASES_DIR
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.iterdir() if p.suffix in {".yaml", ".yml", ".json"}):
+    for path in _case_files(root):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -202,12 +206,9 @@ class SuiteRuns:
 
     def outcomes(self, policies: PolicySet) -> list[Outcome]:
         """The outcomes of every case under ``policies`` (from the last run when nothing changed)."""
-        from hub.policy.engine import RegopyEngine
-
         key = (policies.revision, cases_digest(self.directory))
         with self._lock:
             if key != self._key:
-                point = PolicyPoint(RegopyEngine(), policies, StaticData({}), recheck_seconds=0)
-                self._outcomes = [run_case(point, case) for case in load_cases(self.directory)]
+                self._outcomes = run_cases(load_cases(self.directory), policies)
                 self._key, self.runs = key, self.runs + 1
             return self._outcomes

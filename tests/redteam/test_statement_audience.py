@@ -158,6 +158,17 @@ def _export(hub: Hub, path: Path) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def _header_changed(lines: list[dict], path: Path, hub: str | None) -> Path:  # type: ignore[type-arg]
+    """``lines`` written to ``path`` with the header's ``hub_id`` set to ``hub`` (None: taken out)."""
+    def changed(header: dict) -> dict:  # type: ignore[type-arg]
+        rest = {k: v for k, v in header.items() if k != "hub_id"}
+        return rest if hub is None else {**rest, "hub_id": hub}
+
+    path.write_text("".join(json.dumps(changed(line) if line["type"] == "header" else line) + "\n"
+                            for line in lines), encoding="utf-8")
+    return path
+
+
 def test_an_export_names_its_hub_and_holds_its_statements_to_it(hub: Hub, hub_b: Hub, tmp_path: Path) -> None:
     """The header names the hub; changing it to another hub's id fails verification (the officer
     statements inside name the real one), and so does a statement replayed from another hub."""
@@ -170,25 +181,16 @@ def test_an_export_names_its_hub_and_holds_its_statements_to_it(hub: Hub, hub_b:
     assert report.ok and report.officer_signatures >= 1, report.summary()
     with hub_b.store.session() as session:
         other = hub_id(session)
-    relabelled = tmp_path / "relabelled.jsonl"
-    relabelled.write_text("\n".join(json.dumps({**line, "hub_id": other} if line["type"] == "header" else line)
-                                    for line in lines) + "\n", encoding="utf-8")
-    report = verify_export(relabelled)
+    report = verify_export(_header_changed(lines, tmp_path / "relabelled.jsonl", other))
     assert not report.ok and report.first_bad is not None and "not this hub" in report.first_bad.what
-    malformed = tmp_path / "malformed.jsonl"
-    malformed.write_text("\n".join(json.dumps({**line, "hub_id": "[/x]"} if line["type"] == "header" else line)
-                                    for line in lines) + "\n", encoding="utf-8")
-    report = verify_export(malformed)
+    report = verify_export(_header_changed(lines, tmp_path / "malformed.jsonl", "[/x]"))
     assert not report.ok and "not a hub id" in report.problems[0].what
     seq = _append_hub_bs_statement(hub, hub_b)
     forged = _export(hub, tmp_path / "forged.jsonl")
     report = verify_export(tmp_path / "forged.jsonl")
     assert not report.ok and report.first_bad is not None and report.first_bad.seq == seq
     # with the header's hub_id taken out, the statements are held to the first one's hub: still caught
-    stripped = tmp_path / "stripped.jsonl"
-    stripped.write_text("\n".join(json.dumps({k: v for k, v in line.items() if k != "hub_id"}) for line in forged)
-                        + "\n", encoding="utf-8")
-    report = verify_export(stripped)
+    report = verify_export(_header_changed(forged, tmp_path / "stripped.jsonl", None))
     assert not report.ok and report.first_bad is not None and report.first_bad.seq == seq
     assert "not this hub" in report.first_bad.what
 
@@ -200,9 +202,7 @@ def test_the_cli_prints_an_export_headers_hub_as_text(hub: Hub, tmp_path: Path) 
     from hub.cli.audit import app
 
     lines = _export(hub, tmp_path / "a.jsonl")
-    hostile = tmp_path / "hostile.jsonl"
-    hostile.write_text("\n".join(json.dumps({**line, "hub_id": "[/x][bold]x"} if line["type"] == "header" else line)
-                                  for line in lines) + "\n", encoding="utf-8")
+    hostile = _header_changed(lines, tmp_path / "hostile.jsonl", "[/x][bold]x")
     result = CliRunner().invoke(app, ["verify", str(hostile)])
     assert result.exit_code == 1 and "internal error" not in result.output
     assert "[/x][bold]x" in result.output and "not a hub id" in result.output
